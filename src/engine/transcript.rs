@@ -1,0 +1,212 @@
+//! The conversation as the visitor sees it, and the messages still owed to the server.
+
+use serde::{Deserialize, Serialize};
+
+/// Entries kept (and persisted) per conversation; older ones are dropped first.
+pub const MAX_TRANSCRIPT: usize = 200;
+/// Longest text accepted from storage for one entry.
+const MAX_STORED_TEXT: usize = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// Waiting for a link (or written to one that dropped): will be sent.
+    Pending,
+    /// Written to an open socket, not yet acknowledged.
+    Sent,
+    /// The server acknowledged it.
+    Delivered,
+    /// An incoming message.
+    Received,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    #[serde(rename = "dir")]
+    pub direction: Direction,
+    pub text: String,
+    pub status: Delivery,
+    /// UTC milliseconds.
+    pub at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Entry {
+    pub fn outgoing(id: String, text: String, at: i64) -> Entry {
+        Entry {
+            id,
+            direction: Direction::Out,
+            text,
+            status: Delivery::Pending,
+            at,
+            name: None,
+        }
+    }
+
+    fn plausible(&self) -> bool {
+        !self.id.is_empty() && self.id.len() <= 256 && self.text.len() <= MAX_STORED_TEXT
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Transcript {
+    entries: Vec<Entry>,
+}
+
+impl Transcript {
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.entries.iter().any(|e| e.id == id)
+    }
+
+    pub fn push(&mut self, entry: Entry) {
+        self.entries.push(entry);
+        if self.entries.len() > MAX_TRANSCRIPT {
+            let extra = self.entries.len() - MAX_TRANSCRIPT;
+            self.entries.drain(..extra);
+        }
+    }
+
+    /// Returns whether the entry exists and its status changed.
+    pub fn set_status(&mut self, id: &str, status: Delivery) -> bool {
+        match self.entries.iter_mut().find(|e| e.id == id) {
+            Some(e) if e.status != status => {
+                e.status = status;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.entries).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// `None` when the stored value is not a list of plausible entries.
+    pub fn from_json(raw: &str) -> Option<Transcript> {
+        let entries: Vec<Entry> = serde_json::from_str(raw).ok()?;
+        if !entries.iter().all(Entry::plausible) {
+            return None;
+        }
+        let mut t = Transcript::default();
+        for e in entries {
+            t.push(e);
+        }
+        Some(t)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Owed {
+    id: String,
+    text: String,
+    at: i64,
+    #[serde(skip)]
+    sent: bool,
+}
+
+/// Messages the server has not acknowledged yet, oldest first.
+#[derive(Clone, Debug, Default)]
+pub struct Outbox {
+    items: Vec<Owed>,
+}
+
+impl Outbox {
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.items.iter().any(|o| o.id == id)
+    }
+
+    pub fn push(&mut self, id: String, text: String, at: i64) {
+        self.items.push(Owed {
+            id,
+            text,
+            at,
+            sent: false,
+        });
+    }
+
+    pub fn items(&self) -> Vec<(String, String, i64)> {
+        self.items.iter().map(|o| (o.id.clone(), o.text.clone(), o.at)).collect()
+    }
+
+    /// Not yet written to the current link, in order.
+    pub fn unsent(&self) -> Vec<(String, String)> {
+        self.items
+            .iter()
+            .filter(|o| !o.sent)
+            .map(|o| (o.id.clone(), o.text.clone()))
+            .collect()
+    }
+
+    pub fn mark_sent(&mut self, id: &str) {
+        if let Some(o) = self.items.iter_mut().find(|o| o.id == id) {
+            o.sent = true;
+        }
+    }
+
+    /// The link is gone: everything owed goes out again on the next one. Returns the ids that
+    /// had been written.
+    pub fn unsend_all(&mut self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for o in &mut self.items {
+            if o.sent {
+                o.sent = false;
+                ids.push(o.id.clone());
+            }
+        }
+        ids
+    }
+
+    pub fn oldest_sent_with_text(&self, text: &str) -> Option<String> {
+        self.items
+            .iter()
+            .find(|o| o.sent && o.text == text)
+            .or_else(|| self.items.iter().find(|o| o.text == text))
+            .map(|o| o.id.clone())
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        self.items.retain(|o| o.id != id);
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.items).unwrap_or_else(|_| "[]".into())
+    }
+
+    pub fn from_json(raw: &str) -> Option<Outbox> {
+        let items: Vec<Owed> = serde_json::from_str(raw).ok()?;
+        let ok = items
+            .iter()
+            .all(|o| !o.id.is_empty() && o.id.len() <= 256 && o.text.len() <= MAX_STORED_TEXT);
+        ok.then_some(Outbox { items })
+    }
+}

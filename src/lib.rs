@@ -1,0 +1,13 @@
+//! Confab: an embeddable chat widget. See README.md for the architecture.
+
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
+#[cfg(target_arch = "wasm32")]
+mod widget;

@@ -1,0 +1,162 @@
+//! Plura webchat (PROTOCOLS.md §1).
+
+use super::{parse_typed, text_field, Codec, Command, DecodeError, Event, HttpRequest, Session};
+use crate::clock::{offset_label, utc_stamp};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const HEARTBEAT_MS: u64 = 15_000;
+
+pub struct Plura {
+    api: String,
+    ws: String,
+    flow_id: String,
+}
+
+impl Plura {
+    pub fn new(api: &str, ws: &str, flow_id: &str) -> Plura {
+        Plura {
+            api: api.to_string(),
+            ws: ws.to_string(),
+            flow_id: flow_id.to_string(),
+        }
+    }
+}
+
+// Field order follows the vendor's browser client (`{message, type}`), so frames match it byte for byte.
+#[derive(Serialize)]
+struct Outgoing<'a, T: Serialize> {
+    message: T,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+struct Stamp {
+    stamp: String,
+    tz: String,
+}
+
+impl Codec for Plura {
+    fn provider(&self) -> &'static str {
+        "plura"
+    }
+
+    fn socket_url(&self, session: Option<&Session>) -> String {
+        // Decision (PROTOCOLS.md §1): always `r/true`, as every vendor example does.
+        match session {
+            Some(s) => format!(
+                "{}/webchat/flow/{}/session/{}/r/true",
+                self.ws,
+                encode_segment(&s.route),
+                encode_segment(&s.id)
+            ),
+            None => format!("{}/webchat/flow/{}/session/null/r/true", self.ws, encode_segment(&self.flow_id)),
+        }
+    }
+
+    fn anonymous_route(&self) -> String {
+        self.flow_id.clone()
+    }
+
+    fn session_request(&self, lead: &BTreeMap<String, String>) -> Result<Option<HttpRequest>, String> {
+        if lead.is_empty() {
+            return Ok(None);
+        }
+        if lead.get("phone").is_none_or(|p| p.trim().is_empty()) {
+            return Err("lead data has no phone, which Plura requires to start a session; \
+                        continuing as an anonymous chat"
+                .into());
+        }
+        let body = serde_json::json!({ "record": lead, "flow_id": self.flow_id });
+        Ok(Some(HttpRequest {
+            method: "POST",
+            url: format!("{}/webchat/session", self.api),
+            body: Some(body.to_string()),
+        }))
+    }
+
+    fn session_response(&self, status: u16, body: &str) -> Result<Session, String> {
+        let value: serde_json::Value = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+        let map = value.as_object();
+        if !(200..300).contains(&status) {
+            let why = map
+                .and_then(|m| m.get("message"))
+                .and_then(|m| m.as_str())
+                .unwrap_or("no reason given");
+            return Err(format!("session POST answered HTTP {status}: {why}"));
+        }
+        let field = |k: &str| map.and_then(|m| m.get(k)).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+        match (field("session"), field("flow_id")) {
+            (Some(id), Some(route)) => Ok(Session {
+                id: id.to_string(),
+                route: route.to_string(),
+            }),
+            _ => Err("session POST answer lacks \"session\" or \"flow_id\"".into()),
+        }
+    }
+
+    fn decode(&self, frame: &str) -> Result<Vec<Event>, DecodeError> {
+        let (kind, map) = parse_typed(frame)?;
+        let required = |field: &'static str| {
+            text_field(&map, field).ok_or_else(|| DecodeError::MissingField {
+                kind: kind.clone(),
+                field,
+            })
+        };
+        let event = match kind.as_str() {
+            "session" => Event::Session {
+                session_id: required("session_id")?,
+            },
+            "chatowner" => Event::Agent {
+                name: text_field(&map, "name"),
+                avatar: text_field(&map, "profilepic"),
+            },
+            "message" => Event::AgentMessage {
+                id: text_field(&map, "id"),
+                text: required("content")?,
+                name: text_field(&map, "name"),
+                avatar: text_field(&map, "profilepic"),
+            },
+            "recv" => Event::Receipt {
+                client_id: None,
+                text: required("content")?,
+            },
+            _ => Event::Unknown { kind },
+        };
+        Ok(vec![event])
+    }
+
+    fn encode(&self, command: &Command) -> String {
+        let frame = match command {
+            Command::UserMessage { text, .. } => serde_json::to_string(&Outgoing { message: text, kind: "message" }),
+            Command::Typing(on) => serde_json::to_string(&Outgoing { message: on, kind: "typing" }),
+            Command::Heartbeat(now) => serde_json::to_string(&Outgoing {
+                message: Stamp {
+                    stamp: utc_stamp(now.utc_ms),
+                    tz: offset_label(now.offset_min),
+                },
+                kind: "heartbeat",
+            }),
+        };
+        // Serializing these plain structs cannot fail; an empty frame would be refused by the server.
+        frame.unwrap_or_default()
+    }
+
+    fn heartbeat_interval_ms(&self) -> u64 {
+        HEARTBEAT_MS
+    }
+}
+
+/// Percent-encodes what is not an unreserved URL character, so an id stays one path segment.
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,121 @@
+//! Native tests of config parsing (EMBED.md attributes).
+use confab::config::*;
+
+fn parse(attrs: &[(&str, &str)]) -> Result<Config, Vec<ConfigError>> {
+    Config::from_attributes(attrs.iter().copied())
+}
+
+#[test]
+fn plura_defaults_use_the_vendor_hosts() {
+    let c = parse(&[("data-provider", "plura"), ("data-flow-id", "87f66d6d-dba9")]).unwrap();
+    assert_eq!(c.api_url, "https://hooks.plura.ai");
+    assert_eq!(c.ws_url, "wss://wss.plura.ai");
+    assert_eq!(c.position, Position::BottomRight);
+    assert_eq!(c.theme, Theme::Auto);
+    assert!(c.show_launcher && !c.auto_open);
+    assert_eq!(c.storage, StorageKind::Local);
+    assert_eq!(c.page_actions, PageActions::Host);
+    assert_eq!(c.storage_prefix(), "confab:plura:87f66d6d-dba9");
+}
+
+#[test]
+fn ws_base_is_derived_from_a_custom_api_base() {
+    let c = parse(&[
+        ("data-provider", "plura"),
+        ("data-flow-id", "f"),
+        ("data-api-url", "http://127.0.0.1:8080/plura/"),
+    ])
+    .unwrap();
+    assert_eq!(c.api_url, "http://127.0.0.1:8080/plura");
+    assert_eq!(c.ws_url, "ws://127.0.0.1:8080/plura");
+    let c = parse(&[
+        ("data-provider", "plura"),
+        ("data-flow-id", "f"),
+        ("data-api-url", "https://x.test/p"),
+        ("data-ws-url", "wss://y.test/s/"),
+    ])
+    .unwrap();
+    assert_eq!(c.ws_url, "wss://y.test/s");
+}
+
+#[test]
+fn missing_or_bad_required_values_are_errors() {
+    let e = parse(&[]).unwrap_err();
+    assert_eq!(e[0].attribute, "data-provider");
+    let e = parse(&[("data-provider", "intercom")]).unwrap_err();
+    assert!(e[0].message.contains("unknown provider"));
+    let e = parse(&[("data-provider", "plura")]).unwrap_err();
+    assert_eq!(e[0].attribute, "data-flow-id");
+    assert!(e[0].message.contains("required"));
+    let e = parse(&[("data-provider", "plura"), ("data-flow-id", "../x")]).unwrap_err();
+    assert!(e[0].message.contains("not a valid flow id"));
+    let e = parse(&[
+        ("data-provider", "plura"),
+        ("data-flow-id", "f"),
+        ("data-api-url", "javascript:alert(1)"),
+    ])
+    .unwrap_err();
+    assert_eq!(e[0].attribute, "data-api-url");
+    let e = parse(&[
+        ("data-provider", "plura"),
+        ("data-flow-id", "f"),
+        ("data-ws-url", "http://x.test"),
+    ])
+    .unwrap_err();
+    assert!(e[0].message.contains("ws://"));
+}
+
+#[test]
+fn bad_optional_values_fall_back_with_a_warning() {
+    let c = parse(&[
+        ("data-provider", "PLURA"),
+        ("data-flow-id", "f"),
+        ("data-position", "top-middle"),
+        ("data-accent", "red;background:url(x)"),
+        ("data-auto-open", "TRUE"),
+        ("data-storage", "none"),
+    ])
+    .unwrap();
+    assert_eq!(c.position, Position::BottomRight);
+    assert_eq!(c.accent, None);
+    assert!(c.auto_open);
+    assert_eq!(c.storage, StorageKind::None);
+    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+}
+
+#[test]
+fn lead_attributes_become_snake_case_fields() {
+    let c = parse(&[
+        ("data-provider", "plura"),
+        ("data-flow-id", "f"),
+        ("data-lead-phone", "+15551234567"),
+        ("data-lead-first-name", "Ada"),
+        ("data-lead-empty", ""),
+    ])
+    .unwrap();
+    assert_eq!(c.lead.get("phone").map(String::as_str), Some("+15551234567"));
+    assert_eq!(c.lead.get("first_name").map(String::as_str), Some("Ada"));
+    assert!(!c.lead.contains_key("empty"));
+}
+
+#[test]
+fn allowed_origins_keep_only_http_origins() {
+    let c = parse(&[
+        ("data-provider", "plura"),
+        ("data-flow-id", "f"),
+        ("data-allowed-origins", "https://Shop.Example/path http://a.test:81 javascript:x"),
+    ])
+    .unwrap();
+    assert_eq!(c.allowed_origins, vec!["https://shop.example", "http://a.test:81"]);
+    assert_eq!(c.warnings.len(), 1);
+}
+
+#[test]
+fn other_providers_check_their_required_attributes() {
+    let e = parse(&[("data-provider", "iraa"), ("data-public-key", "sk_live_x"), ("data-product-id", "default")])
+        .unwrap_err();
+    assert!(e[0].message.contains("public key"));
+    assert!(parse(&[("data-provider", "poly")]).is_err());
+    assert!(parse(&[("data-provider", "poly"), ("data-access-token", "t")]).is_ok());
+    assert!(parse(&[("data-provider", "plati")]).is_err());
+}
