@@ -1,0 +1,30 @@
+//! One HTTP request, answered as (status, body); status 0 when no answer came.
+
+use crate::protocol::HttpRequest;
+use gloo_net::http::{Method, RequestBuilder};
+
+pub async fn perform(request: HttpRequest) -> (u16, String) {
+    let method = match request.method {
+        "GET" => Method::GET,
+        "PUT" => Method::PUT,
+        _ => Method::POST,
+    };
+    let builder = RequestBuilder::new(&request.url)
+        .method(method)
+        .header("Content-Type", "application/json");
+    let sent = match request.body {
+        Some(body) => match builder.body(body) {
+            Ok(req) => req.send().await,
+            Err(e) => return (0, e.to_string()),
+        },
+        None => builder.send().await,
+    };
+    match sent {
+        Ok(response) => {
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            (status, body)
+        }
+        Err(e) => (0, e.to_string()),
+    }
+}

@@ -1,0 +1,74 @@
+//! `online`, `offline` and `visibilitychange`, reported while alive, removed on drop.
+
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageEvent {
+    Online,
+    Offline,
+    Visible,
+}
+
+pub struct Lifecycle {
+    listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>)>,
+}
+
+impl Lifecycle {
+    pub fn listen(sink: Rc<dyn Fn(PageEvent)>) -> Lifecycle {
+        let mut listeners = Vec::new();
+        let Some(window) = web_sys::window() else {
+            return Lifecycle { listeners };
+        };
+        let document = window.document();
+        let mut add = |target: web_sys::EventTarget, name: &'static str, f: Box<dyn FnMut(web_sys::Event)>| {
+            let closure = Closure::<dyn FnMut(web_sys::Event)>::wrap(f);
+            if target
+                .add_event_listener_with_callback(name, closure.as_ref().unchecked_ref())
+                .is_ok()
+            {
+                listeners.push((target, name, closure));
+            }
+        };
+        let s = sink.clone();
+        add(window.clone().into(), "online", Box::new(move |_| s(PageEvent::Online)));
+        let s = sink.clone();
+        add(window.clone().into(), "offline", Box::new(move |_| s(PageEvent::Offline)));
+        if let Some(doc) = document {
+            let d = doc.clone();
+            let s = sink;
+            add(
+                doc.into(),
+                "visibilitychange",
+                Box::new(move |_| {
+                    if d.visibility_state() == web_sys::VisibilityState::Visible {
+                        s(PageEvent::Visible)
+                    }
+                }),
+            );
+        }
+        Lifecycle { listeners }
+    }
+
+    pub fn len(&self) -> usize {
+        self.listeners.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.listeners.is_empty()
+    }
+}
+
+impl Drop for Lifecycle {
+    fn drop(&mut self) {
+        for (target, name, closure) in self.listeners.drain(..) {
+            let _ = target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// Whether the browser believes it is online now.
+pub fn is_online() -> bool {
+    web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+}

@@ -1,0 +1,38 @@
+//! Thin browser drivers: the only place that touches web-sys and gloo. Each carries the
+//! engine's outputs out and reports what happened as engine inputs; none decides anything.
+
+pub mod http;
+pub mod lifecycle;
+pub mod socket;
+pub mod storage;
+pub mod timers;
+
+use crate::clock::Now;
+
+/// The browser's clock and the local UTC offset at this instant (DST-aware).
+pub fn now() -> Now {
+    let date = js_sys::Date::new_0();
+    Now {
+        utc_ms: date.get_time() as i64,
+        offset_min: -(date.get_timezone_offset() as i32),
+    }
+}
+
+/// A seed for the engine's jitter and ids.
+pub fn random_seed() -> u64 {
+    let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (hi << 32) | lo
+}
+
+pub fn console_warn(message: &str) {
+    web_sys::console::warn_1(&format!("[confab] {message}").into());
+}
+
+pub fn console_error(message: &str) {
+    web_sys::console::error_1(&format!("[confab] {message}").into());
+}
+
+pub fn console_info(message: &str) {
+    web_sys::console::info_1(&format!("[confab] {message}").into());
+}

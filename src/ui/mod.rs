@@ -1,0 +1,268 @@
+//! The view: Leptos components reading a [`ViewModel`] of signals and reporting what the
+//! visitor does as [`UiAction`]s. No protocol knowledge lives here.
+
+use crate::engine::{ConnState, Delivery, Direction};
+use leptos::html;
+use leptos::prelude::*;
+use std::rc::Rc;
+
+/// What the visitor did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UiAction {
+    Toggle,
+    Close,
+    Send(String),
+    Typing,
+    DismissNotice,
+}
+
+pub type Actions = Rc<dyn Fn(UiAction)>;
+
+#[derive(Clone, Debug)]
+pub struct MessageView {
+    pub id: String,
+    pub direction: Direction,
+    pub text: String,
+    pub status: RwSignal<Delivery>,
+}
+
+/// Everything the view shows; the runtime writes it, the view reads it.
+#[derive(Clone, Copy)]
+pub struct ViewModel {
+    pub open: RwSignal<bool>,
+    pub state: RwSignal<ConnState>,
+    pub title: RwSignal<String>,
+    pub avatar: RwSignal<Option<String>>,
+    pub messages: RwSignal<Vec<MessageView>>,
+    pub notice: RwSignal<Option<String>>,
+    pub config_error: RwSignal<Option<String>>,
+    pub unread: RwSignal<u32>,
+}
+
+impl ViewModel {
+    pub fn new(title: &str) -> ViewModel {
+        ViewModel {
+            open: RwSignal::new(false),
+            state: RwSignal::new(ConnState::Idle),
+            title: RwSignal::new(title.to_string()),
+            avatar: RwSignal::new(None),
+            messages: RwSignal::new(Vec::new()),
+            notice: RwSignal::new(None),
+            config_error: RwSignal::new(None),
+            unread: RwSignal::new(0),
+        }
+    }
+}
+
+/// Layout choices from the config, fixed for the widget's life.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub left: bool,
+    pub fullscreen: bool,
+    pub show_launcher: bool,
+    pub theme: &'static str,
+}
+
+/// Only http(s) images are shown; anything else (javascript:, data:) is dropped.
+pub fn safe_image_url(url: &str) -> Option<String> {
+    let lower = url.trim().to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.trim().to_string())
+}
+
+fn banner_text(state: ConnState) -> Option<&'static str> {
+    match state {
+        ConnState::Connecting => Some("Connecting…"),
+        ConnState::Reconnecting => Some("Reconnecting…"),
+        ConnState::Offline => Some("You are offline. Messages will be sent when you are back online."),
+        ConnState::Ended => Some("This conversation has ended."),
+        ConnState::Failed => Some("The chat is unavailable."),
+        ConnState::Idle | ConnState::Open => None,
+    }
+}
+
+fn status_mark(status: Delivery) -> (&'static str, &'static str) {
+    match status {
+        Delivery::Pending => ("…", "Sending"),
+        Delivery::Sent => ("✓", "Sent"),
+        Delivery::Delivered => ("✓✓", "Delivered"),
+        Delivery::Received => ("", ""),
+    }
+}
+
+pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
+    let list: NodeRef<html::Ol> = NodeRef::new();
+    let input: NodeRef<html::Textarea> = NodeRef::new();
+
+    // Keep the newest message in view.
+    Effect::new(move |_| {
+        let count = model.messages.with(|m| m.len());
+        let _ = model.open.get();
+        if let Some(el) = list.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+        count
+    });
+    // Focus the composer when the panel opens.
+    Effect::new(move |_| {
+        if model.open.get() {
+            if let Some(el) = input.get() {
+                let _ = el.focus();
+            }
+        }
+    });
+
+    let send_from_input = {
+        let act = act.clone();
+        move || {
+            if let Some(el) = input.get() {
+                let text = el.value();
+                if !text.trim().is_empty() {
+                    el.set_value("");
+                    act(UiAction::Send(text));
+                }
+            }
+        }
+    };
+    let on_keydown = {
+        let send = send_from_input.clone();
+        let act = act.clone();
+        move |ev: web_sys::KeyboardEvent| {
+            if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                ev.prevent_default();
+                send();
+            } else if ev.key() == "Escape" {
+                act(UiAction::Close);
+            }
+        }
+    };
+    let on_submit = {
+        let send = send_from_input;
+        move |ev: web_sys::SubmitEvent| {
+            ev.prevent_default();
+            send();
+        }
+    };
+    let on_input = {
+        let act = act.clone();
+        move |_| act(UiAction::Typing)
+    };
+    let toggle = {
+        let act = act.clone();
+        move |_| act(UiAction::Toggle)
+    };
+    let close = {
+        let act = act.clone();
+        move |_| act(UiAction::Close)
+    };
+    let dismiss = {
+        let act = act.clone();
+        move |_| act(UiAction::DismissNotice)
+    };
+
+    let launcher = layout.show_launcher.then(|| {
+        view! {
+            <button
+                class="launcher"
+                type="button"
+                aria-label=move || if model.open.get() { "Close chat" } else { "Open chat" }
+                aria-expanded=move || model.open.get().to_string()
+                on:click=toggle
+            >
+                <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
+                    <path d="M4 4h16v12H7l-3 3z"></path>
+                </svg>
+                <span class="badge" hidden=move || model.unread.get() == 0 || model.open.get()>
+                    {move || model.unread.get().to_string()}
+                </span>
+            </button>
+        }
+    });
+
+    view! {
+        <div
+            class="confab"
+            class:left=layout.left
+            class:fullscreen=layout.fullscreen
+            data-theme=layout.theme
+        >
+            {launcher}
+            <section
+                class="panel"
+                role="dialog"
+                aria-label=move || model.title.get()
+                hidden=move || !model.open.get()
+            >
+                <header class="header">
+                    {move || {
+                        model
+                            .avatar
+                            .get()
+                            .and_then(|url| safe_image_url(&url))
+                            .map(|src| view! { <img class="avatar" src=src alt="" /> })
+                    }}
+                    <h2 class="title">{move || model.title.get()}</h2>
+                    <button class="close" type="button" aria-label="Close chat" on:click=close>
+                        "×"
+                    </button>
+                </header>
+                <p class="config-error" role="alert" hidden=move || model.config_error.with(|e| e.is_none())>
+                    {move || model.config_error.get().unwrap_or_default()}
+                </p>
+                <p
+                    class="banner"
+                    role="status"
+                    data-state=move || model.state.get().as_str()
+                    hidden=move || banner_text(model.state.get()).is_none()
+                >
+                    {move || banner_text(model.state.get()).unwrap_or_default()}
+                </p>
+                <ol class="messages" node_ref=list aria-live="polite" aria-label="Messages">
+                    <For
+                        each=move || model.messages.get()
+                        key=|m| m.id.clone()
+                        children=move |m: MessageView| message_row(m)
+                    />
+                </ol>
+                <div class="notice" role="alert" hidden=move || model.notice.with(|n| n.is_none())>
+                    <span>{move || model.notice.get().unwrap_or_default()}</span>
+                    <button type="button" class="dismiss" aria-label="Dismiss" on:click=dismiss>
+                        "×"
+                    </button>
+                </div>
+                <form class="composer" on:submit=on_submit>
+                    <textarea
+                        node_ref=input
+                        rows="1"
+                        aria-label="Message"
+                        placeholder="Type a message…"
+                        disabled=move || model.config_error.with(|e| e.is_some())
+                        on:keydown=on_keydown
+                        on:input=on_input
+                    ></textarea>
+                    <button class="send" type="submit" aria-label="Send"
+                        disabled=move || model.config_error.with(|e| e.is_some())>
+                        <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
+                            <path d="M3 20l18-8L3 4v6l12 2-12 2z"></path>
+                        </svg>
+                    </button>
+                </form>
+            </section>
+        </div>
+    }
+}
+
+fn message_row(m: MessageView) -> impl IntoView {
+    let outgoing = m.direction == Direction::Out;
+    let status = m.status;
+    view! {
+        <li class="message" class:out=outgoing class:in=!outgoing data-id=m.id.clone()
+            data-status=move || format!("{:?}", status.get()).to_lowercase()>
+            <p class="text">{m.text}</p>
+            {outgoing.then(|| view! {
+                <span class="mark" aria-label=move || status_mark(status.get()).1>
+                    {move || status_mark(status.get()).0}
+                </span>
+            })}
+        </li>
+    }
+}

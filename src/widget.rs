@@ -1,0 +1,477 @@
+//! The wasm entry: builds the host element and shadow root, mounts the view, and runs the
+//! engine against the browser drivers. `embed.js` calls [`boot`] and forwards `window.Confab`.
+
+use crate::browser::lifecycle::{is_online, Lifecycle, PageEvent};
+use crate::browser::socket::{SocketDriver, SocketEvent};
+use crate::browser::storage::Store;
+use crate::browser::timers::Timers;
+use crate::browser::{self, console_error, console_info, console_warn};
+use crate::config::{Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
+use crate::engine::{ConnState, Direction, Engine, Input, Level, Output, Timer, UiEvent};
+use crate::protocol::plura::Plura;
+use crate::protocol::Codec;
+use crate::ui::{self, Layout, MessageView, UiAction, ViewModel};
+use leptos::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+const STYLES: &str = include_str!("../styles/widget.css");
+
+struct Runtime {
+    engine: Option<RefCell<Engine>>,
+    queue: RefCell<VecDeque<Input>>,
+    busy: Cell<bool>,
+    socket: SocketDriver,
+    timers: Timers,
+    store: Store,
+    model: ViewModel,
+    emit: js_sys::Function,
+    lifecycle: RefCell<Option<Lifecycle>>,
+    host: web_sys::Element,
+    mount: RefCell<Option<Box<dyn std::any::Any>>>,
+    fixed_title: bool,
+    destroyed: Cell<bool>,
+    this: RefCell<Weak<Runtime>>,
+}
+
+/// The handle `embed.js` holds; every method is safe to call at any time, even after destroy.
+#[wasm_bindgen]
+pub struct Widget {
+    rt: Rc<Runtime>,
+}
+
+#[wasm_bindgen]
+impl Widget {
+    pub fn open(&self) {
+        self.rt.set_open(true);
+    }
+    pub fn close(&self) {
+        self.rt.set_open(false);
+    }
+    pub fn toggle(&self) {
+        let open = self.rt.model.open.get_untracked();
+        self.rt.set_open(!open);
+    }
+    pub fn send(&self, text: String) {
+        self.rt.dispatch(Input::UserSend(text));
+    }
+    /// `fields`: a plain object of lead data; non-string values are written out as text.
+    pub fn identify(&self, fields: JsValue) {
+        match lead_fields(&fields) {
+            Some(map) => self.rt.dispatch(Input::Identify(map)),
+            None => {
+                let message = "Confab.identify() takes a plain object, e.g. {phone: \"+15551234567\"}";
+                console_warn(message);
+                self.rt.emit_error("bad_identify", message);
+            }
+        }
+    }
+    pub fn reset(&self) {
+        self.rt.dispatch(Input::Reset);
+    }
+    pub fn destroy(&self) {
+        self.rt.destroy();
+    }
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        self.rt.model.state.get_untracked().as_str().to_string()
+    }
+    /// For tests and diagnostics: timers and page listeners still registered.
+    #[wasm_bindgen(js_name = "liveHandles")]
+    pub fn live_handles(&self) -> u32 {
+        let listeners = self.rt.lifecycle.borrow().as_ref().map_or(0, |l| l.len());
+        (self.rt.timers.len() + listeners + usize::from(self.rt.socket.is_connected())) as u32
+    }
+}
+
+/// Starts a widget from the script tag's attributes (`[[name, value], …]`). `emit(name, detail)`
+/// delivers page events to `Confab.on` listeners.
+#[wasm_bindgen]
+pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsValue> {
+    let pairs = attribute_pairs(&attributes);
+    let parsed = Config::from_attributes(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("Confab needs a document"))?;
+    let host = document.create_element("confab-widget")?;
+    let shadow = host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
+    adopt_styles(&shadow);
+    let container: web_sys::HtmlElement = document.create_element("div")?.unchecked_into();
+    shadow.append_child(&container)?;
+    let body = document.body().ok_or_else(|| JsValue::from_str("Confab needs a <body>"))?;
+    body.append_child(&host)?;
+
+    let (config, errors) = match parsed {
+        Ok(c) => (Some(c), Vec::new()),
+        Err(e) => (None, e),
+    };
+    if let Some(c) = &config {
+        for w in &c.warnings {
+            console_warn(w);
+        }
+        if let Some(accent) = &c.accent {
+            if let Some(el) = host.dyn_ref::<web_sys::HtmlElement>() {
+                let _ = el.style().set_property("--confab-accent", accent);
+            }
+        }
+    }
+    let title = config
+        .as_ref()
+        .and_then(|c| c.title.clone())
+        .unwrap_or_else(|| "Chat".to_string());
+    let model = ViewModel::new(&title);
+    let layout = config.as_ref().map_or(
+        Layout {
+            left: false,
+            fullscreen: false,
+            show_launcher: true,
+            theme: "auto",
+        },
+        |c| Layout {
+            left: c.position == Position::BottomLeft,
+            fullscreen: c.render_mode == RenderMode::Fullscreen,
+            show_launcher: c.show_launcher,
+            theme: match c.theme {
+                Theme::Light => "light",
+                Theme::Dark => "dark",
+                Theme::Auto => "auto",
+            },
+        },
+    );
+    let engine = config.as_ref().and_then(|c| match build_codec(c) {
+        Ok(codec) => Some(RefCell::new(Engine::new(codec, &c.storage_prefix(), c.lead.clone()))),
+        Err(why) => {
+            console_error(&why);
+            model.config_error.set(Some(why));
+            None
+        }
+    });
+    let store = Store::open(config.as_ref().map_or(crate::config::StorageKind::None, |c| c.storage));
+    let rt = Rc::new(Runtime {
+        engine,
+        queue: RefCell::new(VecDeque::new()),
+        busy: Cell::new(false),
+        socket: SocketDriver::default(),
+        timers: Timers::default(),
+        store,
+        model,
+        emit,
+        lifecycle: RefCell::new(None),
+        host,
+        mount: RefCell::new(None),
+        fixed_title: config.as_ref().is_some_and(|c| c.title.is_some()),
+        destroyed: Cell::new(false),
+        this: RefCell::new(Weak::new()),
+    });
+    *rt.this.borrow_mut() = Rc::downgrade(&rt);
+
+    let weak = Rc::downgrade(&rt);
+    let actions: ui::Actions = Rc::new(move |action| {
+        if let Some(rt) = weak.upgrade() {
+            rt.on_ui(action);
+        }
+    });
+    let handle = leptos::mount::mount_to(container, move || ui::app(model, layout, actions).into_any());
+    *rt.mount.borrow_mut() = Some(Box::new(handle));
+
+    if !errors.is_empty() {
+        let text = errors.iter().map(ConfigError::to_string).collect::<Vec<_>>().join("; ");
+        console_error(&format!("configuration error: {text}"));
+        rt.model.config_error.set(Some(format!("Chat is not configured correctly: {text}")));
+        rt.model.state.set(ConnState::Failed);
+        rt.emit_error("config", &text);
+    }
+
+    if rt.engine.is_some() {
+        let weak = Rc::downgrade(&rt);
+        *rt.lifecycle.borrow_mut() = Some(Lifecycle::listen(Rc::new(move |event| {
+            if let Some(rt) = weak.upgrade() {
+                rt.dispatch(match event {
+                    PageEvent::Online => Input::Online,
+                    PageEvent::Offline => Input::Offline,
+                    PageEvent::Visible => Input::Visible,
+                });
+            }
+        })));
+        let stored = rt.load_stored();
+        rt.dispatch(Input::Start {
+            stored,
+            seed: browser::random_seed(),
+        });
+        if !is_online() {
+            rt.dispatch(Input::Offline);
+        }
+        if config.as_ref().is_some_and(|c| c.auto_open) {
+            rt.set_open(true);
+        }
+    }
+    rt.emit_event("ready", &js_sys::Object::new());
+    Ok(Widget { rt })
+}
+
+fn build_codec(config: &Config) -> Result<Box<dyn Codec>, String> {
+    match &config.provider_config {
+        ProviderConfig::Plura { flow_id } => Ok(Box::new(Plura::new(&config.api_url, &config.ws_url, flow_id))),
+        _ => Err(format!(
+            "data-provider=\"{}\" is not available in this build of Confab yet",
+            config.provider.name()
+        )),
+    }
+}
+
+fn adopt_styles(shadow: &web_sys::ShadowRoot) {
+    let sheet = match web_sys::CssStyleSheet::new() {
+        Ok(s) => s,
+        Err(_) => {
+            console_warn("constructable stylesheets are unsupported; the widget is unstyled");
+            return;
+        }
+    };
+    if sheet.replace_sync(STYLES).is_err() {
+        console_warn("the widget stylesheet was refused");
+        return;
+    }
+    let sheets = js_sys::Array::of1(&sheet);
+    let _ = js_sys::Reflect::set(shadow, &"adoptedStyleSheets".into(), &sheets);
+}
+
+fn attribute_pairs(value: &JsValue) -> Vec<(String, String)> {
+    let Some(array) = value.dyn_ref::<js_sys::Array>() else {
+        return Vec::new();
+    };
+    array
+        .iter()
+        .filter_map(|pair| {
+            let pair = pair.dyn_into::<js_sys::Array>().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+fn lead_fields(value: &JsValue) -> Option<BTreeMap<String, String>> {
+    if !value.is_object() || value.is_function() || js_sys::Array::is_array(value) {
+        return None;
+    }
+    let object: &js_sys::Object = value.unchecked_ref();
+    let mut map = BTreeMap::new();
+    for entry in js_sys::Object::entries(object).iter() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        let Some(key) = pair.get(0).as_string() else { continue };
+        let v = pair.get(1);
+        let text = if let Some(s) = v.as_string() {
+            s
+        } else if let Some(n) = v.as_f64() {
+            n.to_string()
+        } else if let Some(b) = v.as_bool() {
+            b.to_string()
+        } else {
+            continue;
+        };
+        map.insert(key, text);
+    }
+    Some(map)
+}
+
+impl Runtime {
+    fn weak(&self) -> Weak<Runtime> {
+        self.this.borrow().clone()
+    }
+
+    fn load_stored(&self) -> BTreeMap<String, String> {
+        let Some(engine) = &self.engine else {
+            return BTreeMap::new();
+        };
+        let keys = engine.borrow().keys_to_load();
+        keys.into_iter()
+            .filter_map(|k| self.store.get(&k).map(|v| (k, v)))
+            .collect()
+    }
+
+    /// Feeds the engine one input and carries out what it asks, one input at a time even when
+    /// a driver reports back synchronously.
+    fn dispatch(&self, input: Input) {
+        if self.destroyed.get() {
+            return;
+        }
+        self.queue.borrow_mut().push_back(input);
+        if self.busy.replace(true) {
+            return;
+        }
+        while let Some(next) = self.queue.borrow_mut().pop_front() {
+            let Some(engine) = &self.engine else { break };
+            let outputs = engine.borrow_mut().handle(browser::now(), next);
+            for output in outputs {
+                self.perform(output);
+            }
+        }
+        self.busy.set(false);
+    }
+
+    fn perform(&self, output: Output) {
+        match output {
+            Output::Connect(url) => {
+                let weak = self.weak();
+                self.socket.connect(
+                    &url,
+                    Rc::new(move |event| {
+                        if let Some(rt) = weak.upgrade() {
+                            rt.dispatch(match event {
+                                SocketEvent::Open => Input::SocketOpened,
+                                SocketEvent::Text(t) => Input::Frame(t),
+                                SocketEvent::Binary(n) => Input::BinaryFrame(n),
+                                SocketEvent::Closed(code) => Input::SocketClosed { code },
+                            });
+                        }
+                    }),
+                );
+            }
+            Output::Close => self.socket.close(),
+            Output::Send(frame) => {
+                if !self.socket.send(&frame) {
+                    console_warn("a frame could not be written; the socket is closing");
+                }
+            }
+            Output::StartTimer(timer, ms) => {
+                let weak = self.weak();
+                self.timers.start(
+                    timer,
+                    ms,
+                    Rc::new(move |t: Timer| {
+                        if let Some(rt) = weak.upgrade() {
+                            rt.dispatch(Input::TimerFired(t));
+                        }
+                    }),
+                );
+            }
+            Output::CancelTimer(timer) => self.timers.cancel(timer),
+            Output::Persist { key, value } => self.store.set(&key, value.as_deref()),
+            Output::Http(request) => {
+                let weak = self.weak();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let (status, body) = browser::http::perform(request).await;
+                    if let Some(rt) = weak.upgrade() {
+                        rt.dispatch(Input::HttpDone { status, body });
+                    }
+                });
+            }
+            Output::Ui(event) => self.show(event),
+            Output::Log(level, message) => match level {
+                Level::Info => console_info(&message),
+                Level::Warn => console_warn(&message),
+                Level::Error => console_error(&message),
+            },
+        }
+    }
+
+    fn show(&self, event: UiEvent) {
+        let m = self.model;
+        match event {
+            UiEvent::State(state) => {
+                m.state.set(state);
+                let detail = js_sys::Object::new();
+                set(&detail, "state", state.as_str());
+                self.emit_event("connection", &detail);
+            }
+            UiEvent::Agent { name, avatar } => {
+                if !self.fixed_title {
+                    m.title.set(name.unwrap_or_else(|| "Chat".to_string()));
+                }
+                m.avatar.set(avatar);
+            }
+            UiEvent::Added { entry, restored } => {
+                if !restored {
+                    let detail = js_sys::Object::new();
+                    set(&detail, "direction", entry.direction.as_str());
+                    set(&detail, "id", &entry.id);
+                    set(&detail, "text", &entry.text);
+                    self.emit_event("message", &detail);
+                    if entry.direction == Direction::In && !m.open.get_untracked() {
+                        m.unread.update(|n| *n += 1);
+                    }
+                }
+                let view = MessageView {
+                    id: entry.id,
+                    direction: entry.direction,
+                    text: entry.text,
+                    status: RwSignal::new(entry.status),
+                };
+                m.messages.update(|list| {
+                    list.push(view);
+                    let extra = list.len().saturating_sub(crate::engine::MAX_TRANSCRIPT);
+                    list.drain(..extra);
+                });
+            }
+            UiEvent::Status { id, status } => {
+                m.messages.with_untracked(|list| {
+                    if let Some(v) = list.iter().find(|v| v.id == id) {
+                        v.status.set(status);
+                    }
+                });
+            }
+            UiEvent::Cleared => {
+                m.messages.set(Vec::new());
+                m.unread.set(0);
+            }
+            UiEvent::Panel(open) => self.set_open(open),
+            UiEvent::Error { code, message } => {
+                m.notice.set(Some(message.clone()));
+                self.emit_error(code, &message);
+            }
+        }
+    }
+
+    fn on_ui(&self, action: UiAction) {
+        match action {
+            UiAction::Toggle => self.set_open(!self.model.open.get_untracked()),
+            UiAction::Close => self.set_open(false),
+            UiAction::Send(text) => self.dispatch(Input::UserSend(text)),
+            UiAction::Typing => self.dispatch(Input::UserTyping),
+            UiAction::DismissNotice => self.model.notice.set(None),
+        }
+    }
+
+    fn set_open(&self, open: bool) {
+        if self.destroyed.get() || self.model.open.get_untracked() == open {
+            return;
+        }
+        self.model.open.set(open);
+        if open {
+            self.model.unread.set(0);
+        }
+        self.emit_event(if open { "open" } else { "close" }, &js_sys::Object::new());
+        self.dispatch(Input::Panel(open));
+    }
+
+    fn destroy(&self) {
+        if self.destroyed.get() {
+            return;
+        }
+        self.dispatch(Input::Destroy);
+        self.destroyed.set(true);
+        self.socket.close();
+        self.timers.cancel_all();
+        self.lifecycle.borrow_mut().take();
+        self.mount.borrow_mut().take();
+        self.host.remove();
+    }
+
+    fn emit_event(&self, name: &str, detail: &js_sys::Object) {
+        if let Err(e) = self.emit.call2(&JsValue::NULL, &JsValue::from_str(name), detail) {
+            console_warn(&format!("a Confab.on(\"{name}\") listener threw: {e:?}"));
+        }
+    }
+
+    fn emit_error(&self, code: &str, message: &str) {
+        let detail = js_sys::Object::new();
+        set(&detail, "code", code);
+        set(&detail, "message", message);
+        self.emit_event("error", &detail);
+    }
+}
+
+fn set(object: &js_sys::Object, key: &str, value: &str) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &JsValue::from_str(value));
+}
