@@ -1,1 +1,120 @@
-fn main() {}
+//! Confab's development server: serves `dist/` and `www/`, emulates the vendors' backends
+//! (Plura under `/plura`), and exposes control endpoints under `/control` for tests.
+//!
+//! Usage: `devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]`
+
+mod plura;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::cors::CorsLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+#[derive(Clone)]
+pub struct App {
+    pub plura: Arc<plura::Emulator>,
+}
+
+struct Args {
+    host: String,
+    port: u16,
+    www: String,
+    dist: String,
+}
+
+fn args() -> Result<Args, String> {
+    let mut a = Args {
+        host: "127.0.0.1".into(),
+        port: 8080,
+        www: "www".into(),
+        dist: "dist".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--host" => a.host = value()?,
+            "--port" => a.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--www" => a.www = value()?,
+            "--dist" => a.dist = value()?,
+            "-h" | "--help" => {
+                return Err("usage: devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]".into())
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(a)
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let app = App {
+        plura: Arc::new(plura::Emulator::default()),
+    };
+    let router = Router::new()
+        .nest("/plura", plura::routes())
+        .route("/control/refuse", post(refuse))
+        .route("/control/drop", post(drop_all))
+        .route("/control/health", get(|| async { "ok" }))
+        .nest("/control/plura", plura::control_routes())
+        .nest_service("/dist", ServeDir::new(&args.dist))
+        .fallback_service(ServeDir::new(&args.www))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        // Embedding from any origin: module scripts and the wasm fetch are CORS requests.
+        .layer(CorsLayer::very_permissive())
+        .with_state(app);
+    let addr: SocketAddr = match format!("{}:{}", args.host, args.port).parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("bad address: {e}");
+            std::process::exit(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on {addr}: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("devserver listening on http://{addr}/");
+    if let Err(e) = axum::serve(listener, router).await {
+        eprintln!("server error: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[derive(Deserialize)]
+struct RefuseQuery {
+    seconds: Option<f64>,
+}
+
+/// Refuse every socket handshake for the given seconds (0 lifts it).
+async fn refuse(State(app): State<App>, Query(q): Query<RefuseQuery>) -> impl IntoResponse {
+    let secs = q.seconds.unwrap_or(10.0).clamp(0.0, 3600.0);
+    app.plura.refuse_for(std::time::Duration::from_secs_f64(secs));
+    Json(serde_json::json!({ "refusing_seconds": secs }))
+}
+
+/// Drop every socket abruptly (no close frame: the browser sees 1006).
+async fn drop_all(State(app): State<App>) -> impl IntoResponse {
+    let n = app.plura.drop_all();
+    (StatusCode::OK, Json(serde_json::json!({ "dropped": n })))
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make dist`: the release bundle in dist/ (embed.js, confab.js, confab_bg.wasm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# wasm-opt from npm's binaryen first on PATH (TOOLCHAIN.md); trunk runs it with -Oz.
+export PATH="$PWD/.tools/binaryen/node_modules/.bin:$PATH"
+trunk build --release --offline
+# The entry html is only trunk's build recipe; pages embed dist/embed.js.
+rm -f dist/bundle.html dist/index.html
+for f in embed.js confab.js confab_bg.wasm; do
+  [ -s "dist/$f" ] || { echo "dist/$f is missing"; exit 1; }
+done
+printf 'dist/: '; for f in embed.js confab.js confab_bg.wasm; do printf '%s %s B (%s B gzip)  ' "$f" "$(wc -c < "dist/$f")" "$(gzip -9c "dist/$f" | wc -c)"; done; echo

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make test`: native tests, the release bundle, browser unit tests and Playwright end to end,
+# against devservers started here and stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+
+export CONFAB_TEST_PORT=${CONFAB_TEST_PORT:-18080}
+export CONFAB_HOST_PORT=${CONFAB_HOST_PORT:-18081}
+
+step "native tests: config, codecs, engine, devserver"
+cargo test --workspace
+
+step "release bundle (trunk)"
+scripts/dist.sh
+
+step "devservers on :$CONFAB_TEST_PORT (widget + emulators) and :$CONFAB_HOST_PORT (host pages, another origin)"
+cargo build -p devserver
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+target/debug/devserver --port "$CONFAB_TEST_PORT" --www www --dist dist > target/devserver-test.log 2>&1 &
+pids+=($!)
+target/debug/devserver --port "$CONFAB_HOST_PORT" --www e2e/pages --dist dist > target/devserver-host.log 2>&1 &
+pids+=($!)
+for port in "$CONFAB_TEST_PORT" "$CONFAB_HOST_PORT"; do
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/control/health" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:$port/control/health" >/dev/null || { echo "devserver on :$port did not start"; cat target/devserver-*.log; exit 1; }
+done
+
+step "browser unit tests (wasm-bindgen-test in headless Chromium)"
+CHROMEDRIVER=/usr/bin/chromedriver \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+WASM_BINDGEN_TEST_TIMEOUT=60 \
+  cargo test -p confab --target wasm32-unknown-unknown --test browser
+
+step "end to end (Playwright, Debian Chromium)"
+(cd e2e && npx playwright test)
