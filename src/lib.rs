@@ -10,4 +10,4 @@ pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
-mod widget;
+pub mod widget;
