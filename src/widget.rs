@@ -91,6 +91,8 @@ impl Widget {
 /// delivers page events to `Confab.on` listeners.
 #[wasm_bindgen]
 pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsValue> {
+    // A bug must at least say where it was before the module aborts.
+    std::panic::set_hook(Box::new(|info| console_error(&format!("internal error: {info}"))));
     let pairs = attribute_pairs(&attributes);
     let parsed = Config::from_attributes(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let document = web_sys::window()
@@ -300,8 +302,10 @@ impl Runtime {
         if self.busy.replace(true) {
             return;
         }
-        while let Some(next) = self.queue.borrow_mut().pop_front() {
-            let Some(engine) = &self.engine else { break };
+        loop {
+            // Pop in its own statement: a driver may queue more while this input is handled.
+            let next = self.queue.borrow_mut().pop_front();
+            let (Some(next), Some(engine)) = (next, &self.engine) else { break };
             let outputs = engine.borrow_mut().handle(browser::now(), next);
             for output in outputs {
                 self.perform(output);

@@ -43,7 +43,8 @@ pub struct ConnectionRecord {
 #[derive(Default)]
 pub struct Emulator {
     next_id: AtomicU64,
-    sessions: Mutex<HashMap<String, String>>, // session id → flow id
+    /// Session id → whether a socket has carried it yet (a fresh session is greeted once).
+    sessions: Mutex<HashMap<String, bool>>,
     frames: Mutex<Vec<FrameRecord>>,
     connections: Mutex<Vec<ConnectionRecord>>,
     violations: Mutex<Vec<String>>,
@@ -144,7 +145,7 @@ async fn session_init(State(app): State<App>, body: String) -> Response {
     }
     let instance = emu.uuid();
     let session = format!("webchat-session.{}", emu.uuid());
-    lock(&emu.sessions).insert(session.clone(), instance.clone());
+    lock(&emu.sessions).insert(session.clone(), false);
     Json(json!({
         "flow_id": instance,
         "session": session,
@@ -196,13 +197,18 @@ async fn converse(
     let (control_tx, mut control_rx) = mpsc::unbounded_channel();
     lock(&emu.live).insert(connection, control_tx);
 
-    let resumed = requested != "null";
-    let session = if resumed {
-        requested.clone()
-    } else {
+    let session = if requested == "null" {
         format!("webchat-session.{}", emu.uuid())
+    } else {
+        requested.clone()
     };
-    lock(&emu.sessions).entry(session.clone()).or_insert(flow);
+    // A session id we never saw (e.g. after a restart) is taken as one the server knows.
+    let resumed = {
+        let mut sessions = lock(&emu.sessions);
+        let seen = sessions.entry(session.clone()).or_insert(requested != "null");
+        std::mem::replace(seen, true)
+    };
+    let _ = flow;
     let opened_ms = now_ms();
     lock(&emu.connections).push(ConnectionRecord {
         connection,
@@ -219,6 +225,7 @@ async fn converse(
         json!({"type": "chatowner", "id": emu.uuid(), "profilepic": avatar, "name": OWNER_NAME}),
     ];
     if !resumed {
+        // The greeting of a new conversation (resumed ones keep their context, no new greeting).
         first.push(json!({"type": "message", "id": emu.uuid(), "profilepic": avatar, "name": "Assistant", "content": GREETING}));
     }
     for frame in first {
