@@ -2,14 +2,18 @@
 # `make test`: native tests, the release bundle, browser unit tests and Playwright end to end,
 # against devservers started here and stopped on exit.
 set -euo pipefail
+shopt -s lastpipe
 cd "$(dirname "$0")/.."
 step() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
 
 export CONFAB_TEST_PORT=${CONFAB_TEST_PORT:-18080}
 export CONFAB_HOST_PORT=${CONFAB_HOST_PORT:-18081}
 
+log=target/test-summary.log
+mkdir -p target && : > "$log"
+
 step "native tests: config, codecs, engine, devserver"
-cargo test --workspace
+cargo test --workspace 2>&1 | tee -a "$log"
 
 step "release bundle (trunk)"
 scripts/dist.sh
@@ -35,7 +39,13 @@ step "browser unit tests (wasm-bindgen-test in headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 WASM_BINDGEN_TEST_TIMEOUT=60 \
-  cargo test -p confab --target wasm32-unknown-unknown --test browser
+  cargo test -p confab --target wasm32-unknown-unknown --test browser 2>&1 | tee -a "$log"
 
 step "end to end (Playwright, Debian Chromium)"
-(cd e2e && npx playwright test)
+(cd e2e && npx playwright test) 2>&1 | tee -a "$log"
+
+# One closing line for the whole suite: cargo's and wasm-bindgen-test's "N passed; N failed"
+# lines plus Playwright's "N passed" (any failure has already stopped the script).
+passed=$(grep -oE '(test result: ok\. [0-9]+ passed|^ +[0-9]+ passed \()' "$log" | grep -oE '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
+echo
+echo "make test: $passed passed, 0 failed"

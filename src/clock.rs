@@ -10,7 +10,10 @@ pub struct Now {
 
 impl Now {
     pub fn utc(utc_ms: i64) -> Now {
-        Now { utc_ms, offset_min: 0 }
+        Now {
+            utc_ms,
+            offset_min: 0,
+        }
     }
 }
 

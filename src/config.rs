@@ -161,7 +161,12 @@ impl Config {
                 attrs.insert(name, value);
             }
         }
-        let get = |name: &str| attrs.get(name).map(String::as_str).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            attrs
+                .get(name)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
 
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
@@ -190,7 +195,9 @@ impl Config {
                     err(
                         &mut errors,
                         "data-provider",
-                        format!("unknown provider \"{other}\": expected plura, iraa, poly or plati"),
+                        format!(
+                            "unknown provider \"{other}\": expected plura, iraa, poly or plati"
+                        ),
                     );
                     return Err(errors);
                 }
@@ -398,7 +405,11 @@ fn normalize_base(url: &str, schemes: &[&str]) -> Result<String, String> {
     if !schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
         return Err(format!(
             "\"{url}\" must use {}",
-            schemes.iter().map(|s| format!("{s}://")).collect::<Vec<_>>().join(" or ")
+            schemes
+                .iter()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(" or ")
         ));
     }
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -406,9 +417,15 @@ fn normalize_base(url: &str, schemes: &[&str]) -> Result<String, String> {
         return Err(format!("\"{url}\" has no valid host"));
     }
     if rest.contains(['?', '#']) {
-        return Err(format!("\"{url}\" must be a base URL without query or fragment"));
+        return Err(format!(
+            "\"{url}\" must be a base URL without query or fragment"
+        ));
     }
-    Ok(format!("{}://{}", scheme.to_ascii_lowercase(), rest.trim_end_matches('/')))
+    Ok(format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        rest.trim_end_matches('/')
+    ))
 }
 
 /// `WS` derived from `API`: http→ws, https→wss (PROTOCOLS.md, introduction).
@@ -439,8 +456,7 @@ pub fn normalize_origin(url: &str) -> Option<String> {
 /// Ids go into URL paths and storage keys: keep them to unreserved characters.
 fn is_path_segment(v: &str) -> bool {
     v.len() <= 200
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && v != "."
         && v != ".."
@@ -450,9 +466,10 @@ fn is_path_segment(v: &str) -> bool {
 /// accept the characters of ordinary CSS colors (`#abc`, `rebeccapurple`, `rgb(1 2 3 / .5)`).
 fn is_safe_css_color(v: &str) -> bool {
     v.len() <= 64
-        && v
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '(' | ')' | ',' | '.' | '%' | ' ' | '/' | '-'))
+        && v.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '#' | '(' | ')' | ',' | '.' | '%' | ' ' | '/' | '-')
+        })
 }
 
 fn is_bcp47ish(v: &str) -> bool {

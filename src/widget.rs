@@ -63,7 +63,8 @@ impl Widget {
         match lead_fields(&fields) {
             Some(map) => self.rt.dispatch(Input::Identify(map)),
             None => {
-                let message = "Confab.identify() takes a plain object, e.g. {phone: \"+15551234567\"}";
+                let message =
+                    "Confab.identify() takes a plain object, e.g. {phone: \"+15551234567\"}";
                 console_warn(message);
                 self.rt.emit_error("bad_identify", message);
             }
@@ -92,18 +93,23 @@ impl Widget {
 #[wasm_bindgen]
 pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsValue> {
     // A bug must at least say where it was before the module aborts.
-    std::panic::set_hook(Box::new(|info| console_error(&format!("internal error: {info}"))));
+    std::panic::set_hook(Box::new(|info| {
+        console_error(&format!("internal error: {info}"))
+    }));
     let pairs = attribute_pairs(&attributes);
     let parsed = Config::from_attributes(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| JsValue::from_str("Confab needs a document"))?;
     let host = document.create_element("confab-widget")?;
-    let shadow = host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
+    let shadow =
+        host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
     adopt_styles(&shadow);
     let container: web_sys::HtmlElement = document.create_element("div")?.unchecked_into();
     shadow.append_child(&container)?;
-    let body = document.body().ok_or_else(|| JsValue::from_str("Confab needs a <body>"))?;
+    let body = document
+        .body()
+        .ok_or_else(|| JsValue::from_str("Confab needs a <body>"))?;
     body.append_child(&host)?;
 
     let (config, errors) = match parsed {
@@ -144,14 +150,22 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
         },
     );
     let engine = config.as_ref().and_then(|c| match build_codec(c) {
-        Ok(codec) => Some(RefCell::new(Engine::new(codec, &c.storage_prefix(), c.lead.clone()))),
+        Ok(codec) => Some(RefCell::new(Engine::new(
+            codec,
+            &c.storage_prefix(),
+            c.lead.clone(),
+        ))),
         Err(why) => {
             console_error(&why);
             model.config_error.set(Some(why));
             None
         }
     });
-    let store = Store::open(config.as_ref().map_or(crate::config::StorageKind::None, |c| c.storage));
+    let store = Store::open(
+        config
+            .as_ref()
+            .map_or(crate::config::StorageKind::None, |c| c.storage),
+    );
     let rt = Rc::new(Runtime {
         engine,
         queue: RefCell::new(VecDeque::new()),
@@ -176,13 +190,21 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
             rt.on_ui(action);
         }
     });
-    let handle = leptos::mount::mount_to(container, move || ui::app(model, layout, actions).into_any());
+    let handle = leptos::mount::mount_to(container, move || {
+        ui::app(model, layout, actions).into_any()
+    });
     *rt.mount.borrow_mut() = Some(Box::new(handle));
 
     if !errors.is_empty() {
-        let text = errors.iter().map(ConfigError::to_string).collect::<Vec<_>>().join("; ");
+        let text = errors
+            .iter()
+            .map(ConfigError::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
         console_error(&format!("configuration error: {text}"));
-        rt.model.config_error.set(Some(format!("Chat is not configured correctly: {text}")));
+        rt.model
+            .config_error
+            .set(Some(format!("Chat is not configured correctly: {text}")));
         rt.model.state.set(ConnState::Failed);
         rt.emit_error("config", &text);
     }
@@ -216,7 +238,11 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
 
 fn build_codec(config: &Config) -> Result<Box<dyn Codec>, String> {
     match &config.provider_config {
-        ProviderConfig::Plura { flow_id } => Ok(Box::new(Plura::new(&config.api_url, &config.ws_url, flow_id))),
+        ProviderConfig::Plura { flow_id } => Ok(Box::new(Plura::new(
+            &config.api_url,
+            &config.ws_url,
+            flow_id,
+        ))),
         _ => Err(format!(
             "data-provider=\"{}\" is not available in this build of Confab yet",
             config.provider.name()
@@ -261,7 +287,9 @@ fn lead_fields(value: &JsValue) -> Option<BTreeMap<String, String>> {
     let mut map = BTreeMap::new();
     for entry in js_sys::Object::entries(object).iter() {
         let pair: js_sys::Array = entry.unchecked_into();
-        let Some(key) = pair.get(0).as_string() else { continue };
+        let Some(key) = pair.get(0).as_string() else {
+            continue;
+        };
         let v = pair.get(1);
         let text = if let Some(s) = v.as_string() {
             s
@@ -305,7 +333,9 @@ impl Runtime {
         loop {
             // Pop in its own statement: a driver may queue more while this input is handled.
             let next = self.queue.borrow_mut().pop_front();
-            let (Some(next), Some(engine)) = (next, &self.engine) else { break };
+            let (Some(next), Some(engine)) = (next, &self.engine) else {
+                break;
+            };
             let outputs = engine.borrow_mut().handle(browser::now(), next);
             for output in outputs {
                 self.perform(output);
@@ -463,7 +493,10 @@ impl Runtime {
     }
 
     fn emit_event(&self, name: &str, detail: &js_sys::Object) {
-        if let Err(e) = self.emit.call2(&JsValue::NULL, &JsValue::from_str(name), detail) {
+        if let Err(e) = self
+            .emit
+            .call2(&JsValue::NULL, &JsValue::from_str(name), detail)
+        {
             console_warn(&format!("a Confab.on(\"{name}\") listener threw: {e:?}"));
         }
     }

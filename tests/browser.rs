@@ -34,7 +34,9 @@ fn local_storage_round_trips_and_removes() {
     assert!(store.is_persistent());
     store.set("confab:test:k", Some("v1"));
     assert_eq!(store.get("confab:test:k").as_deref(), Some("v1"));
-    let raw = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).and_then(|s| s.get_item("confab:test:k").ok().flatten());
+    let raw = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("confab:test:k").ok().flatten());
     assert_eq!(raw.as_deref(), Some("v1"), "really in localStorage");
     store.set("confab:test:k", None);
     assert_eq!(store.get("confab:test:k"), None);
@@ -44,7 +46,9 @@ fn local_storage_round_trips_and_removes() {
 fn session_storage_is_used_when_asked() {
     let store = Store::open(StorageKind::Session);
     store.set("confab:test:s", Some("x"));
-    let raw = web_sys::window().and_then(|w| w.session_storage().ok().flatten()).and_then(|s| s.get_item("confab:test:s").ok().flatten());
+    let raw = web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .and_then(|s| s.get_item("confab:test:s").ok().flatten());
     assert_eq!(raw.as_deref(), Some("x"));
     store.set("confab:test:s", None);
 }
@@ -55,7 +59,9 @@ fn storage_none_keeps_values_in_memory_only() {
     assert!(!store.is_persistent());
     store.set("confab:test:m", Some("mem"));
     assert_eq!(store.get("confab:test:m").as_deref(), Some("mem"));
-    let raw = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).and_then(|s| s.get_item("confab:test:m").ok().flatten());
+    let raw = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("confab:test:m").ok().flatten());
     assert_eq!(raw, None);
 }
 
@@ -65,7 +71,10 @@ fn a_full_storage_falls_back_to_memory_without_losing_the_value() {
     // Far over Chromium's per-origin quota: the write throws QuotaExceededError.
     let huge = "x".repeat(12 * 1024 * 1024);
     store.set("confab:test:huge", Some(&huge));
-    assert_eq!(store.get("confab:test:huge").map(|v| v.len()), Some(huge.len()));
+    assert_eq!(
+        store.get("confab:test:huge").map(|v| v.len()),
+        Some(huge.len())
+    );
     store.set("confab:test:huge", None);
     assert_eq!(store.get("confab:test:huge"), None);
 }
@@ -79,9 +88,20 @@ fn the_stamp_and_zone_equal_what_the_vendor_browser_client_computes() {
     let offset = -(date.get_timezone_offset() as i32);
     assert_eq!(now.offset_min, offset);
     let sign = if offset >= 0 { '+' } else { '-' };
-    assert_eq!(offset_label(offset), format!("{sign}{:02}:{:02}", offset.abs() / 60, offset.abs() % 60));
-    for ms in [0.0, 951_782_400_000.0, 1_772_953_195_000.0, 2_147_483_647_000.0, 4_102_444_799_999.0] {
-        let iso: String = js_sys::Date::new(&JsValue::from_f64(ms)).to_iso_string().into();
+    assert_eq!(
+        offset_label(offset),
+        format!("{sign}{:02}:{:02}", offset.abs() / 60, offset.abs() % 60)
+    );
+    for ms in [
+        0.0,
+        951_782_400_000.0,
+        1_772_953_195_000.0,
+        2_147_483_647_000.0,
+        4_102_444_799_999.0,
+    ] {
+        let iso: String = js_sys::Date::new(&JsValue::from_f64(ms))
+            .to_iso_string()
+            .into();
         assert_eq!(utc_stamp(ms as i64), iso[..19], "at {ms}");
     }
 }
@@ -96,7 +116,10 @@ async fn the_socket_driver_talks_to_the_plura_emulator() {
         Rc::new(move |e| sink.borrow_mut().push(e)),
     );
     until("open and the session frame", || {
-        events.borrow().iter().any(|e| matches!(e, SocketEvent::Text(t) if t.contains("\"session_id\"")))
+        events
+            .borrow()
+            .iter()
+            .any(|e| matches!(e, SocketEvent::Text(t) if t.contains("\"session_id\"")))
     })
     .await;
     assert_eq!(events.borrow()[0], SocketEvent::Open);
@@ -111,7 +134,9 @@ async fn the_socket_driver_talks_to_the_plura_emulator() {
     assert!(!driver.send("late"));
     TimeoutFuture::new(300).await;
     assert!(
-        !events.borrow()[before..].iter().any(|e| matches!(e, SocketEvent::Closed(_))),
+        !events.borrow()[before..]
+            .iter()
+            .any(|e| matches!(e, SocketEvent::Closed(_))),
         "a close we asked for is not reported"
     );
 }
@@ -121,7 +146,10 @@ async fn a_refused_handshake_is_reported_as_1006() {
     let events = Rc::new(RefCell::new(Vec::new()));
     let sink = events.clone();
     let driver = SocketDriver::default();
-    driver.connect("ws://127.0.0.1:9/nothing-listens-here", Rc::new(move |e| sink.borrow_mut().push(e)));
+    driver.connect(
+        "ws://127.0.0.1:9/nothing-listens-here",
+        Rc::new(move |e| sink.borrow_mut().push(e)),
+    );
     until("the close", || !events.borrow().is_empty()).await;
     assert_eq!(events.borrow()[0], SocketEvent::Closed(1006));
 
@@ -135,15 +163,23 @@ async fn a_refused_handshake_is_reported_as_1006() {
 fn attrs(pairs: &[(&str, &str)]) -> JsValue {
     let list = js_sys::Array::new();
     for (k, v) in pairs {
-        list.push(&js_sys::Array::of2(&JsValue::from_str(k), &JsValue::from_str(v)));
+        list.push(&js_sys::Array::of2(
+            &JsValue::from_str(k),
+            &JsValue::from_str(v),
+        ));
     }
     list.into()
 }
 
 fn shadow_of_last_widget() -> web_sys::ShadowRoot {
-    let doc = web_sys::window().and_then(|w| w.document()).expect("document");
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document");
     let hosts = doc.query_selector_all("confab-widget").expect("query");
-    let host: web_sys::Element = hosts.item(hosts.length() - 1).expect("a host").unchecked_into();
+    let host: web_sys::Element = hosts
+        .item(hosts.length() - 1)
+        .expect("a host")
+        .unchecked_into();
     host.shadow_root().expect("an open shadow root")
 }
 
@@ -151,9 +187,16 @@ fn shadow_of_last_widget() -> web_sys::ShadowRoot {
 async fn the_widget_mounts_in_an_open_shadow_root_with_an_adopted_stylesheet() {
     let seen = Rc::new(RefCell::new(Vec::<String>::new()));
     let s = seen.clone();
-    let emit = Closure::<dyn FnMut(String, JsValue)>::new(move |name: String, _detail: JsValue| s.borrow_mut().push(name));
+    let emit = Closure::<dyn FnMut(String, JsValue)>::new(move |name: String, _detail: JsValue| {
+        s.borrow_mut().push(name)
+    });
     let widget = confab::widget::boot(
-        attrs(&[("data-provider", "plura"), ("data-flow-id", "mount-test"), ("data-storage", "none"), ("data-api-url", "http://127.0.0.1:18080/plura")]),
+        attrs(&[
+            ("data-provider", "plura"),
+            ("data-flow-id", "mount-test"),
+            ("data-storage", "none"),
+            ("data-api-url", "http://127.0.0.1:18080/plura"),
+        ]),
         emit.as_ref().unchecked_ref::<js_sys::Function>().clone(),
     )
     .expect("boot");
@@ -161,8 +204,15 @@ async fn the_widget_mounts_in_an_open_shadow_root_with_an_adopted_stylesheet() {
     let shadow = shadow_of_last_widget();
     let sheets = js_sys::Reflect::get(&shadow, &"adoptedStyleSheets".into()).expect("sheets");
     assert_eq!(js_sys::Array::from(&sheets).length(), 1);
-    assert!(shadow.query_selector("style").expect("q").is_none(), "no <style> element");
-    let launcher: web_sys::HtmlElement = shadow.query_selector("button.launcher").expect("q").expect("launcher").unchecked_into();
+    assert!(
+        shadow.query_selector("style").expect("q").is_none(),
+        "no <style> element"
+    );
+    let launcher: web_sys::HtmlElement = shadow
+        .query_selector("button.launcher")
+        .expect("q")
+        .expect("launcher")
+        .unchecked_into();
     let panel = shadow.query_selector(".panel").expect("q").expect("panel");
     assert!(panel.has_attribute("hidden"));
     launcher.click();
@@ -172,9 +222,16 @@ async fn the_widget_mounts_in_an_open_shadow_root_with_an_adopted_stylesheet() {
     assert!(seen.borrow().contains(&"open".to_string()));
     until("the socket to open", || widget.state() == "open").await;
     let title = shadow.query_selector(".title").expect("q").expect("title");
-    until("the owner name", || title.text_content().unwrap_or_default() == "Ada at Acme").await;
+    until("the owner name", || {
+        title.text_content().unwrap_or_default() == "Ada at Acme"
+    })
+    .await;
     widget.destroy();
-    assert_eq!(widget.live_handles(), 0, "no timer, listener or socket left after destroy");
+    assert_eq!(
+        widget.live_handles(),
+        0,
+        "no timer, listener or socket left after destroy"
+    );
     assert_eq!(widget.state(), "idle");
     drop(emit);
 }
@@ -182,11 +239,21 @@ async fn the_widget_mounts_in_an_open_shadow_root_with_an_adopted_stylesheet() {
 #[wasm_bindgen_test]
 async fn a_configuration_error_is_shown_in_the_panel() {
     let emit = Closure::<dyn FnMut(String, JsValue)>::new(|_: String, _: JsValue| {});
-    let widget = confab::widget::boot(attrs(&[("data-provider", "plura")]), emit.as_ref().unchecked_ref::<js_sys::Function>().clone()).expect("boot");
+    let widget = confab::widget::boot(
+        attrs(&[("data-provider", "plura")]),
+        emit.as_ref().unchecked_ref::<js_sys::Function>().clone(),
+    )
+    .expect("boot");
     leptos::task::tick().await;
     let shadow = shadow_of_last_widget();
-    let error = shadow.query_selector(".config-error").expect("q").expect("config error");
-    assert!(error.text_content().unwrap_or_default().contains("data-flow-id: is required"));
+    let error = shadow
+        .query_selector(".config-error")
+        .expect("q")
+        .expect("config error");
+    assert!(error
+        .text_content()
+        .unwrap_or_default()
+        .contains("data-flow-id: is required"));
     assert_eq!(widget.state(), "failed");
     widget.destroy();
     drop(emit);

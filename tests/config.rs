@@ -7,7 +7,11 @@ fn parse(attrs: &[(&str, &str)]) -> Result<Config, Vec<ConfigError>> {
 
 #[test]
 fn plura_defaults_use_the_vendor_hosts() {
-    let c = parse(&[("data-provider", "plura"), ("data-flow-id", "87f66d6d-dba9")]).unwrap();
+    let c = parse(&[
+        ("data-provider", "plura"),
+        ("data-flow-id", "87f66d6d-dba9"),
+    ])
+    .unwrap();
     assert_eq!(c.api_url, "https://hooks.plura.ai");
     assert_eq!(c.ws_url, "wss://wss.plura.ai");
     assert_eq!(c.position, Position::BottomRight);
@@ -93,7 +97,10 @@ fn lead_attributes_become_snake_case_fields() {
         ("data-lead-empty", ""),
     ])
     .unwrap();
-    assert_eq!(c.lead.get("phone").map(String::as_str), Some("+15551234567"));
+    assert_eq!(
+        c.lead.get("phone").map(String::as_str),
+        Some("+15551234567")
+    );
     assert_eq!(c.lead.get("first_name").map(String::as_str), Some("Ada"));
     assert!(!c.lead.contains_key("empty"));
 }
@@ -103,17 +110,27 @@ fn allowed_origins_keep_only_http_origins() {
     let c = parse(&[
         ("data-provider", "plura"),
         ("data-flow-id", "f"),
-        ("data-allowed-origins", "https://Shop.Example/path http://a.test:81 javascript:x"),
+        (
+            "data-allowed-origins",
+            "https://Shop.Example/path http://a.test:81 javascript:x",
+        ),
     ])
     .unwrap();
-    assert_eq!(c.allowed_origins, vec!["https://shop.example", "http://a.test:81"]);
+    assert_eq!(
+        c.allowed_origins,
+        vec!["https://shop.example", "http://a.test:81"]
+    );
     assert_eq!(c.warnings.len(), 1);
 }
 
 #[test]
 fn other_providers_check_their_required_attributes() {
-    let e = parse(&[("data-provider", "iraa"), ("data-public-key", "sk_live_x"), ("data-product-id", "default")])
-        .unwrap_err();
+    let e = parse(&[
+        ("data-provider", "iraa"),
+        ("data-public-key", "sk_live_x"),
+        ("data-product-id", "default"),
+    ])
+    .unwrap_err();
     assert!(e[0].message.contains("public key"));
     assert!(parse(&[("data-provider", "poly")]).is_err());
     assert!(parse(&[("data-provider", "poly"), ("data-access-token", "t")]).is_ok());

@@ -24,7 +24,10 @@ struct Rig {
 
 impl Rig {
     fn new(lead: &[(&str, &str)]) -> Rig {
-        let lead = lead.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let lead = lead
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let codec = Plura::new("http://api.test/plura", "ws://api.test/plura", FLOW);
         Rig {
             engine: Engine::new(Box::new(codec), PREFIX, lead),
@@ -41,7 +44,13 @@ impl Rig {
     }
 
     fn feed(&mut self, input: Input) -> Vec<Output> {
-        let outs = self.engine.handle(Now { utc_ms: self.now, offset_min: self.offset_min }, input);
+        let outs = self.engine.handle(
+            Now {
+                utc_ms: self.now,
+                offset_min: self.offset_min,
+            },
+            input,
+        );
         for o in &outs {
             match o {
                 Output::Connect(url) => self.connects.push(url.clone()),
@@ -53,13 +62,21 @@ impl Rig {
                 Output::CancelTimer(t) => {
                     self.timers.remove(t);
                 }
-                Output::Persist { key, value: Some(v) } => {
+                Output::Persist {
+                    key,
+                    value: Some(v),
+                } => {
                     self.storage.insert(key.clone(), v.clone());
                 }
                 Output::Persist { key, value: None } => {
                     self.storage.remove(key);
                 }
-                Output::Http(r) => self.http.push(format!("{} {} {}", r.method, r.url, r.body.clone().unwrap_or_default())),
+                Output::Http(r) => self.http.push(format!(
+                    "{} {} {}",
+                    r.method,
+                    r.url,
+                    r.body.clone().unwrap_or_default()
+                )),
                 Output::Ui(e) => self.ui.push(e.clone()),
                 Output::Log(..) => {}
             }
@@ -76,7 +93,12 @@ impl Rig {
     fn advance(&mut self, ms: i64) {
         let end = self.now + ms;
         loop {
-            let due = self.timers.iter().filter(|(_, at)| **at <= end).min_by_key(|(_, at)| **at).map(|(t, at)| (*t, *at));
+            let due = self
+                .timers
+                .iter()
+                .filter(|(_, at)| **at <= end)
+                .min_by_key(|(_, at)| **at)
+                .map(|(t, at)| (*t, *at));
             match due {
                 Some((t, at)) => {
                     self.now = self.now.max(at);
@@ -98,11 +120,17 @@ impl Rig {
     }
 
     fn heartbeats(&self) -> Vec<&String> {
-        self.sent.iter().filter(|f| f.contains(r#""type":"heartbeat""#)).collect()
+        self.sent
+            .iter()
+            .filter(|f| f.contains(r#""type":"heartbeat""#))
+            .collect()
     }
 
     fn messages_sent(&self) -> Vec<&String> {
-        self.sent.iter().filter(|f| f.contains(r#""type":"message""#)).collect()
+        self.sent
+            .iter()
+            .filter(|f| f.contains(r#""type":"message""#))
+            .collect()
     }
 
     fn last_state(&self) -> Option<ConnState> {
@@ -124,7 +152,9 @@ impl Rig {
         self.ui
             .iter()
             .filter_map(|e| match e {
-                UiEvent::Added { entry, .. } if entry.direction == Direction::Out => Some(entry.id.clone()),
+                UiEvent::Added { entry, .. } if entry.direction == Direction::Out => {
+                    Some(entry.id.clone())
+                }
                 _ => None,
             })
             .collect()
@@ -170,7 +200,10 @@ fn heartbeat_first_15s_after_open_then_every_15s_stamped_with_the_instant() {
     rig.advance(15_000 * 3);
     let hb = rig.heartbeats();
     assert_eq!(hb.len(), 4);
-    assert!(hb[1].contains("21:59:32") && hb[2].contains("21:59:47") && hb[3].contains("22:00:02"), "{hb:?}");
+    assert!(
+        hb[1].contains("21:59:32") && hb[2].contains("21:59:47") && hb[3].contains("22:00:02"),
+        "{hb:?}"
+    );
 }
 
 #[test]
@@ -201,7 +234,9 @@ fn the_session_id_is_persisted_and_used_on_the_next_load() {
     reload.start();
     assert_eq!(
         reload.connects,
-        vec![format!("ws://api.test/plura/webchat/flow/{FLOW}/session/webchat-session.s1/r/true")],
+        vec![format!(
+            "ws://api.test/plura/webchat/flow/{FLOW}/session/webchat-session.s1/r/true"
+        )],
         "a returning visitor reconnects at once, to the same session"
     );
 }
@@ -210,7 +245,10 @@ fn the_session_id_is_persisted_and_used_on_the_next_load() {
 fn the_server_session_id_replaces_ours_when_it_differs() {
     let mut rig = connected();
     rig.frame(r#"{"type":"session","session_id":"webchat-session.s2"}"#);
-    assert_eq!(rig.engine.session().map(|s| s.id.as_str()), Some("webchat-session.s2"));
+    assert_eq!(
+        rig.engine.session().map(|s| s.id.as_str()),
+        Some("webchat-session.s2")
+    );
     assert!(rig.storage[&format!("{PREFIX}:session")].contains("s2"));
 }
 
@@ -229,18 +267,28 @@ fn the_transcript_comes_back_after_a_reload_without_duplicates() {
         .ui
         .iter()
         .filter_map(|e| match e {
-            UiEvent::Added { entry, restored } => Some((entry.text.clone(), entry.status, *restored)),
+            UiEvent::Added { entry, restored } => {
+                Some((entry.text.clone(), entry.status, *restored))
+            }
             _ => None,
         })
         .collect();
     assert_eq!(
         restored,
-        vec![("Hi!".into(), Delivery::Received, true), ("hello".into(), Delivery::Delivered, true)]
+        vec![
+            ("Hi!".into(), Delivery::Received, true),
+            ("hello".into(), Delivery::Delivered, true)
+        ]
     );
-    assert!(reload.ui.contains(&UiEvent::Agent { name: Some("Flow Tester".into()), avatar: Some("https://x/p.png".into()) }));
+    assert!(reload.ui.contains(&UiEvent::Agent {
+        name: Some("Flow Tester".into()),
+        avatar: Some("https://x/p.png".into())
+    }));
     // The server greets again on resume with the same id: shown once.
     reload.open_socket();
-    reload.frame(r#"{"type":"message","id":"m1","name":"Assistant","profilepic":"","content":"Hi!"}"#);
+    reload.frame(
+        r#"{"type":"message","id":"m1","name":"Assistant","profilepic":"","content":"Hi!"}"#,
+    );
     assert_eq!(reload.engine.transcript().len(), 2);
 }
 
@@ -253,21 +301,30 @@ fn messages_typed_while_down_wait_in_order_and_are_delivered_once() {
     assert!(rig.messages_sent().is_empty());
     let ids = rig.added_out_ids();
     assert_eq!(rig.status_of(&ids[0]), Some(Delivery::Pending));
-    assert!(rig.storage[&format!("{PREFIX}:outbox")].contains("second"), "the outbox is persisted");
+    assert!(
+        rig.storage[&format!("{PREFIX}:outbox")].contains("second"),
+        "the outbox is persisted"
+    );
 
     let at = rig.timers[&Timer::Reconnect];
     rig.advance(at - rig.now);
     rig.open_socket();
     assert_eq!(
         rig.messages_sent(),
-        vec![r#"{"message":"first","type":"message"}"#, r#"{"message":"second","type":"message"}"#]
+        vec![
+            r#"{"message":"first","type":"message"}"#,
+            r#"{"message":"second","type":"message"}"#
+        ]
     );
     assert_eq!(rig.status_of(&ids[0]), Some(Delivery::Sent));
     rig.frame(r#"{"type":"recv","id":"r","name":"Anonymous","profilepic":"","content":"first"}"#);
     rig.frame(r#"{"type":"recv","id":"r","name":"Anonymous","profilepic":"","content":"second"}"#);
     assert_eq!(rig.status_of(&ids[0]), Some(Delivery::Delivered));
     assert_eq!(rig.status_of(&ids[1]), Some(Delivery::Delivered));
-    assert!(!rig.storage.contains_key(&format!("{PREFIX}:outbox")), "nothing owed any more");
+    assert!(
+        !rig.storage.contains_key(&format!("{PREFIX}:outbox")),
+        "nothing owed any more"
+    );
     // Another reconnect sends nothing again.
     rig.feed(Input::SocketClosed { code: 1006 });
     let at = rig.timers[&Timer::Reconnect];
@@ -312,8 +369,19 @@ fn an_outbox_left_by_a_previous_page_is_flushed_on_the_next_load() {
     reload.start();
     assert_eq!(reload.connects.len(), 1);
     reload.open_socket();
-    assert_eq!(reload.messages_sent(), vec![r#"{"message":"typed before reload","type":"message"}"#]);
-    assert_eq!(reload.engine.transcript().iter().filter(|e| e.text == "typed before reload").count(), 1);
+    assert_eq!(
+        reload.messages_sent(),
+        vec![r#"{"message":"typed before reload","type":"message"}"#]
+    );
+    assert_eq!(
+        reload
+            .engine
+            .transcript()
+            .iter()
+            .filter(|e| e.text == "typed before reload")
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -322,7 +390,11 @@ fn backoff_grows_from_1s_to_a_30s_cap_with_bounded_jitter() {
         let full = (1000u64 << attempt).min(30_000);
         for unit in [0.0, 0.3, 0.999_999] {
             let d = backoff_delay_ms(attempt, unit);
-            assert!(d <= full && d >= full * 3 / 4, "attempt {attempt}: {d} outside [{}, {full}]", full * 3 / 4);
+            assert!(
+                d <= full && d >= full * 3 / 4,
+                "attempt {attempt}: {d} outside [{}, {full}]",
+                full * 3 / 4
+            );
         }
     }
     assert_eq!(backoff_delay_ms(0, 0.0), 1000);
@@ -386,7 +458,10 @@ fn reset_forgets_everything_and_starts_a_fresh_anonymous_conversation() {
     rig.feed(Input::Reset);
     assert_eq!(rig.closes, 1);
     for k in ["session", "transcript", "outbox", "agent"] {
-        assert!(!rig.storage.contains_key(&format!("{PREFIX}:{k}")), "{k} still stored");
+        assert!(
+            !rig.storage.contains_key(&format!("{PREFIX}:{k}")),
+            "{k} still stored"
+        );
     }
     assert!(rig.ui.contains(&UiEvent::Cleared));
     assert_eq!(rig.connects, vec![anon_url(), anon_url()]);
@@ -397,7 +472,11 @@ fn reset_forgets_everything_and_starts_a_fresh_anonymous_conversation() {
 fn offline_pauses_reconnecting_and_online_or_visible_retries_at_once() {
     let mut rig = connected();
     rig.feed(Input::Offline);
-    assert_eq!(rig.engine.state(), ConnState::Open, "an open socket is left alone");
+    assert_eq!(
+        rig.engine.state(),
+        ConnState::Open,
+        "an open socket is left alone"
+    );
     rig.feed(Input::SocketClosed { code: 1006 });
     assert_eq!(rig.engine.state(), ConnState::Offline);
     assert!(!rig.timers.contains_key(&Timer::Reconnect));
@@ -427,13 +506,18 @@ fn a_visible_page_catches_up_on_an_overdue_heartbeat() {
 #[test]
 fn corrupt_stored_values_are_dropped_and_the_widget_starts_fresh() {
     let mut rig = Rig::new(&[]);
-    rig.storage.insert(format!("{PREFIX}:session"), "{not json".into());
-    rig.storage.insert(format!("{PREFIX}:transcript"), r#"[{"id":1}]"#.into());
+    rig.storage
+        .insert(format!("{PREFIX}:session"), "{not json".into());
+    rig.storage
+        .insert(format!("{PREFIX}:transcript"), r#"[{"id":1}]"#.into());
     rig.storage.insert(format!("{PREFIX}:outbox"), "42".into());
     rig.storage.insert(format!("{PREFIX}:agent"), "[]".into());
     rig.start();
     for k in ["session", "transcript", "outbox", "agent"] {
-        assert!(!rig.storage.contains_key(&format!("{PREFIX}:{k}")), "corrupt {k} kept");
+        assert!(
+            !rig.storage.contains_key(&format!("{PREFIX}:{k}")),
+            "corrupt {k} kept"
+        );
     }
     assert!(rig.connects.is_empty());
     rig.feed(Input::Panel(true));
@@ -443,7 +527,10 @@ fn corrupt_stored_values_are_dropped_and_the_widget_starts_fresh() {
 #[test]
 fn a_stored_session_with_an_unusable_id_is_dropped() {
     let mut rig = Rig::new(&[]);
-    rig.storage.insert(format!("{PREFIX}:session"), r#"{"id":"a b","route":"r"}"#.into());
+    rig.storage.insert(
+        format!("{PREFIX}:session"),
+        r#"{"id":"a b","route":"r"}"#.into(),
+    );
     rig.start();
     assert!(rig.connects.is_empty());
     assert!(!rig.storage.contains_key(&format!("{PREFIX}:session")));
@@ -452,13 +539,16 @@ fn a_stored_session_with_an_unusable_id_is_dropped() {
 #[test]
 fn the_vendor_clients_session_key_is_migrated_once() {
     let mut rig = Rig::new(&[]);
-    rig.storage.insert("plura_session_id".into(), "webchat-session.legacy".into());
+    rig.storage
+        .insert("plura_session_id".into(), "webchat-session.legacy".into());
     rig.start();
     assert!(!rig.storage.contains_key("plura_session_id"));
     assert!(rig.storage[&format!("{PREFIX}:session")].contains("webchat-session.legacy"));
     assert_eq!(
         rig.connects,
-        vec![format!("ws://api.test/plura/webchat/flow/{FLOW}/session/webchat-session.legacy/r/true")]
+        vec![format!(
+            "ws://api.test/plura/webchat/flow/{FLOW}/session/webchat-session.legacy/r/true"
+        )]
     );
 }
 
@@ -478,7 +568,10 @@ fn lead_data_with_a_phone_starts_with_the_session_post_and_uses_its_answer() {
         status: 200,
         body: r#"{"flow_id":"b7cf6862","session":"webchat-session.2a36","flow_port":8088,"wss_test_url":"wss.plura.ai"}"#.into(),
     });
-    assert_eq!(rig.connects, vec!["ws://api.test/plura/webchat/flow/b7cf6862/session/webchat-session.2a36/r/true"]);
+    assert_eq!(
+        rig.connects,
+        vec!["ws://api.test/plura/webchat/flow/b7cf6862/session/webchat-session.2a36/r/true"]
+    );
     // On reload the lead session is reused, not POSTed again.
     let mut reload = Rig::new(&[("phone", "+15551234567")]);
     reload.storage = rig.storage.clone();
@@ -502,14 +595,20 @@ fn a_refused_session_post_falls_back_to_anonymous_and_a_failed_one_retries() {
     let mut rig = Rig::new(&[("phone", "x")]);
     rig.start();
     rig.feed(Input::Panel(true));
-    rig.feed(Input::HttpDone { status: 400, body: r#"{"status":"failed","message":"bad phone"}"#.into() });
+    rig.feed(Input::HttpDone {
+        status: 400,
+        body: r#"{"status":"failed","message":"bad phone"}"#.into(),
+    });
     assert!(rig.ui.iter().any(|e| matches!(e, UiEvent::Error { code: "session_init_failed", message } if message.contains("bad phone"))));
     assert_eq!(rig.connects, vec![anon_url()]);
 
     let mut rig = Rig::new(&[("phone", "+1555")]);
     rig.start();
     rig.feed(Input::Panel(true));
-    rig.feed(Input::HttpDone { status: 0, body: "network".into() });
+    rig.feed(Input::HttpDone {
+        status: 0,
+        body: "network".into(),
+    });
     assert!(rig.connects.is_empty());
     let at = rig.timers[&Timer::Reconnect];
     rig.advance(at - rig.now);
@@ -523,9 +622,15 @@ fn identify_during_an_anonymous_chat_moves_it_to_a_lead_session() {
     fields.insert("phone".to_string(), "+15551234567".to_string());
     rig.feed(Input::Identify(fields));
     assert_eq!(rig.http.len(), 1);
-    rig.feed(Input::HttpDone { status: 200, body: r#"{"flow_id":"f2","session":"webchat-session.lead"}"#.into() });
+    rig.feed(Input::HttpDone {
+        status: 200,
+        body: r#"{"flow_id":"f2","session":"webchat-session.lead"}"#.into(),
+    });
     assert_eq!(rig.closes, 1);
-    assert_eq!(rig.connects.last().map(String::as_str), Some("ws://api.test/plura/webchat/flow/f2/session/webchat-session.lead/r/true"));
+    assert_eq!(
+        rig.connects.last().map(String::as_str),
+        Some("ws://api.test/plura/webchat/flow/f2/session/webchat-session.lead/r/true")
+    );
 }
 
 #[test]
@@ -539,14 +644,37 @@ fn typing_is_throttled_true_once_then_false_after_3s_idle_or_on_send() {
     assert_eq!(typing, vec![r#"{"message":true,"type":"typing"}"#]);
     rig.advance(2_999);
     assert_eq!(rig.sent.iter().filter(|f| f.contains("typing")).count(), 2);
-    assert_eq!(rig.sent.last().map(String::as_str), Some(r#"{"message":false,"type":"typing"}"#));
+    assert_eq!(
+        rig.sent.last().map(String::as_str),
+        Some(r#"{"message":false,"type":"typing"}"#)
+    );
 
     rig.feed(Input::UserTyping);
     rig.feed(Input::UserSend("done".into()));
-    let tail: Vec<&str> = rig.sent.iter().rev().take(2).rev().map(String::as_str).collect();
-    assert_eq!(tail, vec![r#"{"message":false,"type":"typing"}"#, r#"{"message":"done","type":"message"}"#]);
+    let tail: Vec<&str> = rig
+        .sent
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        vec![
+            r#"{"message":false,"type":"typing"}"#,
+            r#"{"message":"done","type":"message"}"#
+        ]
+    );
     rig.advance(10_000);
-    assert_eq!(rig.sent.iter().filter(|f| f.contains(r#"false,"type":"typing"#)).count(), 2, "no extra false");
+    assert_eq!(
+        rig.sent
+            .iter()
+            .filter(|f| f.contains(r#"false,"type":"typing"#))
+            .count(),
+        2,
+        "no extra false"
+    );
 }
 
 #[test]
@@ -562,23 +690,43 @@ fn an_oversized_message_is_refused_with_a_clear_error_and_nothing_is_lost_or_sen
     let mut rig = connected();
     rig.feed(Input::UserSend("x".repeat(MAX_MESSAGE_CHARS + 1)));
     assert!(rig.messages_sent().is_empty());
-    assert!(rig.ui.iter().any(|e| matches!(e, UiEvent::Error { code: "message_too_long", .. })));
+    assert!(rig.ui.iter().any(|e| matches!(
+        e,
+        UiEvent::Error {
+            code: "message_too_long",
+            ..
+        }
+    )));
     rig.feed(Input::UserSend("   ".into()));
     assert!(rig.messages_sent().is_empty());
     rig.feed(Input::UserSend("é".repeat(MAX_MESSAGE_CHARS)));
-    assert_eq!(rig.messages_sent().len(), 1, "the limit counts characters, not bytes");
+    assert_eq!(
+        rig.messages_sent().len(),
+        1,
+        "the limit counts characters, not bytes"
+    );
 }
 
 #[test]
 fn bad_frames_are_counted_and_ignored() {
     let mut rig = connected();
-    for f in ["", "nope", "[]", r#"{"type":"message"}"#, r#"{"type":"flow_end"}"#, r#"{"type":"session","session_id":"has space"}"#] {
+    for f in [
+        "",
+        "nope",
+        "[]",
+        r#"{"type":"message"}"#,
+        r#"{"type":"flow_end"}"#,
+        r#"{"type":"session","session_id":"has space"}"#,
+    ] {
         rig.frame(f);
     }
     rig.feed(Input::BinaryFrame(12));
     assert_eq!(rig.engine.ignored_frames(), 7);
     assert_eq!(rig.engine.state(), ConnState::Open);
-    assert_eq!(rig.engine.session().map(|s| s.id.as_str()), Some("webchat-session.s1"));
+    assert_eq!(
+        rig.engine.session().map(|s| s.id.as_str()),
+        Some("webchat-session.s1")
+    );
     rig.frame(r#"{"type":"message","id":"ok","content":"still here"}"#);
     assert_eq!(rig.engine.transcript().len(), 1);
 }
@@ -587,7 +735,9 @@ fn bad_frames_are_counted_and_ignored() {
 fn the_transcript_is_bounded() {
     let mut rig = connected();
     for i in 0..(MAX_TRANSCRIPT + 20) {
-        rig.frame(&format!(r#"{{"type":"message","id":"m{i}","content":"n{i}"}}"#));
+        rig.frame(&format!(
+            r#"{{"type":"message","id":"m{i}","content":"n{i}"}}"#
+        ));
     }
     assert_eq!(rig.engine.transcript().len(), MAX_TRANSCRIPT);
     assert_eq!(rig.engine.transcript()[0].text, "n20");

@@ -5,7 +5,11 @@ use confab::protocol::{Codec, Command, DecodeError, Event, Session};
 use std::collections::BTreeMap;
 
 fn codec() -> Plura {
-    Plura::new("https://hooks.plura.ai", "wss://wss.plura.ai", "87f66d6d-dba9-4a44-9274-02c6927a083a")
+    Plura::new(
+        "https://hooks.plura.ai",
+        "wss://wss.plura.ai",
+        "87f66d6d-dba9-4a44-9274-02c6927a083a",
+    )
 }
 
 // 2025-11-06T21:59:02Z, the instant of the vendor's documented example.
@@ -34,11 +38,16 @@ fn heartbeat_frame_matches_the_vendor_browser_client_at_every_offset() {
         (-60, "-01:00"),
         (345, "+05:45"),
     ] {
-        let frame = c.encode(&Command::Heartbeat(Now { utc_ms: EXAMPLE_MS, offset_min: offset }));
+        let frame = c.encode(&Command::Heartbeat(Now {
+            utc_ms: EXAMPLE_MS,
+            offset_min: offset,
+        }));
         // The stamp stays UTC whatever the zone: the browser client uses toISOString().
         assert_eq!(
             frame,
-            format!(r#"{{"message":{{"stamp":"2025-11-06T21:59:02","tz":"{tz}"}},"type":"heartbeat"}}"#)
+            format!(
+                r#"{{"message":{{"stamp":"2025-11-06T21:59:02","tz":"{tz}"}},"type":"heartbeat"}}"#
+            )
         );
         assert_eq!(offset_label(offset), tz);
     }
@@ -48,21 +57,42 @@ fn heartbeat_frame_matches_the_vendor_browser_client_at_every_offset() {
 fn heartbeat_across_a_dst_change_follows_the_offset_of_each_instant() {
     let c = codec();
     // New York, 2026-03-08: 06:59:55Z is 01:59:55 EST (-05:00), 07:00:10Z is 03:00:10 EDT (-04:00).
-    let before = c.encode(&Command::Heartbeat(Now { utc_ms: 1_772_953_195_000, offset_min: -300 }));
-    let after = c.encode(&Command::Heartbeat(Now { utc_ms: 1_772_953_210_000, offset_min: -240 }));
-    assert!(before.contains(r#""stamp":"2026-03-08T06:59:55","tz":"-05:00""#), "{before}");
-    assert!(after.contains(r#""stamp":"2026-03-08T07:00:10","tz":"-04:00""#), "{after}");
+    let before = c.encode(&Command::Heartbeat(Now {
+        utc_ms: 1_772_953_195_000,
+        offset_min: -300,
+    }));
+    let after = c.encode(&Command::Heartbeat(Now {
+        utc_ms: 1_772_953_210_000,
+        offset_min: -240,
+    }));
+    assert!(
+        before.contains(r#""stamp":"2026-03-08T06:59:55","tz":"-05:00""#),
+        "{before}"
+    );
+    assert!(
+        after.contains(r#""stamp":"2026-03-08T07:00:10","tz":"-04:00""#),
+        "{after}"
+    );
 }
 
 #[test]
 fn outgoing_frames_are_exact() {
     let c = codec();
     assert_eq!(
-        c.encode(&Command::UserMessage { client_id: "c1", text: "hi \"there\"\n" }),
+        c.encode(&Command::UserMessage {
+            client_id: "c1",
+            text: "hi \"there\"\n"
+        }),
         r#"{"message":"hi \"there\"\n","type":"message"}"#
     );
-    assert_eq!(c.encode(&Command::Typing(true)), r#"{"message":true,"type":"typing"}"#);
-    assert_eq!(c.encode(&Command::Typing(false)), r#"{"message":false,"type":"typing"}"#);
+    assert_eq!(
+        c.encode(&Command::Typing(true)),
+        r#"{"message":true,"type":"typing"}"#
+    );
+    assert_eq!(
+        c.encode(&Command::Typing(false)),
+        r#"{"message":false,"type":"typing"}"#
+    );
 }
 
 #[test]
@@ -72,10 +102,21 @@ fn socket_urls() {
         c.socket_url(None),
         "wss://wss.plura.ai/webchat/flow/87f66d6d-dba9-4a44-9274-02c6927a083a/session/null/r/true"
     );
-    let s = Session { id: "webchat-session.2a36".into(), route: "b7cf6862".into() };
-    assert_eq!(c.socket_url(Some(&s)), "wss://wss.plura.ai/webchat/flow/b7cf6862/session/webchat-session.2a36/r/true");
-    let odd = Session { id: "a/b?c".into(), route: "r".into() };
-    assert!(c.socket_url(Some(&odd)).ends_with("/session/a%2Fb%3Fc/r/true"));
+    let s = Session {
+        id: "webchat-session.2a36".into(),
+        route: "b7cf6862".into(),
+    };
+    assert_eq!(
+        c.socket_url(Some(&s)),
+        "wss://wss.plura.ai/webchat/flow/b7cf6862/session/webchat-session.2a36/r/true"
+    );
+    let odd = Session {
+        id: "a/b?c".into(),
+        route: "r".into(),
+    };
+    assert!(c
+        .socket_url(Some(&odd))
+        .ends_with("/session/a%2Fb%3Fc/r/true"));
 }
 
 #[test]
@@ -83,14 +124,23 @@ fn decodes_every_server_frame() {
     let c = codec();
     assert_eq!(
         c.decode(r#"{"type":"session","id":"m1","session_id":"webchat-session.35889b91"}"#),
-        Ok(vec![Event::Session { session_id: "webchat-session.35889b91".into() }])
+        Ok(vec![Event::Session {
+            session_id: "webchat-session.35889b91".into()
+        }])
     );
     assert_eq!(
-        c.decode(r#"{"type":"chatowner","id":"o","profilepic":"https://x/p.png","name":"Flow Tester"}"#),
-        Ok(vec![Event::Agent { name: Some("Flow Tester".into()), avatar: Some("https://x/p.png".into()) }])
+        c.decode(
+            r#"{"type":"chatowner","id":"o","profilepic":"https://x/p.png","name":"Flow Tester"}"#
+        ),
+        Ok(vec![Event::Agent {
+            name: Some("Flow Tester".into()),
+            avatar: Some("https://x/p.png".into())
+        }])
     );
     assert_eq!(
-        c.decode(r#"{"type":"message","id":"m2","profilepic":"p","name":"Assistant","content":"Hi!"}"#),
+        c.decode(
+            r#"{"type":"message","id":"m2","profilepic":"p","name":"Assistant","content":"Hi!"}"#
+        ),
         Ok(vec![Event::AgentMessage {
             id: Some("m2".into()),
             text: "Hi!".into(),
@@ -100,9 +150,17 @@ fn decodes_every_server_frame() {
     );
     assert_eq!(
         c.decode(r#"{"type":"recv","id":"r","profilepic":"","name":"Anonymous","content":"hey"}"#),
-        Ok(vec![Event::Receipt { client_id: None, text: "hey".into() }])
+        Ok(vec![Event::Receipt {
+            client_id: None,
+            text: "hey".into()
+        }])
     );
-    assert_eq!(c.decode(r#"{"type":"flow_end"}"#), Ok(vec![Event::Unknown { kind: "flow_end".into() }]));
+    assert_eq!(
+        c.decode(r#"{"type":"flow_end"}"#),
+        Ok(vec![Event::Unknown {
+            kind: "flow_end".into()
+        }])
+    );
 }
 
 #[test]
@@ -110,11 +168,29 @@ fn malformed_frames_are_errors_not_panics() {
     let c = codec();
     assert!(matches!(c.decode("not json"), Err(DecodeError::NotJson(_))));
     assert_eq!(c.decode("[1,2]"), Err(DecodeError::NotAnObject));
-    assert_eq!(c.decode(r#"{"kind":"message"}"#), Err(DecodeError::MissingType));
+    assert_eq!(
+        c.decode(r#"{"kind":"message"}"#),
+        Err(DecodeError::MissingType)
+    );
     assert_eq!(c.decode(r#"{"type":7}"#), Err(DecodeError::MissingType));
-    assert!(matches!(c.decode(r#"{"type":"message"}"#), Err(DecodeError::MissingField { field: "content", .. })));
-    assert!(matches!(c.decode(r#"{"type":"session"}"#), Err(DecodeError::MissingField { field: "session_id", .. })));
-    let huge = format!(r#"{{"type":"message","content":"{}"}}"#, "a".repeat(300 * 1024));
+    assert!(matches!(
+        c.decode(r#"{"type":"message"}"#),
+        Err(DecodeError::MissingField {
+            field: "content",
+            ..
+        })
+    ));
+    assert!(matches!(
+        c.decode(r#"{"type":"session"}"#),
+        Err(DecodeError::MissingField {
+            field: "session_id",
+            ..
+        })
+    ));
+    let huge = format!(
+        r#"{{"type":"message","content":"{}"}}"#,
+        "a".repeat(300 * 1024)
+    );
     assert!(matches!(c.decode(&huge), Err(DecodeError::TooLarge(_))));
 }
 
@@ -143,10 +219,18 @@ fn session_answer_uses_the_returned_flow_and_session() {
     let ok = r#"{"flow_id":"b7cf6862","session":"webchat-session.2a36","flow_port":8088,"wss_test_url":"wss.plura.ai"}"#;
     assert_eq!(
         c.session_response(200, ok),
-        Ok(Session { id: "webchat-session.2a36".into(), route: "b7cf6862".into() })
+        Ok(Session {
+            id: "webchat-session.2a36".into(),
+            route: "b7cf6862".into()
+        })
     );
-    let err = c.session_response(400, r#"{"status":"failed","message":"Phone missing"}"#).unwrap_err();
-    assert!(err.contains("400") && err.contains("Phone missing"), "{err}");
+    let err = c
+        .session_response(400, r#"{"status":"failed","message":"Phone missing"}"#)
+        .unwrap_err();
+    assert!(
+        err.contains("400") && err.contains("Phone missing"),
+        "{err}"
+    );
     assert!(c.session_response(200, "{}").is_err());
     assert!(c.session_response(0, "").is_err());
 }

@@ -45,7 +45,10 @@ fn args() -> Result<Args, String> {
             "--www" => a.www = value()?,
             "--dist" => a.dist = value()?,
             "-h" | "--help" => {
-                return Err("usage: devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]".into())
+                return Err(
+                    "usage: devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]"
+                        .into(),
+                )
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -109,7 +112,8 @@ struct RefuseQuery {
 /// Refuse every socket handshake for the given seconds (0 lifts it).
 async fn refuse(State(app): State<App>, Query(q): Query<RefuseQuery>) -> impl IntoResponse {
     let secs = q.seconds.unwrap_or(10.0).clamp(0.0, 3600.0);
-    app.plura.refuse_for(std::time::Duration::from_secs_f64(secs));
+    app.plura
+        .refuse_for(std::time::Duration::from_secs_f64(secs));
     Json(serde_json::json!({ "refusing_seconds": secs }))
 }
 

@@ -59,7 +59,10 @@ enum Control {
 }
 
 fn now_ms() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -110,7 +113,10 @@ impl Emulator {
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/webchat/session", post(session_init))
-        .route("/webchat/flow/{flow}/session/{session}/r/{reconnect}", get(socket))
+        .route(
+            "/webchat/flow/{flow}/session/{session}/r/{reconnect}",
+            get(socket),
+        )
 }
 
 pub fn control_routes() -> Router<App> {
@@ -141,7 +147,10 @@ async fn session_init(State(app): State<App>, body: String) -> Response {
         .and_then(Value::as_str)
         .unwrap_or("");
     if phone.trim().is_empty() {
-        return failed(StatusCode::BAD_REQUEST, "Could not find or create lead: record.phone is required");
+        return failed(
+            StatusCode::BAD_REQUEST,
+            "Could not find or create lead: record.phone is required",
+        );
     }
     let instance = emu.uuid();
     let session = format!("webchat-session.{}", emu.uuid());
@@ -156,7 +165,11 @@ async fn session_init(State(app): State<App>, body: String) -> Response {
 }
 
 fn failed(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({"status": "failed", "message": message}))).into_response()
+    (
+        status,
+        Json(json!({"status": "failed", "message": message})),
+    )
+        .into_response()
 }
 
 async fn socket(
@@ -176,7 +189,10 @@ async fn socket(
         .to_string();
     let connection = emu.id();
     if reconnect != "true" && reconnect != "false" {
-        emu.violation(connection, format!("reconnect flag is \"{reconnect}\", not true/false"));
+        emu.violation(
+            connection,
+            format!("reconnect flag is \"{reconnect}\", not true/false"),
+        );
     }
     let path = format!("/plura/webchat/flow/{flow}/session/{session}/r/{reconnect}");
     ws.on_upgrade(move |socket| async move {
@@ -205,7 +221,9 @@ async fn converse(
     // A session id we never saw (e.g. after a restart) is taken as one the server knows.
     let resumed = {
         let mut sessions = lock(&emu.sessions);
-        let seen = sessions.entry(session.clone()).or_insert(requested != "null");
+        let seen = sessions
+            .entry(session.clone())
+            .or_insert(requested != "null");
         std::mem::replace(seen, true)
     };
     let _ = flow;
@@ -229,7 +247,11 @@ async fn converse(
         first.push(json!({"type": "message", "id": emu.uuid(), "profilepic": avatar, "name": "Assistant", "content": GREETING}));
     }
     for frame in first {
-        if tx.send(Message::Text(frame.to_string().into())).await.is_err() {
+        if tx
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -303,7 +325,10 @@ async fn converse(
         }
     }
     lock(&emu.live).remove(&connection);
-    if let Some(c) = lock(&emu.connections).iter_mut().find(|c| c.connection == connection) {
+    if let Some(c) = lock(&emu.connections)
+        .iter_mut()
+        .find(|c| c.connection == connection)
+    {
         c.closed_ms = Some(now_ms());
     }
 }
@@ -319,11 +344,16 @@ enum ClientFrame {
 fn check_client_frame(text: &str) -> Result<ClientFrame, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
     let obj = value.as_object().ok_or("not a JSON object")?;
-    let kind = obj.get("type").and_then(Value::as_str).ok_or("no string \"type\"")?;
+    let kind = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("no string \"type\"")?;
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort_unstable();
     if keys != ["message", "type"] {
-        return Err(format!("keys are {keys:?}, expected [\"message\", \"type\"]"));
+        return Err(format!(
+            "keys are {keys:?}, expected [\"message\", \"type\"]"
+        ));
     }
     let message = &obj["message"];
     match kind {
@@ -331,20 +361,29 @@ fn check_client_frame(text: &str) -> Result<ClientFrame, String> {
             Some(s) if !s.trim().is_empty() => Ok(ClientFrame::Message(s.to_string())),
             _ => Err("message frame without non-empty text".into()),
         },
-        "typing" => message.as_bool().map(|_| ClientFrame::Typing).ok_or_else(|| "typing message is not a boolean".into()),
+        "typing" => message
+            .as_bool()
+            .map(|_| ClientFrame::Typing)
+            .ok_or_else(|| "typing message is not a boolean".into()),
         "heartbeat" => {
-            let hb = message.as_object().ok_or("heartbeat message is not an object")?;
+            let hb = message
+                .as_object()
+                .ok_or("heartbeat message is not an object")?;
             let mut hk: Vec<&str> = hb.keys().map(String::as_str).collect();
             hk.sort_unstable();
             if hk != ["stamp", "tz"] {
-                return Err(format!("heartbeat keys are {hk:?}, expected [\"stamp\", \"tz\"]"));
+                return Err(format!(
+                    "heartbeat keys are {hk:?}, expected [\"stamp\", \"tz\"]"
+                ));
             }
             let stamp = hb["stamp"].as_str().ok_or("stamp is not a string")?;
             let tz = hb["tz"].as_str().ok_or("tz is not a string")?;
             if !valid_tz(tz) {
                 return Err(format!("tz \"{tz}\" is not ±HH:MM"));
             }
-            parse_stamp(stamp).map(ClientFrame::Heartbeat).ok_or_else(|| format!("stamp \"{stamp}\" is not YYYY-MM-DDTHH:mm:ss"))
+            parse_stamp(stamp)
+                .map(ClientFrame::Heartbeat)
+                .ok_or_else(|| format!("stamp \"{stamp}\" is not YYYY-MM-DDTHH:mm:ss"))
         }
         other => Err(format!("unknown client frame type \"{other}\"")),
     }
@@ -364,14 +403,30 @@ fn valid_tz(tz: &str) -> bool {
 /// `YYYY-MM-DDTHH:mm:ss` → seconds since the epoch (as UTC), or None.
 fn parse_stamp(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = &s[r];
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok()).flatten()
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
     };
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 59 {
         return None;
     }
@@ -392,7 +447,11 @@ fn scripted_reply(text: &str) -> String {
         "Plans start at $29 a month, and the first 14 days are free.".into()
     } else if lower.contains("human") || lower.contains("agent") {
         "I've let the team know; someone will join shortly.".into()
-    } else if ["hello", "hi", "hey"].iter().any(|w| lower.split_whitespace().any(|t| t.trim_matches(|c: char| !c.is_alphanumeric()) == *w)) {
+    } else if ["hello", "hi", "hey"].iter().any(|w| {
+        lower
+            .split_whitespace()
+            .any(|t| t.trim_matches(|c: char| !c.is_alphanumeric()) == *w)
+    }) {
         "Hello! What would you like to know about Acme?".into()
     } else {
         format!("You said: {text}")
@@ -454,15 +513,29 @@ mod tests {
 
     #[test]
     fn frames_are_checked_exactly() {
-        assert!(matches!(check_client_frame(r#"{"message":"hi","type":"message"}"#), Ok(ClientFrame::Message(_))));
-        assert!(matches!(check_client_frame(r#"{"message":true,"type":"typing"}"#), Ok(ClientFrame::Typing)));
         assert!(matches!(
-            check_client_frame(r#"{"message":{"stamp":"2025-11-06T21:59:02","tz":"+04:00"},"type":"heartbeat"}"#),
+            check_client_frame(r#"{"message":"hi","type":"message"}"#),
+            Ok(ClientFrame::Message(_))
+        ));
+        assert!(matches!(
+            check_client_frame(r#"{"message":true,"type":"typing"}"#),
+            Ok(ClientFrame::Typing)
+        ));
+        assert!(matches!(
+            check_client_frame(
+                r#"{"message":{"stamp":"2025-11-06T21:59:02","tz":"+04:00"},"type":"heartbeat"}"#
+            ),
             Ok(ClientFrame::Heartbeat(1_762_466_342))
         ));
         assert!(check_client_frame(r#"{"type":"ping","ts":1}"#).is_err());
-        assert!(check_client_frame(r#"{"message":{"stamp":"2025-11-06 21:59:02","tz":"+04:00"},"type":"heartbeat"}"#).is_err());
-        assert!(check_client_frame(r#"{"message":{"stamp":"2025-11-06T21:59:02","tz":"+4"},"type":"heartbeat"}"#).is_err());
+        assert!(check_client_frame(
+            r#"{"message":{"stamp":"2025-11-06 21:59:02","tz":"+04:00"},"type":"heartbeat"}"#
+        )
+        .is_err());
+        assert!(check_client_frame(
+            r#"{"message":{"stamp":"2025-11-06T21:59:02","tz":"+4"},"type":"heartbeat"}"#
+        )
+        .is_err());
         assert!(check_client_frame(r#"{"message":"x","type":"message","id":1}"#).is_err());
         assert!(check_client_frame(r#"{"message":"  ","type":"message"}"#).is_err());
     }

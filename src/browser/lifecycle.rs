@@ -11,8 +11,15 @@ pub enum PageEvent {
     Visible,
 }
 
+/// One registered listener: where, which event, and the closure to remove again.
+type Listener = (
+    web_sys::EventTarget,
+    &'static str,
+    Closure<dyn FnMut(web_sys::Event)>,
+);
+
 pub struct Lifecycle {
-    listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>)>,
+    listeners: Vec<Listener>,
 }
 
 impl Lifecycle {
@@ -22,7 +29,9 @@ impl Lifecycle {
             return Lifecycle { listeners };
         };
         let document = window.document();
-        let mut add = |target: web_sys::EventTarget, name: &'static str, f: Box<dyn FnMut(web_sys::Event)>| {
+        let mut add = |target: web_sys::EventTarget,
+                       name: &'static str,
+                       f: Box<dyn FnMut(web_sys::Event)>| {
             let closure = Closure::<dyn FnMut(web_sys::Event)>::wrap(f);
             if target
                 .add_event_listener_with_callback(name, closure.as_ref().unchecked_ref())
@@ -32,9 +41,17 @@ impl Lifecycle {
             }
         };
         let s = sink.clone();
-        add(window.clone().into(), "online", Box::new(move |_| s(PageEvent::Online)));
+        add(
+            window.clone().into(),
+            "online",
+            Box::new(move |_| s(PageEvent::Online)),
+        );
         let s = sink.clone();
-        add(window.clone().into(), "offline", Box::new(move |_| s(PageEvent::Offline)));
+        add(
+            window.clone().into(),
+            "offline",
+            Box::new(move |_| s(PageEvent::Offline)),
+        );
         if let Some(doc) = document {
             let d = doc.clone();
             let s = sink;
@@ -63,12 +80,15 @@ impl Lifecycle {
 impl Drop for Lifecycle {
     fn drop(&mut self) {
         for (target, name, closure) in self.listeners.drain(..) {
-            let _ = target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+            let _ =
+                target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
         }
     }
 }
 
 /// Whether the browser believes it is online now.
 pub fn is_online() -> bool {
-    web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+    web_sys::window()
+        .map(|w| w.navigator().on_line())
+        .unwrap_or(true)
 }

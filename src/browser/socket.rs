@@ -61,7 +61,9 @@ impl SocketDriver {
             }
         });
         let s = sink;
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| s(SocketEvent::Closed(e.code())));
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
+            s(SocketEvent::Closed(e.code()))
+        });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -76,7 +78,9 @@ impl SocketDriver {
     /// Returns false when there is no open socket or the browser refused the frame.
     pub fn send(&self, text: &str) -> bool {
         match self.live.borrow().as_ref() {
-            Some(live) if live.ws.ready_state() == WebSocket::OPEN => live.ws.send_with_str(text).is_ok(),
+            Some(live) if live.ws.ready_state() == WebSocket::OPEN => {
+                live.ws.send_with_str(text).is_ok()
+            }
             _ => false,
         }
     }

@@ -19,8 +19,12 @@ impl Store {
             StorageKind::None => None,
             // Probe first: merely reading `window.localStorage` throws where storage is blocked,
             // and gloo-storage's handle accessors would turn that into a JS exception.
-            StorageKind::Local => probe(|w| w.local_storage()).map(|_| gloo_storage::LocalStorage::raw()),
-            StorageKind::Session => probe(|w| w.session_storage()).map(|_| gloo_storage::SessionStorage::raw()),
+            StorageKind::Local => {
+                probe(|w| w.local_storage()).map(|_| gloo_storage::LocalStorage::raw())
+            }
+            StorageKind::Session => {
+                probe(|w| w.session_storage()).map(|_| gloo_storage::SessionStorage::raw())
+            }
         };
         if web.is_none() && kind != StorageKind::None {
             super::console_warn("storage is unavailable; this conversation is kept in memory only");
@@ -40,7 +44,9 @@ impl Store {
         if let Some(v) = self.memory.borrow().get(key) {
             return v.clone();
         }
-        self.web.as_ref().and_then(|s| s.get_item(key).ok().flatten())
+        self.web
+            .as_ref()
+            .and_then(|s| s.get_item(key).ok().flatten())
     }
 
     pub fn set(&self, key: &str, value: Option<&str>) {
@@ -55,7 +61,9 @@ impl Store {
         } else {
             memory.insert(key.to_string(), value.map(str::to_string));
             if self.web.is_some() && !self.warned.replace(true) {
-                super::console_warn("storage refused a write (full or blocked); keeping it in memory");
+                super::console_warn(
+                    "storage refused a write (full or blocked); keeping it in memory",
+                );
             }
         }
     }

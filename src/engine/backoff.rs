@@ -11,7 +11,11 @@ pub const STABLE_OPEN_MS: u64 = 10_000;
 pub fn backoff_delay_ms(attempt: u32, unit: f64) -> u64 {
     let exp = BACKOFF_BASE_MS.saturating_mul(1u64 << attempt.min(20));
     let full = exp.min(BACKOFF_CAP_MS);
-    let unit = if unit.is_finite() { unit.clamp(0.0, 1.0) } else { 0.0 };
+    let unit = if unit.is_finite() {
+        unit.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     full - (full as f64 * 0.25 * unit) as u64
 }
 
@@ -24,7 +28,7 @@ impl Rng {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -35,6 +39,6 @@ impl Rng {
 
     /// A number in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }

@@ -266,7 +266,10 @@ impl Engine {
             Input::Frame(text) => self.on_frame(now, &text),
             Input::BinaryFrame(len) => {
                 self.ignored_frames += 1;
-                self.log(Level::Warn, format!("ignored a binary frame of {len} bytes"));
+                self.log(
+                    Level::Warn,
+                    format!("ignored a binary frame of {len} bytes"),
+                );
             }
             Input::TimerFired(timer) => self.on_timer(now, timer),
             Input::HttpDone { status, body } => self.on_session_answer(now, status, &body),
@@ -364,7 +367,10 @@ impl Engine {
                 entry.status = Delivery::Pending;
                 self.transcript.set_status(&entry.id, Delivery::Pending);
             }
-            self.emit(UiEvent::Added { entry, restored: true });
+            self.emit(UiEvent::Added {
+                entry,
+                restored: true,
+            });
         }
         let panel_open = read("panel").as_deref() == Some("1");
         if panel_open {
@@ -385,7 +391,10 @@ impl Engine {
         if self.link == Link::Down && !self.session_request_in_flight {
             match self.state {
                 ConnState::Idle | ConnState::Ended | ConnState::Failed => self.connect(now),
-                ConnState::Reconnecting | ConnState::Offline | ConnState::Connecting | ConnState::Open => {}
+                ConnState::Reconnecting
+                | ConnState::Offline
+                | ConnState::Connecting
+                | ConnState::Open => {}
             }
         }
     }
@@ -473,7 +482,10 @@ impl Engine {
         self.opened_at = Some(now.utc_ms);
         self.last_heartbeat = Some(now.utc_ms);
         self.set_state(ConnState::Open);
-        self.out.push(Output::StartTimer(Timer::Heartbeat, self.codec.heartbeat_interval_ms()));
+        self.out.push(Output::StartTimer(
+            Timer::Heartbeat,
+            self.codec.heartbeat_interval_ms(),
+        ));
         self.flush_outbox();
     }
 
@@ -528,7 +540,10 @@ impl Engine {
         }
         self.log(
             Level::Info,
-            format!("socket closed with code {code}{}", if was_open { "" } else { " before it opened" }),
+            format!(
+                "socket closed with code {code}{}",
+                if was_open { "" } else { " before it opened" }
+            ),
         );
         if !self.online {
             self.set_state(ConnState::Offline);
@@ -566,7 +581,10 @@ impl Engine {
             Event::Session { session_id } => {
                 if !valid_id(&session_id) {
                     self.ignored_frames += 1;
-                    self.log(Level::Warn, "ignored a session frame with an unusable id".into());
+                    self.log(
+                        Level::Warn,
+                        "ignored a session frame with an unusable id".into(),
+                    );
                     return;
                 }
                 let route = match &self.session {
@@ -575,7 +593,10 @@ impl Engine {
                 };
                 let changed = self.session.as_ref().is_none_or(|s| s.id != session_id);
                 if changed {
-                    self.session = Some(Session { id: session_id, route });
+                    self.session = Some(Session {
+                        id: session_id,
+                        route,
+                    });
                     self.persist_session();
                 }
             }
@@ -604,7 +625,10 @@ impl Engine {
                 };
                 self.transcript.push(entry.clone());
                 self.persist_transcript();
-                self.emit(UiEvent::Added { entry, restored: false });
+                self.emit(UiEvent::Added {
+                    entry,
+                    restored: false,
+                });
             }
             Event::Receipt { client_id, text } => {
                 let matched = match client_id {
@@ -622,13 +646,19 @@ impl Engine {
                             status: Delivery::Delivered,
                         });
                     }
-                    None => self.log(Level::Info, "a receipt matched no message waiting for one".into()),
+                    None => self.log(
+                        Level::Info,
+                        "a receipt matched no message waiting for one".into(),
+                    ),
                 }
             }
             Event::Unknown { kind } => {
                 self.ignored_frames += 1;
                 if self.unknown_kinds.insert(kind.clone()) {
-                    self.log(Level::Info, format!("ignored frames of unknown type \"{kind}\""));
+                    self.log(
+                        Level::Info,
+                        format!("ignored frames of unknown type \"{kind}\""),
+                    );
                 }
             }
         }
@@ -650,7 +680,8 @@ impl Engine {
                 if self.typing {
                     self.typing = false;
                     if self.link == Link::Open {
-                        self.out.push(Output::Send(self.codec.encode(&Command::Typing(false))));
+                        self.out
+                            .push(Output::Send(self.codec.encode(&Command::Typing(false))));
                     }
                 }
             }
@@ -658,20 +689,27 @@ impl Engine {
     }
 
     fn send_heartbeat(&mut self, now: Now) {
-        self.out.push(Output::Send(self.codec.encode(&Command::Heartbeat(now))));
+        self.out
+            .push(Output::Send(self.codec.encode(&Command::Heartbeat(now))));
         self.last_heartbeat = Some(now.utc_ms);
-        self.out.push(Output::StartTimer(Timer::Heartbeat, self.codec.heartbeat_interval_ms()));
+        self.out.push(Output::StartTimer(
+            Timer::Heartbeat,
+            self.codec.heartbeat_interval_ms(),
+        ));
     }
 
     fn on_visible(&mut self, now: Now) {
         match self.link {
-            Link::Down if self.wants_link && self.online && self.state == ConnState::Reconnecting => {
+            Link::Down
+                if self.wants_link && self.online && self.state == ConnState::Reconnecting =>
+            {
                 self.out.push(Output::CancelTimer(Timer::Reconnect));
                 self.connect(now);
             }
             // A background tab's timers are throttled: catch up on an overdue heartbeat.
             Link::Open => {
-                let due = self.last_heartbeat.unwrap_or(now.utc_ms) + self.codec.heartbeat_interval_ms() as i64;
+                let due = self.last_heartbeat.unwrap_or(now.utc_ms)
+                    + self.codec.heartbeat_interval_ms() as i64;
                 if now.utc_ms >= due {
                     self.send_heartbeat(now);
                 }
@@ -699,12 +737,16 @@ impl Engine {
         self.outbox.push(id.clone(), text, now.utc_ms);
         self.transcript.push(entry.clone());
         self.persist_outbox();
-        self.emit(UiEvent::Added { entry, restored: false });
+        self.emit(UiEvent::Added {
+            entry,
+            restored: false,
+        });
         if self.link == Link::Open {
             if self.typing {
                 self.typing = false;
                 self.stop_typing_timer();
-                self.out.push(Output::Send(self.codec.encode(&Command::Typing(false))));
+                self.out
+                    .push(Output::Send(self.codec.encode(&Command::Typing(false))));
             }
             self.flush_outbox();
         } else {
@@ -719,9 +761,11 @@ impl Engine {
         }
         if !self.typing {
             self.typing = true;
-            self.out.push(Output::Send(self.codec.encode(&Command::Typing(true))));
+            self.out
+                .push(Output::Send(self.codec.encode(&Command::Typing(true))));
         }
-        self.out.push(Output::StartTimer(Timer::TypingIdle, TYPING_IDLE_MS));
+        self.out
+            .push(Output::StartTimer(Timer::TypingIdle, TYPING_IDLE_MS));
     }
 
     fn stop_typing_timer(&mut self) {
@@ -779,7 +823,10 @@ impl Engine {
             self.persist(k, None);
         }
         self.emit(UiEvent::Cleared);
-        self.emit(UiEvent::Agent { name: None, avatar: None });
+        self.emit(UiEvent::Agent {
+            name: None,
+            avatar: None,
+        });
         self.set_state(ConnState::Idle);
         if self.wants_link {
             self.connect(now);
@@ -800,7 +847,12 @@ impl Engine {
 
     fn new_id(&mut self, now: Now, kind: char) -> String {
         self.ids += 1;
-        format!("{kind}{:x}-{:x}-{:04x}", now.utc_ms, self.ids, self.rng.next() & 0xffff)
+        format!(
+            "{kind}{:x}-{:x}-{:04x}",
+            now.utc_ms,
+            self.ids,
+            self.rng.next_u64() & 0xffff
+        )
     }
 
     fn set_state(&mut self, state: ConnState) {
@@ -849,7 +901,10 @@ impl Engine {
     }
 
     fn drop_corrupt(&mut self, name: &str) {
-        self.log(Level::Warn, format!("stored {name} was unreadable; starting it fresh"));
+        self.log(
+            Level::Warn,
+            format!("stored {name} was unreadable; starting it fresh"),
+        );
         self.persist(name, None);
     }
 }

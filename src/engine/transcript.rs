@@ -155,7 +155,10 @@ impl Outbox {
     }
 
     pub fn items(&self) -> Vec<(String, String, i64)> {
-        self.items.iter().map(|o| (o.id.clone(), o.text.clone(), o.at)).collect()
+        self.items
+            .iter()
+            .map(|o| (o.id.clone(), o.text.clone(), o.at))
+            .collect()
     }
 
     /// Not yet written to the current link, in order.

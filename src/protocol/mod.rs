@@ -76,7 +76,10 @@ pub enum DecodeError {
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::TooLarge(n) => write!(f, "frame of {n} bytes is over the {MAX_FRAME_BYTES}-byte limit"),
+            DecodeError::TooLarge(n) => write!(
+                f,
+                "frame of {n} bytes is over the {MAX_FRAME_BYTES}-byte limit"
+            ),
             DecodeError::NotJson(e) => write!(f, "frame is not JSON: {e}"),
             DecodeError::NotAnObject => write!(f, "frame is not a JSON object"),
             DecodeError::MissingType => write!(f, "frame has no string \"type\""),
@@ -96,7 +99,10 @@ pub trait Codec {
     fn anonymous_route(&self) -> String;
     /// The session POST to make before connecting, when lead data asks for one.
     /// `Ok(None)`: no lead data, connect anonymously. `Err`: refused, with the reason.
-    fn session_request(&self, lead: &BTreeMap<String, String>) -> Result<Option<HttpRequest>, String>;
+    fn session_request(
+        &self,
+        lead: &BTreeMap<String, String>,
+    ) -> Result<Option<HttpRequest>, String>;
     /// Reads the answer to [`Codec::session_request`].
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String>;
     fn decode(&self, frame: &str) -> Result<Vec<Event>, DecodeError>;
@@ -126,7 +132,10 @@ pub(crate) fn parse_typed(
 }
 
 /// A field as text: strings as they are, numbers and booleans written out, anything else absent.
-pub(crate) fn text_field(map: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<String> {
+pub(crate) fn text_field(
+    map: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<String> {
     match map.get(key)? {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),

@@ -51,7 +51,11 @@ impl Codec for Plura {
                 encode_segment(&s.route),
                 encode_segment(&s.id)
             ),
-            None => format!("{}/webchat/flow/{}/session/null/r/true", self.ws, encode_segment(&self.flow_id)),
+            None => format!(
+                "{}/webchat/flow/{}/session/null/r/true",
+                self.ws,
+                encode_segment(&self.flow_id)
+            ),
         }
     }
 
@@ -59,14 +63,19 @@ impl Codec for Plura {
         self.flow_id.clone()
     }
 
-    fn session_request(&self, lead: &BTreeMap<String, String>) -> Result<Option<HttpRequest>, String> {
+    fn session_request(
+        &self,
+        lead: &BTreeMap<String, String>,
+    ) -> Result<Option<HttpRequest>, String> {
         if lead.is_empty() {
             return Ok(None);
         }
         if lead.get("phone").is_none_or(|p| p.trim().is_empty()) {
-            return Err("lead data has no phone, which Plura requires to start a session; \
+            return Err(
+                "lead data has no phone, which Plura requires to start a session; \
                         continuing as an anonymous chat"
-                .into());
+                    .into(),
+            );
         }
         let body = serde_json::json!({ "record": lead, "flow_id": self.flow_id });
         Ok(Some(HttpRequest {
@@ -77,7 +86,8 @@ impl Codec for Plura {
     }
 
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String> {
-        let value: serde_json::Value = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+        let value: serde_json::Value =
+            serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
         let map = value.as_object();
         if !(200..300).contains(&status) {
             let why = map
@@ -86,7 +96,11 @@ impl Codec for Plura {
                 .unwrap_or("no reason given");
             return Err(format!("session POST answered HTTP {status}: {why}"));
         }
-        let field = |k: &str| map.and_then(|m| m.get(k)).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+        let field = |k: &str| {
+            map.and_then(|m| m.get(k))
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+        };
         match (field("session"), field("flow_id")) {
             (Some(id), Some(route)) => Ok(Session {
                 id: id.to_string(),
@@ -129,8 +143,14 @@ impl Codec for Plura {
 
     fn encode(&self, command: &Command) -> String {
         let frame = match command {
-            Command::UserMessage { text, .. } => serde_json::to_string(&Outgoing { message: text, kind: "message" }),
-            Command::Typing(on) => serde_json::to_string(&Outgoing { message: on, kind: "typing" }),
+            Command::UserMessage { text, .. } => serde_json::to_string(&Outgoing {
+                message: text,
+                kind: "message",
+            }),
+            Command::Typing(on) => serde_json::to_string(&Outgoing {
+                message: on,
+                kind: "typing",
+            }),
             Command::Heartbeat(now) => serde_json::to_string(&Outgoing {
                 message: Stamp {
                     stamp: utc_stamp(now.utc_ms),

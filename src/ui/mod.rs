@@ -73,7 +73,9 @@ fn banner_text(state: ConnState) -> Option<&'static str> {
     match state {
         ConnState::Connecting => Some("Connecting…"),
         ConnState::Reconnecting => Some("Reconnecting…"),
-        ConnState::Offline => Some("You are offline. Messages will be sent when you are back online."),
+        ConnState::Offline => {
+            Some("You are offline. Messages will be sent when you are back online.")
+        }
         ConnState::Ended => Some("This conversation has ended."),
         ConnState::Failed => Some("The chat is unavailable."),
         ConnState::Idle | ConnState::Open => None,
