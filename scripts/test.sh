@@ -27,12 +27,10 @@ target/debug/devserver --port "$CONFAB_TEST_PORT" --www www --dist dist > target
 pids+=($!)
 target/debug/devserver --port "$CONFAB_HOST_PORT" --www e2e/pages --dist dist > target/devserver-host.log 2>&1 &
 pids+=($!)
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in "$CONFAB_TEST_PORT" "$CONFAB_HOST_PORT"; do
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/control/health" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -fsS "http://127.0.0.1:$port/control/health" >/dev/null || { echo "devserver on :$port did not start"; cat target/devserver-*.log; exit 1; }
+  for _ in $(seq 1 100); do listening "$port" && break; sleep 0.1; done
+  listening "$port" || { echo "devserver on :$port did not start"; cat target/devserver-*.log; exit 1; }
 done
 
 step "browser unit tests (wasm-bindgen-test in headless Chromium)"
