@@ -4,6 +4,7 @@
 //! Nothing outside `src/protocol/` knows which vendor is on the line.
 
 pub mod plura;
+pub mod sse;
 
 use crate::clock::Now;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,119 @@
+//! A streaming Server-Sent Events parser (the WHATWG "event stream interpretation"), fed bytes
+//! in chunks split anywhere, even inside a UTF-8 character or between `\r` and `\n`.
+
+/// One dispatched event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event` field, `"message"` when absent.
+    pub event: String,
+    pub data: String,
+    /// The last event id at dispatch time.
+    pub id: Option<String>,
+}
+
+#[derive(Default)]
+pub struct SseParser {
+    /// Bytes of the current, not yet terminated line.
+    line: Vec<u8>,
+    /// The previous chunk ended with `\r`: a leading `\n` of the next one belongs to it.
+    after_cr: bool,
+    started: bool,
+    data: String,
+    has_data: bool,
+    event: String,
+    last_id: Option<String>,
+    /// The reconnection time the server asked for, in ms.
+    pub retry_ms: Option<u64>,
+}
+
+impl SseParser {
+    pub fn new() -> SseParser {
+        SseParser::default()
+    }
+
+    /// Feeds one chunk; returns the events it completed, in order.
+    pub fn feed(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        for &b in chunk {
+            if self.after_cr {
+                self.after_cr = false;
+                if b == b'\n' {
+                    continue;
+                }
+            }
+            match b {
+                b'\r' => {
+                    self.after_cr = true;
+                    self.end_line(&mut out);
+                }
+                b'\n' => self.end_line(&mut out),
+                _ => self.line.push(b),
+            }
+        }
+        out
+    }
+
+    /// The stream ended: an event without its closing blank line is discarded, as the spec says.
+    pub fn finish(&mut self) {
+        self.line.clear();
+        self.data.clear();
+        self.has_data = false;
+        self.event.clear();
+    }
+
+    fn end_line(&mut self, out: &mut Vec<SseEvent>) {
+        let mut bytes = std::mem::take(&mut self.line);
+        if !self.started {
+            self.started = true;
+            if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                bytes.drain(..3);
+            }
+        }
+        let line = String::from_utf8_lossy(&bytes);
+        if line.is_empty() {
+            self.dispatch(out);
+            return;
+        }
+        if line.starts_with(':') {
+            return; // comment
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line.as_ref(), ""),
+        };
+        match field {
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            "event" => self.event = value.to_string(),
+            "id" => {
+                if !value.contains('\0') {
+                    self.last_id = Some(value.to_string());
+                }
+            }
+            "retry" => {
+                if !value.is_empty() && value.bytes().all(|c| c.is_ascii_digit()) {
+                    self.retry_ms = value.parse().ok();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
+        let event = std::mem::take(&mut self.event);
+        if !self.has_data {
+            return;
+        }
+        self.has_data = false;
+        out.push(SseEvent {
+            event: if event.is_empty() { "message".into() } else { event },
+            data: std::mem::take(&mut self.data),
+            id: self.last_id.clone(),
+        });
+    }
+}
