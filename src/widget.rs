@@ -7,9 +7,12 @@ use crate::browser::storage::Store;
 use crate::browser::timers::Timers;
 use crate::browser::{self, console_error, console_info, console_warn};
 use crate::config::{Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
-use crate::engine::{ConnState, Direction, Engine, Input, Level, Output, Timer, UiEvent};
+use crate::browser::stream::{StreamReport, Streams};
+use crate::engine::Credential;
+use crate::engine::{ConnState, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer, UiEvent};
+use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
-use crate::protocol::Codec;
+use crate::protocol::Read;
 use crate::ui::{self, Layout, MessageView, UiAction, ViewModel};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -21,10 +24,11 @@ use wasm_bindgen::JsCast;
 const STYLES: &str = include_str!("../styles/widget.css");
 
 struct Runtime {
-    engine: Option<RefCell<Engine>>,
+    engine: Option<RefCell<Box<dyn Machine>>>,
     queue: RefCell<VecDeque<Input>>,
     busy: Cell<bool>,
     socket: SocketDriver,
+    streams: Streams,
     timers: Timers,
     store: Store,
     model: ViewModel,
@@ -84,7 +88,7 @@ impl Widget {
     #[wasm_bindgen(js_name = "liveHandles")]
     pub fn live_handles(&self) -> u32 {
         let listeners = self.rt.lifecycle.borrow().as_ref().map_or(0, |l| l.len());
-        (self.rt.timers.len() + listeners + usize::from(self.rt.socket.is_connected())) as u32
+        (self.rt.timers.len() + listeners + self.rt.streams.len() + usize::from(self.rt.socket.is_connected())) as u32
     }
 }
 
@@ -149,12 +153,8 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
             },
         },
     );
-    let engine = config.as_ref().and_then(|c| match build_codec(c) {
-        Ok(codec) => Some(RefCell::new(Engine::new(
-            codec,
-            &c.storage_prefix(),
-            c.lead.clone(),
-        ))),
+    let engine = config.as_ref().and_then(|c| match build_engine(c) {
+        Ok(engine) => Some(RefCell::new(engine)),
         Err(why) => {
             console_error(&why);
             model.config_error.set(Some(why));
@@ -171,6 +171,7 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
         queue: RefCell::new(VecDeque::new()),
         busy: Cell::new(false),
         socket: SocketDriver::default(),
+        streams: Streams::default(),
         timers: Timers::default(),
         store,
         model,
@@ -236,18 +237,62 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
     Ok(Widget { rt })
 }
 
-fn build_codec(config: &Config) -> Result<Box<dyn Codec>, String> {
+fn build_engine(config: &Config) -> Result<Box<dyn Machine>, String> {
+    let prefix = config.storage_prefix();
     match &config.provider_config {
-        ProviderConfig::Plura { flow_id } => Ok(Box::new(Plura::new(
-            &config.api_url,
-            &config.ws_url,
-            flow_id,
+        ProviderConfig::Plura { flow_id } => Ok(Box::new(Engine::new(
+            Box::new(Plura::new(&config.api_url, &config.ws_url, flow_id)),
+            &prefix,
+            config.lead.clone(),
         ))),
+        ProviderConfig::Plati {
+            channel_id,
+            identity_id,
+            token_url,
+            api_key,
+            streaming,
+        } => {
+            let credential = match (token_url, api_key) {
+                (Some(url), _) => Credential::Endpoint {
+                    url: url.clone(),
+                    token: None,
+                },
+                (None, Some(key)) => {
+                    console_warn(
+                        "data-api-key puts a Plati key in the page: use it for local development only, \
+                         and data-token-url or a proxy (data-api-url) in production",
+                    );
+                    Credential::Fixed(key.clone())
+                }
+                (None, None) => Credential::None,
+            };
+            Ok(Box::new(ExchangeEngine::new(
+                Box::new(Plati::new(&config.api_url, channel_id, *streaming)),
+                &prefix,
+                config.lead.clone(),
+                credential,
+                identity_id.clone(),
+            )))
+        }
         _ => Err(format!(
             "data-provider=\"{}\" is not available in this build of Confab yet",
             config.provider.name()
         )),
     }
+}
+
+/// Reports of stream `id` as engine inputs.
+fn stream_sink(weak: Weak<Runtime>, id: u32) -> Rc<dyn Fn(StreamReport)> {
+    Rc::new(move |report| {
+        if let Some(rt) = weak.upgrade() {
+            rt.dispatch(match report {
+                StreamReport::Opened(status) => Input::StreamOpened { id, status },
+                StreamReport::Chunk(bytes) => Input::StreamChunk { id, bytes },
+                StreamReport::Event(data) => Input::StreamEvent { id, data },
+                StreamReport::Ended(error) => Input::StreamEnded { id, error },
+            });
+        }
+    })
 }
 
 fn adopt_styles(shadow: &web_sys::ShadowRoot) {
@@ -382,15 +427,20 @@ impl Runtime {
             }
             Output::CancelTimer(timer) => self.timers.cancel(timer),
             Output::Persist { key, value } => self.store.set(&key, value.as_deref()),
-            Output::Http(request) => {
+            Output::Http { id, request, bearer } => {
                 let weak = self.weak();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let (status, body) = browser::http::perform(request).await;
-                    if let Some(rt) = weak.upgrade() {
-                        rt.dispatch(Input::HttpDone { status, body });
-                    }
-                });
+                match request.read {
+                    Read::Whole => wasm_bindgen_futures::spawn_local(async move {
+                        let (status, body) = browser::http::perform(request, bearer).await;
+                        if let Some(rt) = weak.upgrade() {
+                            rt.dispatch(Input::HttpDone { id, status, body });
+                        }
+                    }),
+                    Read::FetchStream => self.streams.fetch(id, request.url, bearer, stream_sink(weak, id)),
+                    Read::EventSource => self.streams.event_source(id, &request.url, stream_sink(weak, id)),
+                }
             }
+            Output::Abort(id) => self.streams.abort(id),
             Output::Ui(event) => self.show(event),
             Output::Log(level, message) => match level {
                 Level::Info => console_info(&message),
@@ -429,7 +479,7 @@ impl Runtime {
                 let view = MessageView {
                     id: entry.id,
                     direction: entry.direction,
-                    text: entry.text,
+                    text: RwSignal::new(entry.text),
                     status: RwSignal::new(entry.status),
                 };
                 m.messages.update(|list| {
@@ -438,13 +488,26 @@ impl Runtime {
                     list.drain(..extra);
                 });
             }
-            UiEvent::Status { id, status } => {
-                m.messages.with_untracked(|list| {
-                    if let Some(v) = list.iter().find(|v| v.id == id) {
-                        v.status.set(status);
-                    }
+            UiEvent::Status { id, status } => self.with_message(&id, |v| v.status.set(status)),
+            UiEvent::Append { id, text } => self.with_message(&id, |v| v.text.update(|t| t.push_str(&text))),
+            UiEvent::Replace { id, text } => {
+                let mut announce = None;
+                self.with_message(&id, |v| {
+                    v.text.set(text.clone());
+                    announce = Some(text.clone());
                 });
+                if let Some(text) = announce {
+                    let detail = js_sys::Object::new();
+                    set(&detail, "direction", "in");
+                    set(&detail, "id", &id);
+                    set(&detail, "text", &text);
+                    self.emit_event("message", &detail);
+                    if !m.open.get_untracked() {
+                        m.unread.update(|n| *n += 1);
+                    }
+                }
             }
+            UiEvent::Removed { id } => m.messages.update(|list| list.retain(|v| v.id != id)),
             UiEvent::Cleared => {
                 m.messages.set(Vec::new());
                 m.unread.set(0);
@@ -457,6 +520,14 @@ impl Runtime {
         }
     }
 
+    fn with_message(&self, id: &str, f: impl FnOnce(&MessageView)) {
+        self.model.messages.with_untracked(|list| {
+            if let Some(v) = list.iter().find(|v| v.id == id) {
+                f(v);
+            }
+        });
+    }
+
     fn on_ui(&self, action: UiAction) {
         match action {
             UiAction::Toggle => self.set_open(!self.model.open.get_untracked()),
@@ -464,6 +535,10 @@ impl Runtime {
             UiAction::Send(text) => self.dispatch(Input::UserSend(text)),
             UiAction::Typing => self.dispatch(Input::UserTyping),
             UiAction::DismissNotice => self.model.notice.set(None),
+            UiAction::Retry(id) => {
+                self.model.notice.set(None);
+                self.dispatch(Input::Retry(id));
+            }
         }
     }
 
@@ -486,6 +561,7 @@ impl Runtime {
         self.dispatch(Input::Destroy);
         self.destroyed.set(true);
         self.socket.close();
+        self.streams.abort_all();
         self.timers.cancel_all();
         self.lifecycle.borrow_mut().take();
         self.mount.borrow_mut().take();

@@ -18,6 +18,7 @@ struct Rig {
     sent: Vec<String>,
     connects: Vec<String>,
     http: Vec<String>,
+    last_http: u32,
     ui: Vec<UiEvent>,
     closes: usize,
 }
@@ -38,6 +39,7 @@ impl Rig {
             sent: Vec::new(),
             connects: Vec::new(),
             http: Vec::new(),
+            last_http: 0,
             ui: Vec::new(),
             closes: 0,
         }
@@ -71,12 +73,11 @@ impl Rig {
                 Output::Persist { key, value: None } => {
                     self.storage.remove(key);
                 }
-                Output::Http(r) => self.http.push(format!(
-                    "{} {} {}",
-                    r.method,
-                    r.url,
-                    r.body.clone().unwrap_or_default()
-                )),
+                Output::Http { id, request: r, .. } => {
+                    self.last_http = *id;
+                    self.http.push(format!("{} {} {}", r.method, r.url, r.body.clone().unwrap_or_default()))
+                }
+                Output::Abort(_) => {}
                 Output::Ui(e) => self.ui.push(e.clone()),
                 Output::Log(..) => {}
             }
@@ -564,8 +565,7 @@ fn lead_data_with_a_phone_starts_with_the_session_post_and_uses_its_answer() {
             r#"POST http://api.test/plura/webchat/session {{"flow_id":"{FLOW}","record":{{"first_name":"Ada","phone":"+15551234567"}}}}"#
         )]
     );
-    rig.feed(Input::HttpDone {
-        status: 200,
+    rig.feed(Input::HttpDone { id: rig.last_http, status: 200,
         body: r#"{"flow_id":"b7cf6862","session":"webchat-session.2a36","flow_port":8088,"wss_test_url":"wss.plura.ai"}"#.into(),
     });
     assert_eq!(
@@ -595,8 +595,7 @@ fn a_refused_session_post_falls_back_to_anonymous_and_a_failed_one_retries() {
     let mut rig = Rig::new(&[("phone", "x")]);
     rig.start();
     rig.feed(Input::Panel(true));
-    rig.feed(Input::HttpDone {
-        status: 400,
+    rig.feed(Input::HttpDone { id: rig.last_http, status: 400,
         body: r#"{"status":"failed","message":"bad phone"}"#.into(),
     });
     assert!(rig.ui.iter().any(|e| matches!(e, UiEvent::Error { code: "session_init_failed", message } if message.contains("bad phone"))));
@@ -605,8 +604,7 @@ fn a_refused_session_post_falls_back_to_anonymous_and_a_failed_one_retries() {
     let mut rig = Rig::new(&[("phone", "+1555")]);
     rig.start();
     rig.feed(Input::Panel(true));
-    rig.feed(Input::HttpDone {
-        status: 0,
+    rig.feed(Input::HttpDone { id: rig.last_http, status: 0,
         body: "network".into(),
     });
     assert!(rig.connects.is_empty());
@@ -622,8 +620,7 @@ fn identify_during_an_anonymous_chat_moves_it_to_a_lead_session() {
     fields.insert("phone".to_string(), "+15551234567".to_string());
     rig.feed(Input::Identify(fields));
     assert_eq!(rig.http.len(), 1);
-    rig.feed(Input::HttpDone {
-        status: 200,
+    rig.feed(Input::HttpDone { id: rig.last_http, status: 200,
         body: r#"{"flow_id":"f2","session":"webchat-session.lead"}"#.into(),
     });
     assert_eq!(rig.closes, 1);

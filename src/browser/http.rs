@@ -3,15 +3,20 @@
 use crate::protocol::HttpRequest;
 use gloo_net::http::{Method, RequestBuilder};
 
-pub async fn perform(request: HttpRequest) -> (u16, String) {
+/// `bearer` is sent as `Authorization: Bearer …` and never logged.
+pub async fn perform(request: HttpRequest, bearer: Option<String>) -> (u16, String) {
     let method = match request.method {
         "GET" => Method::GET,
         "PUT" => Method::PUT,
         _ => Method::POST,
     };
-    let builder = RequestBuilder::new(&request.url)
-        .method(method)
-        .header("Content-Type", "application/json");
+    let mut builder = RequestBuilder::new(&request.url).method(method);
+    if request.body.is_some() {
+        builder = builder.header("Content-Type", "application/json");
+    }
+    if let Some(token) = bearer {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
     let sent = match request.body {
         Some(body) => match builder.body(body) {
             Ok(req) => req.send().await,

@@ -5,6 +5,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod socket;
 pub mod storage;
+pub mod stream;
 pub mod timers;
 
 use crate::clock::Now;

@@ -5,13 +5,24 @@
 //! and its inputs in, so everything here is tested natively with a fake clock.
 
 mod backoff;
+mod exchange;
 mod transcript;
+
+pub use exchange::{Credential, ExchangeEngine};
 
 pub use backoff::{backoff_delay_ms, Rng, BACKOFF_BASE_MS, BACKOFF_CAP_MS, STABLE_OPEN_MS};
 pub use transcript::{Delivery, Direction, Entry, Outbox, Transcript, MAX_TRANSCRIPT};
 
 use crate::clock::Now;
 use crate::protocol::{Codec, Command, Event, HttpRequest, Session};
+
+/// What the browser runtime drives: the socket engine or the exchange engine.
+pub trait Machine {
+    fn handle(&mut self, now: Now, input: Input) -> Vec<Output>;
+    /// The storage keys [`Input::Start`] should carry.
+    fn keys_to_load(&self) -> Vec<String>;
+    fn state(&self) -> ConnState;
+}
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Typing stops being reported after this long without a keystroke.
@@ -71,11 +82,35 @@ pub enum Input {
     /// A binary frame: no provider sends one, so it is counted and ignored.
     BinaryFrame(usize),
     TimerFired(Timer),
-    /// The answer to an [`Output::Http`]; status 0 means the request never got an answer.
+    /// The answer to an [`Output::Http`] read as [`crate::protocol::Read::Whole`]; status 0
+    /// means the request never got an answer.
     HttpDone {
+        id: u32,
         status: u16,
         body: String,
     },
+    /// A streamed answer started (fetch: its status; EventSource: 200 on open).
+    StreamOpened {
+        id: u32,
+        status: u16,
+    },
+    /// Body bytes of a fetch-read event stream, split anywhere.
+    StreamChunk {
+        id: u32,
+        bytes: Vec<u8>,
+    },
+    /// One event's data, already parsed by the browser's EventSource.
+    StreamEvent {
+        id: u32,
+        data: String,
+    },
+    /// The stream ended; `error` when it was cut or failed rather than closed by the server.
+    StreamEnded {
+        id: u32,
+        error: Option<String>,
+    },
+    /// The visitor asked to retry a failed message or an interrupted answer.
+    Retry(String),
     UserSend(String),
     UserTyping,
     Identify(BTreeMap<String, String>),
@@ -109,6 +144,20 @@ pub enum UiEvent {
         id: String,
         status: Delivery,
     },
+    /// Text appended to a streaming message.
+    Append {
+        id: String,
+        text: String,
+    },
+    /// A message's whole text, replacing what streaming built.
+    Replace {
+        id: String,
+        text: String,
+    },
+    /// A message left the transcript (an interrupted answer being retried).
+    Removed {
+        id: String,
+    },
     /// The transcript was forgotten (reset).
     Cleared,
     /// Restore the panel as the visitor left it.
@@ -132,7 +181,14 @@ pub enum Output {
         key: String,
         value: Option<String>,
     },
-    Http(HttpRequest),
+    /// Make a request; `bearer` goes in an `Authorization: Bearer` header (never logged).
+    Http {
+        id: u32,
+        request: HttpRequest,
+        bearer: Option<String>,
+    },
+    /// Stop reading (and cancel) request `id`; nothing more is reported for it.
+    Abort(u32),
     Ui(UiEvent),
     Log(Level, String),
 }
@@ -169,6 +225,7 @@ pub struct Engine {
     session: Option<Session>,
     session_from_lead: bool,
     session_request_in_flight: bool,
+    session_request_id: u32,
     lead_refused: bool,
     wants_link: bool,
     stopped: bool,
@@ -200,6 +257,7 @@ impl Engine {
             session: None,
             session_from_lead: false,
             session_request_in_flight: false,
+            session_request_id: 0,
             lead_refused: false,
             wants_link: false,
             stopped: false,
@@ -272,7 +330,15 @@ impl Engine {
                 );
             }
             Input::TimerFired(timer) => self.on_timer(now, timer),
-            Input::HttpDone { status, body } => self.on_session_answer(now, status, &body),
+            Input::HttpDone { id, status, body } if id == self.session_request_id => {
+                self.on_session_answer(now, status, &body)
+            }
+            Input::HttpDone { .. }
+            | Input::StreamOpened { .. }
+            | Input::StreamChunk { .. }
+            | Input::StreamEvent { .. }
+            | Input::StreamEnded { .. }
+            | Input::Retry(_) => {}
             Input::UserSend(text) => self.send_text(now, text),
             Input::UserTyping => self.on_keystroke(),
             Input::Identify(fields) => self.identify(now, fields),
@@ -411,13 +477,12 @@ impl Engine {
         if !self.session_from_lead && !self.lead_refused {
             match self.codec.session_request(&self.lead) {
                 Ok(Some(request)) => {
-                    self.session_request_in_flight = true;
                     self.set_state(if self.attempt > 0 {
                         ConnState::Reconnecting
                     } else {
                         ConnState::Connecting
                     });
-                    self.out.push(Output::Http(request));
+                    self.request_session(request);
                     return;
                 }
                 Ok(None) => {}
@@ -439,6 +504,16 @@ impl Engine {
             ConnState::Connecting
         });
         self.out.push(Output::Connect(url));
+    }
+
+    fn request_session(&mut self, request: HttpRequest) {
+        self.session_request_in_flight = true;
+        self.session_request_id = self.session_request_id.wrapping_add(1);
+        self.out.push(Output::Http {
+            id: self.session_request_id,
+            request,
+            bearer: None,
+        });
     }
 
     fn on_session_answer(&mut self, now: Now, status: u16, body: &str) {
@@ -622,6 +697,7 @@ impl Engine {
                     status: Delivery::Received,
                     at: now.utc_ms,
                     name,
+                    reply_to: None,
                 };
                 self.transcript.push(entry.clone());
                 self.persist_transcript();
@@ -790,8 +866,7 @@ impl Engine {
         if self.wants_link && !self.session_request_in_flight {
             match self.codec.session_request(&self.lead) {
                 Ok(Some(request)) => {
-                    self.session_request_in_flight = true;
-                    self.out.push(Output::Http(request));
+                    self.request_session(request);
                 }
                 Ok(None) => {}
                 Err(why) => {
@@ -909,7 +984,19 @@ impl Engine {
     }
 }
 
+impl Machine for Engine {
+    fn handle(&mut self, now: Now, input: Input) -> Vec<Output> {
+        Engine::handle(self, now, input)
+    }
+    fn keys_to_load(&self) -> Vec<String> {
+        Engine::keys_to_load(self)
+    }
+    fn state(&self) -> ConnState {
+        self.state
+    }
+}
+
 /// Ids end up in URL paths: non-empty, bounded, printable, no spaces.
-fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 256 && id.chars().all(|c| c.is_ascii_graphic())
 }

@@ -34,6 +34,12 @@ pub enum Delivery {
     Delivered,
     /// An incoming message.
     Received,
+    /// An incoming answer still arriving.
+    Streaming,
+    /// An answer cut off before it completed; Retry asks again.
+    Interrupted,
+    /// An outgoing message the server refused or never answered; Retry sends it again.
+    Failed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +53,9 @@ pub struct Entry {
     pub at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// For an answer: the id of the visitor message it answers (exchange providers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 impl Entry {
@@ -58,6 +67,7 @@ impl Entry {
             status: Delivery::Pending,
             at,
             name: None,
+            reply_to: None,
         }
     }
 
@@ -86,6 +96,18 @@ impl Transcript {
             let extra = self.entries.len() - MAX_TRANSCRIPT;
             self.entries.drain(..extra);
         }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.id == id)
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        self.entries.retain(|e| e.id != id);
     }
 
     /// Returns whether the entry exists and its status changed.

@@ -3,6 +3,7 @@
 //! A codec turns a vendor's frames into [`Event`]s and the engine's [`Command`]s into frames.
 //! Nothing outside `src/protocol/` knows which vendor is on the line.
 
+pub mod plati;
 pub mod plura;
 pub mod sse;
 
@@ -57,12 +58,53 @@ pub struct Session {
     pub route: String,
 }
 
+/// How a driver reads an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// The whole body, reported once.
+    Whole,
+    /// A `text/event-stream` body read with `fetch`, reported chunk by chunk.
+    FetchStream,
+    /// A GET through `EventSource` (no custom headers), reported event by event.
+    EventSource,
+}
+
 /// An HTTP call the engine asks a driver to make.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
     pub method: &'static str,
     pub url: String,
     pub body: Option<String>,
+    pub read: Read,
+}
+
+/// What one event of an answer stream means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamPiece {
+    /// Append to the answer.
+    Token(String),
+    /// The full answer: replaces what the tokens built.
+    Complete(String),
+    /// The server gave up on this answer.
+    Error(String),
+    /// A type this codec does not know: ignored.
+    Unknown(String),
+    Malformed(String),
+}
+
+/// A vendor whose conversation is one HTTP exchange per visitor message (no socket).
+pub trait ExchangeCodec {
+    fn provider(&self) -> &'static str;
+    /// The request carrying one visitor message; `bearer` says whether it will carry a token.
+    fn message_request(&self, visitor: &str, text: &str, bearer: bool) -> HttpRequest;
+    /// Interprets one event's `data` of a streamed answer.
+    fn stream_piece(&self, data: &str) -> StreamPiece;
+    /// Reads a whole (non-streamed) answer body.
+    fn whole_answer(&self, body: &str) -> Result<String, String>;
+    /// The request that tells the vendor who the visitor is, if the lead data has anything for it.
+    fn identify_request(&self, visitor: &str, lead: &BTreeMap<String, String>) -> Option<HttpRequest>;
+    /// What an HTTP failure means, for the visitor.
+    fn explain_status(&self, status: u16) -> String;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

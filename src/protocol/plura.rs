@@ -82,6 +82,7 @@ impl Codec for Plura {
             method: "POST",
             url: format!("{}/webchat/session", self.api),
             body: Some(body.to_string()),
+            read: super::Read::Whole,
         }))
     }
 

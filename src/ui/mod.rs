@@ -14,6 +14,8 @@ pub enum UiAction {
     Send(String),
     Typing,
     DismissNotice,
+    /// Ask again for an interrupted answer, or resend a failed message.
+    Retry(String),
 }
 
 pub type Actions = Rc<dyn Fn(UiAction)>;
@@ -22,7 +24,8 @@ pub type Actions = Rc<dyn Fn(UiAction)>;
 pub struct MessageView {
     pub id: String,
     pub direction: Direction,
-    pub text: String,
+    /// A signal of its own, so a streamed answer grows without re-rendering the list.
+    pub text: RwSignal<String>,
     pub status: RwSignal<Delivery>,
 }
 
@@ -87,7 +90,9 @@ fn status_mark(status: Delivery) -> (&'static str, &'static str) {
         Delivery::Pending => ("…", "Sending"),
         Delivery::Sent => ("✓", "Sent"),
         Delivery::Delivered => ("✓✓", "Delivered"),
-        Delivery::Received => ("", ""),
+        Delivery::Failed => ("!", "Not sent"),
+        Delivery::Interrupted => ("", "Interrupted"),
+        Delivery::Received | Delivery::Streaming => ("", ""),
     }
 }
 
@@ -222,7 +227,11 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                     <For
                         each=move || model.messages.get()
                         key=|m| m.id.clone()
-                        children=move |m: MessageView| message_row(m)
+                        children={
+                            // Rows are rendered by Leptos, which asks for Send; the widget is single-threaded.
+                            let act = send_wrapper::SendWrapper::new(act.clone());
+                            move |m: MessageView| message_row(m, (*act).clone())
+                        }
                     />
                 </ol>
                 <div class="notice" role="alert" hidden=move || model.notice.with(|n| n.is_none())>
@@ -253,18 +262,29 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     }
 }
 
-fn message_row(m: MessageView) -> impl IntoView {
+fn message_row(m: MessageView, act: Actions) -> impl IntoView {
     let outgoing = m.direction == Direction::Out;
     let status = m.status;
+    let text = m.text;
+    let id = m.id.clone();
+    let retryable = move || matches!(status.get(), Delivery::Interrupted | Delivery::Failed);
     view! {
         <li class="message" class:out=outgoing class:in=!outgoing data-id=m.id.clone()
-            data-status=move || format!("{:?}", status.get()).to_lowercase()>
-            <p class="text">{m.text}</p>
+            data-status=move || format!("{:?}", status.get()).to_lowercase()
+            aria-busy=move || (status.get() == Delivery::Streaming).to_string()>
+            <p class="text">{move || text.get()}</p>
             {outgoing.then(|| view! {
                 <span class="mark" aria-label=move || status_mark(status.get()).1>
                     {move || status_mark(status.get()).0}
                 </span>
             })}
+            <span class="interrupted" hidden=move || status.get() != Delivery::Interrupted>
+                "Interrupted"
+            </span>
+            <button type="button" class="retry" hidden=move || !retryable()
+                on:click=move |_| act(UiAction::Retry(id.clone()))>
+                "Retry"
+            </button>
         </li>
     }
 }

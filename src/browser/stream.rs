@@ -1,0 +1,181 @@
+//! Answer streams: a `fetch` body read chunk by chunk (when a bearer header is needed) or an
+//! `EventSource` (when it is not). Both report [`StreamReport`]s; `abort` stops either silently.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamReport {
+    Opened(u16),
+    Chunk(Vec<u8>),
+    Event(String),
+    Ended(Option<String>),
+}
+
+type Sink = Rc<dyn Fn(StreamReport)>;
+
+enum Handle {
+    Fetch(web_sys::AbortController),
+    Source {
+        source: web_sys::EventSource,
+        _on_open: Closure<dyn FnMut(web_sys::Event)>,
+        _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+        _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    },
+}
+
+#[derive(Default)]
+pub struct Streams {
+    live: Rc<RefCell<BTreeMap<u32, Handle>>>,
+}
+
+impl Streams {
+    /// GET `url` with `fetch` (and a bearer header when given), reporting the status, then
+    /// every body chunk, then the end.
+    pub fn fetch(&self, id: u32, url: String, bearer: Option<String>, sink: Sink) {
+        let controller = match web_sys::AbortController::new() {
+            Ok(c) => c,
+            Err(_) => {
+                sink(StreamReport::Ended(Some("AbortController is unavailable".into())));
+                return;
+            }
+        };
+        let signal = controller.signal();
+        self.live.borrow_mut().insert(id, Handle::Fetch(controller));
+        let live = self.live.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut builder = gloo_net::http::RequestBuilder::new(&url)
+                .method(gloo_net::http::Method::GET)
+                .header("Accept", "text/event-stream")
+                .abort_signal(Some(&signal));
+            if let Some(token) = &bearer {
+                builder = builder.header("Authorization", &format!("Bearer {token}"));
+            }
+            let alive = |live: &Rc<RefCell<BTreeMap<u32, Handle>>>| live.borrow().contains_key(&id);
+            let response = match builder.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    if alive(&live) {
+                        live.borrow_mut().remove(&id);
+                        sink(StreamReport::Ended(Some(e.to_string())));
+                    }
+                    return;
+                }
+            };
+            if !alive(&live) {
+                return;
+            }
+            sink(StreamReport::Opened(response.status()));
+            let Some(body) = response.body() else {
+                live.borrow_mut().remove(&id);
+                sink(StreamReport::Ended(None));
+                return;
+            };
+            let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+            loop {
+                let step = wasm_bindgen_futures::JsFuture::from(reader.read()).await;
+                if !alive(&live) {
+                    return;
+                }
+                match step {
+                    Ok(result) => {
+                        let done = js_sys::Reflect::get(&result, &JsValue::from_str("done"))
+                            .ok()
+                            .and_then(|d| d.as_bool())
+                            .unwrap_or(true);
+                        if done {
+                            live.borrow_mut().remove(&id);
+                            sink(StreamReport::Ended(None));
+                            return;
+                        }
+                        if let Ok(value) = js_sys::Reflect::get(&result, &JsValue::from_str("value")) {
+                            if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+                                sink(StreamReport::Chunk(bytes.to_vec()));
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        live.borrow_mut().remove(&id);
+                        sink(StreamReport::Ended(Some(format!("{e:?}"))));
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /// GET `url` through `EventSource`. Its automatic reconnection is never used: a GET carries
+    /// the visitor's message, so an error ends the stream instead of asking again.
+    pub fn event_source(&self, id: u32, url: &str, sink: Sink) {
+        let source = match web_sys::EventSource::new(url) {
+            Ok(s) => s,
+            Err(e) => {
+                let sink = sink.clone();
+                let why = format!("{e:?}");
+                wasm_bindgen_futures::spawn_local(async move { sink(StreamReport::Ended(Some(why))) });
+                return;
+            }
+        };
+        let s = sink.clone();
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| s(StreamReport::Opened(200)));
+        let s = sink.clone();
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(data) = e.data().as_string() {
+                s(StreamReport::Event(data));
+            }
+        });
+        let live = self.live.clone();
+        let s = sink;
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            if let Some(Handle::Source { source, .. }) = live.borrow_mut().remove(&id) {
+                source.close();
+            }
+            s(StreamReport::Ended(Some("the event stream closed or failed".into())));
+        });
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        self.live.borrow_mut().insert(
+            id,
+            Handle::Source {
+                source,
+                _on_open: on_open,
+                _on_message: on_message,
+                _on_error: on_error,
+            },
+        );
+    }
+
+    /// Stops stream `id`; nothing more is reported for it.
+    pub fn abort(&self, id: u32) {
+        let handle = self.live.borrow_mut().remove(&id);
+        match handle {
+            Some(Handle::Fetch(controller)) => controller.abort(),
+            Some(Handle::Source { source, .. }) => {
+                source.set_onopen(None);
+                source.set_onmessage(None);
+                source.set_onerror(None);
+                source.close();
+            }
+            None => {}
+        }
+    }
+
+    pub fn abort_all(&self) {
+        let ids: Vec<u32> = self.live.borrow().keys().copied().collect();
+        for id in ids {
+            self.abort(id);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.live.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
