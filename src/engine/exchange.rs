@@ -379,6 +379,8 @@ impl ExchangeEngine {
             run.answer = Some(answer_id);
         }
         self.transcript.push(entry.clone());
+        // Persisted now, so a page closed mid-answer shows it interrupted, with Retry, next time.
+        self.persist_transcript();
         self.emit(UiEvent::Added { entry, restored: false });
     }
 
