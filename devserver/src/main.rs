@@ -1,8 +1,9 @@
 //! Confab's development server: serves `dist/` and `www/`, emulates the vendors' backends
-//! (Plura under `/plura`), and exposes control endpoints under `/control` for tests.
+//! (Plura under `/plura`, Plati under `/plati`), and exposes control endpoints under `/control` for tests.
 //!
 //! Usage: `devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]`
 
+mod plati;
 mod plura;
 
 use axum::extract::{Query, State};
@@ -20,6 +21,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 #[derive(Clone)]
 pub struct App {
     pub plura: Arc<plura::Emulator>,
+    pub plati: Arc<plati::Emulator>,
 }
 
 struct Args {
@@ -67,6 +69,7 @@ async fn main() {
     };
     let app = App {
         plura: Arc::new(plura::Emulator::default()),
+        plati: Arc::new(plati::Emulator::default()),
     };
     let router = Router::new()
         .nest("/plura", plura::routes())
@@ -74,6 +77,10 @@ async fn main() {
         .route("/control/drop", post(drop_all))
         .route("/control/health", get(|| async { "ok" }))
         .nest("/control/plura", plura::control_routes())
+        .nest("/plati", plati::routes(false))
+        .nest("/plati-proxy", plati::routes(true))
+        .nest("/plati-host", plati::host_routes())
+        .nest("/control/plati", plati::control_routes())
         .nest_service("/dist", ServeDir::new(&args.dist))
         .fallback_service(ServeDir::new(&args.www))
         .layer(SetResponseHeaderLayer::overriding(

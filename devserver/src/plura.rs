@@ -441,7 +441,8 @@ fn parse_stamp(s: &str) -> Option<i64> {
     Some(days * 86_400 + h * 3600 + mi * 60 + se)
 }
 
-fn scripted_reply(text: &str) -> String {
+/// The scripted agent's answer, shared by the emulators.
+pub fn scripted_reply(text: &str) -> String {
     let lower = text.to_lowercase();
     if lower.contains("price") || lower.contains("cost") {
         "Plans start at $29 a month, and the first 14 days are free.".into()

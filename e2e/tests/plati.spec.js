@@ -1,0 +1,162 @@
+// Plati conversations (issue 5): SSE token streaming through fetch (bearer) and EventSource
+// (proxy), non-streaming chat, cut streams with Retry, 401 refresh, reload.
+const { test, expect } = require('@playwright/test');
+
+const SERVER = `http://127.0.0.1:${process.env.CONFAB_TEST_PORT || 18080}`;
+
+async function control(request, method, route, data) {
+  const res = await request.fetch(`${SERVER}/control${route}`, { method, data });
+  expect(res.ok(), `${method} /control${route}`).toBeTruthy();
+  return res.status() === 204 ? null : res.json();
+}
+const requests = (request) => control(request, 'GET', '/plati/requests');
+const configure = (request, config) => control(request, 'POST', '/plati/config', config);
+const streams = async (request) => (await requests(request)).filter((r) => r.path.endsWith('/streaming'));
+
+const w = (page) => ({
+  launcher: page.locator('confab-widget .launcher'),
+  input: page.locator('confab-widget textarea'),
+  incoming: page.locator('confab-widget .message.in'),
+  outgoing: page.locator('confab-widget .message.out'),
+  notice: page.locator('confab-widget .notice'),
+});
+
+async function ask(page, text) {
+  await w(page).launcher.click();
+  await w(page).input.fill(text);
+  await w(page).input.press('Enter');
+}
+
+test.beforeEach(async ({ request }) => {
+  await control(request, 'POST', '/plati/clear');
+});
+
+test('fetch streaming with a bearer token: tokens build the answer, complete replaces it', async ({ page, request }) => {
+  await configure(request, { delay_ms: 120, chunking: 'token' });
+  await page.goto('/plati.html');
+  await ask(page, 'What does it cost?');
+  const answer = w(page).incoming.last();
+  await expect(answer).toHaveAttribute('data-status', 'streaming');
+  await expect(answer).toHaveAttribute('aria-busy', 'true');
+  await expect(answer).toContainText('Plans');
+  await expect(answer).toHaveAttribute('data-status', 'received', { timeout: 15_000 });
+  await expect(answer.locator('.text')).toHaveText('Plans start at $29 a month, and the first 14 days are free.');
+  await expect(w(page).outgoing.last()).toHaveAttribute('data-status', 'delivered');
+  const reqs = await requests(request);
+  expect(reqs.map((r) => r.path)).toEqual(['/plati-host/token', expect.stringMatching(/^\/conversation\/v[0-9a-f]{32}\/streaming$/)]);
+  expect(reqs[1].authorization).toBe('Bearer tok-1');
+  expect(reqs[1].query).toEqual({ channel_id: 'ch-e2e', message: 'What does it cost?' });
+});
+
+test('EventSource without a token (host proxy): one GET per message, never re-sent', async ({ page, request }) => {
+  await configure(request, { delay_ms: 10 });
+  await page.goto('/plati-proxy.html');
+  await ask(page, 'hello there');
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received');
+  await expect(w(page).incoming.last()).toContainText('Hello! What would you like to know about Acme?');
+  await page.waitForTimeout(3500); // EventSource would reconnect after ~3 s if it were left open
+  const s = await streams(request);
+  expect(s).toHaveLength(1);
+  expect(s[0].authorization).toBeNull();
+});
+
+for (const [page_, path] of [['plati.html', 'fetch'], ['plati-proxy.html', 'EventSource']]) {
+  test(`a stream cut mid-answer (${path}) keeps the partial text, offers Retry, resends nothing by itself`, async ({ page, request }) => {
+    await configure(request, { delay_ms: 20, cut_after: 3 });
+    await page.goto(`/${page_}`);
+    await ask(page, 'What does it cost?');
+    const answer = w(page).incoming.last();
+    await expect(answer).toHaveAttribute('data-status', 'interrupted');
+    await expect(answer.locator('.text')).toHaveText('Plans start at ');
+    await expect(answer.locator('.interrupted')).toBeVisible();
+    await expect(w(page).notice).toContainText('cut off');
+    await page.waitForTimeout(3500);
+    expect(await streams(request)).toHaveLength(1);
+
+    await configure(request, { delay_ms: 5 });
+    await answer.locator('.retry').click();
+    await expect(w(page).incoming).toHaveCount(1);
+    await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received');
+    await expect(w(page).incoming.last().locator('.text')).toHaveText('Plans start at $29 a month, and the first 14 days are free.');
+    expect(await streams(request)).toHaveLength(2);
+  });
+}
+
+test('writes split inside UTF-8 characters still give the exact text', async ({ page, request }) => {
+  await configure(request, { delay_ms: 2, chunking: 'split' });
+  await page.goto('/plati.html');
+  await ask(page, 'Olá 世界 🙂');
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received');
+  await expect(w(page).incoming.last().locator('.text')).toHaveText('You said: Olá 世界 🙂');
+});
+
+test('a 401 fetches a new token once and retries once', async ({ page, request }) => {
+  await configure(request, { delay_ms: 2 });
+  await page.goto('/plati.html');
+  await ask(page, 'first');
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received');
+  await control(request, 'POST', '/plati/revoke');
+  await w(page).input.fill('second');
+  await w(page).input.press('Enter');
+  await expect(w(page).incoming).toHaveCount(2);
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received');
+  const seq = (await requests(request)).map((r) => `${r.path.endsWith('token') ? 'token' : 'stream'}:${r.authorization}`);
+  expect(seq).toEqual(['token:null', 'stream:Bearer tok-1', 'stream:Bearer tok-1', 'token:null', 'stream:Bearer tok-2']);
+});
+
+test('non-streaming mode posts the message and shows data.response', async ({ page, request }) => {
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  await page.goto('/plati-plain.html');
+  await ask(page, 'hello');
+  await expect(w(page).incoming.last()).toContainText('Hello! What would you like to know about Acme?');
+  const [post] = (await requests(request)).filter((r) => r.method === 'POST');
+  expect(post.path).toMatch(/^\/conversation\/v[0-9a-f]{32}\/chat\/ch-e2e$/);
+  expect(post.body.text).toBe('hello');
+  expect(post.authorization).toBe('Bearer dev-key');
+  expect(warnings.some((t) => t.includes('data-api-key'))).toBe(true);
+});
+
+test('reload keeps the transcript and the identity', async ({ page, request }) => {
+  await configure(request, { delay_ms: 2 });
+  await page.goto('/plati.html');
+  await ask(page, 'remember this');
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received');
+  await page.reload();
+  await expect(w(page).outgoing).toHaveCount(1);
+  await expect(w(page).incoming).toHaveCount(1);
+  await expect(w(page).outgoing.first()).toContainText('remember this');
+  // The panel was open when the page went away, so it is open again.
+  await w(page).input.fill('again');
+  await w(page).input.press('Enter');
+  await expect(w(page).incoming).toHaveCount(2);
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received');
+  const paths = (await streams(request)).map((r) => r.path);
+  expect(paths).toHaveLength(2);
+  expect(paths[0]).toBe(paths[1]);
+});
+
+test('an error event shows its message; a missing channel is a clear configuration error', async ({ page, request }) => {
+  await configure(request, { delay_ms: 2, error: 'The assistant is busy, try again soon' });
+  await page.goto('/plati.html');
+  await ask(page, 'hi');
+  await expect(w(page).notice).toContainText('The assistant is busy, try again soon');
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'interrupted');
+
+  await page.goto('/plati-missing.html');
+  await ask(page, 'hi');
+  await expect(w(page).notice).toContainText('not set up correctly');
+  expect(await page.evaluate(() => Confab.state)).toBe('failed');
+});
+
+test('10 000 tokens as fast as the server can send them arrive whole', async ({ page, request }) => {
+  await configure(request, { delay_ms: 0, chunking: 'many', tokens: 10_000 });
+  await page.goto('/plati.html');
+  await ask(page, 'long');
+  const answer = w(page).incoming.last();
+  await expect(answer).toHaveAttribute('data-status', 'received', { timeout: 30_000 });
+  const text = await answer.locator('.text').textContent();
+  expect(text.startsWith('t0 t1 t2 ')).toBe(true);
+  expect(text.endsWith('t9998 t9999 ')).toBe(true);
+  expect(text.split(' ').length).toBe(10_001);
+});
