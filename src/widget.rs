@@ -4,12 +4,14 @@
 use crate::browser::lifecycle::{is_online, Lifecycle, PageEvent};
 use crate::browser::socket::{SocketDriver, SocketEvent};
 use crate::browser::storage::Store;
+use crate::browser::stream::{StreamReport, Streams};
 use crate::browser::timers::Timers;
 use crate::browser::{self, console_error, console_info, console_warn};
 use crate::config::{Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
-use crate::browser::stream::{StreamReport, Streams};
 use crate::engine::Credential;
-use crate::engine::{ConnState, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer, UiEvent};
+use crate::engine::{
+    ConnState, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer, UiEvent,
+};
 use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
 use crate::protocol::Read;
@@ -88,7 +90,10 @@ impl Widget {
     #[wasm_bindgen(js_name = "liveHandles")]
     pub fn live_handles(&self) -> u32 {
         let listeners = self.rt.lifecycle.borrow().as_ref().map_or(0, |l| l.len());
-        (self.rt.timers.len() + listeners + self.rt.streams.len() + usize::from(self.rt.socket.is_connected())) as u32
+        (self.rt.timers.len()
+            + listeners
+            + self.rt.streams.len()
+            + usize::from(self.rt.socket.is_connected())) as u32
     }
 }
 
@@ -427,7 +432,11 @@ impl Runtime {
             }
             Output::CancelTimer(timer) => self.timers.cancel(timer),
             Output::Persist { key, value } => self.store.set(&key, value.as_deref()),
-            Output::Http { id, request, bearer } => {
+            Output::Http {
+                id,
+                request,
+                bearer,
+            } => {
                 let weak = self.weak();
                 match request.read {
                     Read::Whole => wasm_bindgen_futures::spawn_local(async move {
@@ -436,8 +445,14 @@ impl Runtime {
                             rt.dispatch(Input::HttpDone { id, status, body });
                         }
                     }),
-                    Read::FetchStream => self.streams.fetch(id, request.url, bearer, stream_sink(weak, id)),
-                    Read::EventSource => self.streams.event_source(id, &request.url, stream_sink(weak, id)),
+                    Read::FetchStream => {
+                        self.streams
+                            .fetch(id, request.url, bearer, stream_sink(weak, id))
+                    }
+                    Read::EventSource => {
+                        self.streams
+                            .event_source(id, &request.url, stream_sink(weak, id))
+                    }
                 }
             }
             Output::Abort(id) => self.streams.abort(id),
@@ -489,7 +504,9 @@ impl Runtime {
                 });
             }
             UiEvent::Status { id, status } => self.with_message(&id, |v| v.status.set(status)),
-            UiEvent::Append { id, text } => self.with_message(&id, |v| v.text.update(|t| t.push_str(&text))),
+            UiEvent::Append { id, text } => {
+                self.with_message(&id, |v| v.text.update(|t| t.push_str(&text)))
+            }
             UiEvent::Replace { id, text } => {
                 let mut announce = None;
                 self.with_message(&id, |v| {

@@ -258,3 +258,131 @@ async fn a_configuration_error_is_shown_in_the_panel() {
     widget.destroy();
     drop(emit);
 }
+
+mod streams {
+    use super::*;
+    use confab::browser::stream::{StreamReport, Streams};
+
+    const SERVER: &str = "http://127.0.0.1:18080";
+
+    type Seen = Rc<RefCell<Vec<StreamReport>>>;
+
+    fn collector() -> (Seen, Rc<dyn Fn(StreamReport)>) {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let sink = seen.clone();
+        (seen, Rc::new(move |r| sink.borrow_mut().push(r)))
+    }
+
+    fn ended(seen: &Seen) -> bool {
+        seen.borrow()
+            .iter()
+            .any(|r| matches!(r, StreamReport::Ended(_)))
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_reads_an_event_stream_chunk_by_chunk_with_a_bearer_header() {
+        let (seen, sink) = collector();
+        let streams = Streams::default();
+        streams.fetch(
+            1,
+            format!(
+                "{SERVER}/plati/conversation/browser-test/streaming?channel_id=c&message=hello"
+            ),
+            Some("dev-key".into()),
+            sink,
+        );
+        until("the end of the stream", || ended(&seen)).await;
+        let seen = seen.borrow();
+        assert_eq!(seen[0], StreamReport::Opened(200));
+        assert_eq!(*seen.last().expect("reports"), StreamReport::Ended(None));
+        let bytes: Vec<u8> = seen
+            .iter()
+            .filter_map(|r| {
+                if let StreamReport::Chunk(b) = r {
+                    Some(b.clone())
+                } else {
+                    None
+                }
+            })
+            .flatten()
+            .collect();
+        let body = String::from_utf8(bytes).expect("utf-8");
+        let events: Vec<serde_json::Value> = body
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .map(|d| serde_json::from_str(d).expect("JSON data"))
+            .collect();
+        assert!(events.len() >= 2, "{body}");
+        assert_eq!(
+            events
+                .last()
+                .and_then(|e| e.get("type"))
+                .and_then(|t| t.as_str()),
+            Some("complete")
+        );
+        assert!(streams.is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_reports_a_401_status() {
+        let (seen, sink) = collector();
+        let streams = Streams::default();
+        streams.fetch(
+            2,
+            format!("{SERVER}/plati/conversation/x/streaming?channel_id=c&message=m"),
+            Some("wrong".into()),
+            sink,
+        );
+        until("the status", || !seen.borrow().is_empty()).await;
+        assert_eq!(seen.borrow()[0], StreamReport::Opened(401));
+        streams.abort(2);
+    }
+
+    #[wasm_bindgen_test]
+    async fn event_source_reports_each_event_and_an_abort_silences_it() {
+        let (seen, sink) = collector();
+        let streams = Streams::default();
+        streams.event_source(3, &format!("{SERVER}/plati-proxy/conversation/browser-test/streaming?channel_id=c&message=hello"), sink);
+        until("the complete event", || {
+            seen.borrow()
+                .iter()
+                .any(|r| matches!(r, StreamReport::Event(d) if d.contains("complete")))
+        })
+        .await;
+        assert_eq!(seen.borrow()[0], StreamReport::Opened(200));
+        assert!(seen
+            .borrow()
+            .iter()
+            .any(|r| matches!(r, StreamReport::Event(d) if d.contains(r#""type":"token""#))));
+        streams.abort(3);
+        let count = seen.borrow().len();
+        TimeoutFuture::new(500).await;
+        assert_eq!(
+            seen.borrow().len(),
+            count,
+            "nothing is reported after abort"
+        );
+        assert!(streams.is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    async fn event_source_reports_a_failure_once_and_does_not_reconnect() {
+        let (seen, sink) = collector();
+        let streams = Streams::default();
+        streams.event_source(
+            4,
+            &format!("{SERVER}/plati/conversation/x/streaming?channel_id=c&message=m"),
+            sink,
+        );
+        until("the failure", || ended(&seen)).await;
+        TimeoutFuture::new(3500).await;
+        assert_eq!(
+            seen.borrow()
+                .iter()
+                .filter(|r| matches!(r, StreamReport::Ended(_)))
+                .count(),
+            1
+        );
+        assert!(streams.is_empty());
+    }
+}

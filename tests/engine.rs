@@ -75,7 +75,12 @@ impl Rig {
                 }
                 Output::Http { id, request: r, .. } => {
                     self.last_http = *id;
-                    self.http.push(format!("{} {} {}", r.method, r.url, r.body.clone().unwrap_or_default()))
+                    self.http.push(format!(
+                        "{} {} {}",
+                        r.method,
+                        r.url,
+                        r.body.clone().unwrap_or_default()
+                    ))
                 }
                 Output::Abort(_) => {}
                 Output::Ui(e) => self.ui.push(e.clone()),
@@ -595,7 +600,9 @@ fn a_refused_session_post_falls_back_to_anonymous_and_a_failed_one_retries() {
     let mut rig = Rig::new(&[("phone", "x")]);
     rig.start();
     rig.feed(Input::Panel(true));
-    rig.feed(Input::HttpDone { id: rig.last_http, status: 400,
+    rig.feed(Input::HttpDone {
+        id: rig.last_http,
+        status: 400,
         body: r#"{"status":"failed","message":"bad phone"}"#.into(),
     });
     assert!(rig.ui.iter().any(|e| matches!(e, UiEvent::Error { code: "session_init_failed", message } if message.contains("bad phone"))));
@@ -604,7 +611,9 @@ fn a_refused_session_post_falls_back_to_anonymous_and_a_failed_one_retries() {
     let mut rig = Rig::new(&[("phone", "+1555")]);
     rig.start();
     rig.feed(Input::Panel(true));
-    rig.feed(Input::HttpDone { id: rig.last_http, status: 0,
+    rig.feed(Input::HttpDone {
+        id: rig.last_http,
+        status: 0,
         body: "network".into(),
     });
     assert!(rig.connects.is_empty());
@@ -620,7 +629,9 @@ fn identify_during_an_anonymous_chat_moves_it_to_a_lead_session() {
     fields.insert("phone".to_string(), "+15551234567".to_string());
     rig.feed(Input::Identify(fields));
     assert_eq!(rig.http.len(), 1);
-    rig.feed(Input::HttpDone { id: rig.last_http, status: 200,
+    rig.feed(Input::HttpDone {
+        id: rig.last_http,
+        status: 200,
         body: r#"{"flow_id":"f2","session":"webchat-session.lead"}"#.into(),
     });
     assert_eq!(rig.closes, 1);

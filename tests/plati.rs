@@ -18,7 +18,14 @@ fn stream_and_chat_requests() {
 
     let c = Plati::new("https://api.plati.ai", "ch1", false);
     let r = c.message_request("v", "hi", true);
-    assert_eq!((r.method, r.url.as_str(), r.read), ("POST", "https://api.plati.ai/conversation/v/chat/ch1", Read::Whole));
+    assert_eq!(
+        (r.method, r.url.as_str(), r.read),
+        (
+            "POST",
+            "https://api.plati.ai/conversation/v/chat/ch1",
+            Read::Whole
+        )
+    );
     let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
     assert_eq!(body["text"], "hi");
     assert_eq!(percent_encode("a-_.!~*'()z é/"), "a-_.!~*'()z%20%C3%A9%2F");
@@ -27,20 +34,44 @@ fn stream_and_chat_requests() {
 #[test]
 fn stream_pieces() {
     let c = Plati::new("a", "c", true);
-    assert_eq!(c.stream_piece(r#"{"type":"token","content":"Hi"}"#), StreamPiece::Token("Hi".into()));
-    assert_eq!(c.stream_piece(r#"{"type":"complete","content":"Hi there"}"#), StreamPiece::Complete("Hi there".into()));
-    assert_eq!(c.stream_piece(r#"{"type":"error","content":"quota"}"#), StreamPiece::Error("quota".into()));
-    assert!(matches!(c.stream_piece(r#"{"type":"ping"}"#), StreamPiece::Unknown(_)));
+    assert_eq!(
+        c.stream_piece(r#"{"type":"token","content":"Hi"}"#),
+        StreamPiece::Token("Hi".into())
+    );
+    assert_eq!(
+        c.stream_piece(r#"{"type":"complete","content":"Hi there"}"#),
+        StreamPiece::Complete("Hi there".into())
+    );
+    assert_eq!(
+        c.stream_piece(r#"{"type":"error","content":"quota"}"#),
+        StreamPiece::Error("quota".into())
+    );
+    assert!(matches!(
+        c.stream_piece(r#"{"type":"ping"}"#),
+        StreamPiece::Unknown(_)
+    ));
     assert!(matches!(c.stream_piece("nope"), StreamPiece::Malformed(_)));
-    assert!(matches!(c.stream_piece(r#"{"type":"token"}"#), StreamPiece::Malformed(_)));
+    assert!(matches!(
+        c.stream_piece(r#"{"type":"token"}"#),
+        StreamPiece::Malformed(_)
+    ));
 }
 
 #[test]
 fn whole_answers_take_the_first_known_text_field() {
     let c = Plati::new("a", "c", false);
-    assert_eq!(c.whole_answer(r#"{"message":"ok","data":{"text":"t","content":"c"}}"#), Ok("t".into()));
-    assert_eq!(c.whole_answer(r#"{"message":"ok","data":{"response":"r","text":"t"}}"#), Ok("r".into()));
-    assert_eq!(c.whole_answer(r#"{"data":{"message":"m"}}"#), Ok("m".into()));
+    assert_eq!(
+        c.whole_answer(r#"{"message":"ok","data":{"text":"t","content":"c"}}"#),
+        Ok("t".into())
+    );
+    assert_eq!(
+        c.whole_answer(r#"{"message":"ok","data":{"response":"r","text":"t"}}"#),
+        Ok("r".into())
+    );
+    assert_eq!(
+        c.whole_answer(r#"{"data":{"message":"m"}}"#),
+        Ok("m".into())
+    );
     assert!(c.whole_answer(r#"{"message":"ok","data":{}}"#).is_err());
     assert!(c.whole_answer("<html>").is_err());
 }
@@ -48,14 +79,22 @@ fn whole_answers_take_the_first_known_text_field() {
 #[test]
 fn identify_puts_name_phone_email_and_metadata() {
     let c = Plati::new("https://x", "c", true);
-    let lead: BTreeMap<String, String> = [("first_name", "Ada"), ("last_name", "Lovelace"), ("phone", "+1555"), ("plan", "pro")]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let lead: BTreeMap<String, String> = [
+        ("first_name", "Ada"),
+        ("last_name", "Lovelace"),
+        ("phone", "+1555"),
+        ("plan", "pro"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     let r = c.identify_request("v1", &lead).unwrap();
     assert_eq!((r.method, r.url.as_str()), ("PUT", "https://x/identity/v1"));
     let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
-    assert_eq!(body, serde_json::json!({"name": "Ada Lovelace", "phone": "+1555", "metadata": {"plan": "pro"}}));
+    assert_eq!(
+        body,
+        serde_json::json!({"name": "Ada Lovelace", "phone": "+1555", "metadata": {"plan": "pro"}})
+    );
     assert!(c.identify_request("v1", &BTreeMap::new()).is_none());
 }
 
@@ -85,9 +124,16 @@ impl Rig {
         self.now += 10;
         for o in self.engine.handle(Now::utc(self.now), input) {
             match o {
-                Output::Http { id, request, bearer } => self.requests.push((id, request, bearer)),
+                Output::Http {
+                    id,
+                    request,
+                    bearer,
+                } => self.requests.push((id, request, bearer)),
                 Output::Abort(id) => self.aborted.push(id),
-                Output::Persist { key, value: Some(v) } => {
+                Output::Persist {
+                    key,
+                    value: Some(v),
+                } => {
                     self.storage.insert(key, v);
                 }
                 Output::Persist { key, value: None } => {
@@ -109,16 +155,32 @@ impl Rig {
     }
 
     fn texts(&self) -> Vec<(Direction, String, Delivery)> {
-        self.engine.transcript().iter().map(|e| (e.direction, e.text.clone(), e.status)).collect()
+        self.engine
+            .transcript()
+            .iter()
+            .map(|e| (e.direction, e.text.clone(), e.status))
+            .collect()
     }
 
     fn sse(&mut self, body: &str) {
         let id = self.last_id();
-        self.feed(Input::StreamChunk { id, bytes: body.as_bytes().to_vec() });
+        self.feed(Input::StreamChunk {
+            id,
+            bytes: body.as_bytes().to_vec(),
+        });
     }
 
     fn errors(&self) -> Vec<&'static str> {
-        self.ui.iter().filter_map(|e| if let UiEvent::Error { code, .. } = e { Some(*code) } else { None }).collect()
+        self.ui
+            .iter()
+            .filter_map(|e| {
+                if let UiEvent::Error { code, .. } = e {
+                    Some(*code)
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 }
 
@@ -132,19 +194,31 @@ fn a_streamed_answer_is_built_from_tokens_and_replaced_by_complete() {
     rig.feed(Input::UserSend("hello".into()));
     let (id, req, bearer) = rig.requests[0].clone();
     assert_eq!(req.read, Read::FetchStream);
-    assert!(req.url.ends_with(&format!("/conversation/{visitor}/streaming?channel_id=ch1&message=hello")));
+    assert!(req.url.ends_with(&format!(
+        "/conversation/{visitor}/streaming?channel_id=ch1&message=hello"
+    )));
     assert_eq!(bearer.as_deref(), Some("dev-key"));
     rig.feed(Input::StreamOpened { id, status: 200 });
     rig.sse("data: {\"type\":\"token\",\"content\":\"Hel\"}\n\ndata: {\"type\":\"tok");
     rig.sse("en\",\"content\":\"lo!\"}\n\n");
-    assert_eq!(rig.texts()[1], (Direction::In, "Hello!".into(), Delivery::Streaming));
+    assert_eq!(
+        rig.texts()[1],
+        (Direction::In, "Hello!".into(), Delivery::Streaming)
+    );
     rig.sse("data: {\"type\":\"complete\",\"content\":\"Hello, world!\"}\n\n");
-    assert_eq!(rig.texts(), vec![
-        (Direction::Out, "hello".into(), Delivery::Delivered),
-        (Direction::In, "Hello, world!".into(), Delivery::Received)
-    ]);
+    assert_eq!(
+        rig.texts(),
+        vec![
+            (Direction::Out, "hello".into(), Delivery::Delivered),
+            (Direction::In, "Hello, world!".into(), Delivery::Received)
+        ]
+    );
     assert_eq!(rig.aborted, vec![id], "the stream is closed once complete");
-    let appends = rig.ui.iter().filter(|e| matches!(e, UiEvent::Append { .. })).count();
+    let appends = rig
+        .ui
+        .iter()
+        .filter(|e| matches!(e, UiEvent::Append { .. }))
+        .count();
     assert_eq!(appends, 2);
 }
 
@@ -155,10 +229,17 @@ fn messages_go_one_exchange_at_a_time_in_order() {
     rig.feed(Input::UserSend("one".into()));
     rig.feed(Input::UserSend("two".into()));
     assert_eq!(rig.requests.len(), 1);
-    assert_eq!(rig.requests[0].1.read, Read::EventSource, "no bearer: EventSource");
+    assert_eq!(
+        rig.requests[0].1.read,
+        Read::EventSource,
+        "no bearer: EventSource"
+    );
     let id = rig.last_id();
     rig.feed(Input::StreamOpened { id, status: 200 });
-    rig.feed(Input::StreamEvent { id, data: r#"{"type":"complete","content":"A1"}"#.into() });
+    rig.feed(Input::StreamEvent {
+        id,
+        data: r#"{"type":"complete","content":"A1"}"#.into(),
+    });
     assert_eq!(rig.requests.len(), 2);
     assert!(rig.requests[1].1.url.ends_with("message=two"));
 }
@@ -170,9 +251,18 @@ fn a_cut_stream_keeps_the_partial_text_marks_it_and_retry_asks_again() {
     rig.feed(Input::UserSend("tell me".into()));
     let id = rig.last_id();
     rig.feed(Input::StreamOpened { id, status: 200 });
-    rig.feed(Input::StreamEvent { id, data: r#"{"type":"token","content":"Once upon"}"#.into() });
-    rig.feed(Input::StreamEnded { id, error: Some("network".into()) });
-    assert_eq!(rig.texts()[1], (Direction::In, "Once upon".into(), Delivery::Interrupted));
+    rig.feed(Input::StreamEvent {
+        id,
+        data: r#"{"type":"token","content":"Once upon"}"#.into(),
+    });
+    rig.feed(Input::StreamEnded {
+        id,
+        error: Some("network".into()),
+    });
+    assert_eq!(
+        rig.texts()[1],
+        (Direction::In, "Once upon".into(), Delivery::Interrupted)
+    );
     assert_eq!(rig.errors(), vec!["stream_cut"]);
     assert_eq!(rig.requests.len(), 1, "nothing is resent on its own");
     let answer = rig.engine.transcript()[1].id.clone();
@@ -184,11 +274,21 @@ fn a_cut_stream_keeps_the_partial_text_marks_it_and_retry_asks_again() {
     assert!(rig.requests[1].1.url.ends_with("message=tell%20me"));
     let id = rig.last_id();
     rig.feed(Input::StreamOpened { id, status: 200 });
-    rig.feed(Input::StreamEvent { id, data: r#"{"type":"complete","content":"Once upon a time."}"#.into() });
-    assert_eq!(rig.texts(), vec![
-        (Direction::Out, "tell me".into(), Delivery::Delivered),
-        (Direction::In, "Once upon a time.".into(), Delivery::Received)
-    ]);
+    rig.feed(Input::StreamEvent {
+        id,
+        data: r#"{"type":"complete","content":"Once upon a time."}"#.into(),
+    });
+    assert_eq!(
+        rig.texts(),
+        vec![
+            (Direction::Out, "tell me".into(), Delivery::Delivered),
+            (
+                Direction::In,
+                "Once upon a time.".into(),
+                Delivery::Received
+            )
+        ]
+    );
 }
 
 #[test]
@@ -198,31 +298,60 @@ fn an_error_event_shows_its_message() {
     rig.feed(Input::UserSend("x".into()));
     let id = rig.last_id();
     rig.feed(Input::StreamOpened { id, status: 200 });
-    rig.feed(Input::StreamEvent { id, data: r#"{"type":"error","content":"The assistant is busy"}"#.into() });
+    rig.feed(Input::StreamEvent {
+        id,
+        data: r#"{"type":"error","content":"The assistant is busy"}"#.into(),
+    });
     assert!(rig.ui.iter().any(|e| matches!(e, UiEvent::Error { code: "stream_error", message } if message == "The assistant is busy")));
     assert_eq!(rig.texts()[1].2, Delivery::Interrupted);
 }
 
 #[test]
 fn a_401_fetches_a_new_token_once_and_retries_once() {
-    let mut rig = Rig::new(true, Credential::Endpoint { url: "https://host.test/token".into(), token: None });
+    let mut rig = Rig::new(
+        true,
+        Credential::Endpoint {
+            url: "https://host.test/token".into(),
+            token: None,
+        },
+    );
     rig.start();
     rig.feed(Input::UserSend("hi".into()));
     let (tid, treq, _) = rig.requests[0].clone();
-    assert_eq!((treq.method, treq.url.as_str()), ("POST", "https://host.test/token"));
+    assert_eq!(
+        (treq.method, treq.url.as_str()),
+        ("POST", "https://host.test/token")
+    );
     assert_eq!(rig.engine.state(), ConnState::Connecting);
-    rig.feed(Input::HttpDone { id: tid, status: 200, body: r#"{"access_token":"t1","expires_in":3600}"#.into() });
+    rig.feed(Input::HttpDone {
+        id: tid,
+        status: 200,
+        body: r#"{"access_token":"t1","expires_in":3600}"#.into(),
+    });
     let (sid, _, bearer) = rig.requests[1].clone();
     assert_eq!(bearer.as_deref(), Some("t1"));
-    rig.feed(Input::StreamOpened { id: sid, status: 401 });
+    rig.feed(Input::StreamOpened {
+        id: sid,
+        status: 401,
+    });
     let (tid2, treq2, _) = rig.requests[2].clone();
-    assert_eq!(treq2.url, "https://host.test/token", "a fresh token is fetched");
-    rig.feed(Input::HttpDone { id: tid2, status: 200, body: r#"{"access_token":"t2"}"#.into() });
+    assert_eq!(
+        treq2.url, "https://host.test/token",
+        "a fresh token is fetched"
+    );
+    rig.feed(Input::HttpDone {
+        id: tid2,
+        status: 200,
+        body: r#"{"access_token":"t2"}"#.into(),
+    });
     let (sid2, req2, bearer2) = rig.requests[3].clone();
     assert_eq!(bearer2.as_deref(), Some("t2"));
     assert!(req2.url.ends_with("message=hi"));
     // A second 401: a clear error, no loop.
-    rig.feed(Input::StreamOpened { id: sid2, status: 401 });
+    rig.feed(Input::StreamOpened {
+        id: sid2,
+        status: 401,
+    });
     assert_eq!(rig.requests.len(), 4);
     assert_eq!(rig.errors(), vec!["auth_failed"]);
     assert_eq!(rig.texts()[0].2, Delivery::Failed);
@@ -233,15 +362,30 @@ fn http_errors_have_clear_messages_and_404_stops() {
     let mut rig = Rig::new(false, Credential::None);
     rig.start();
     rig.feed(Input::UserSend("a".into()));
-    rig.feed(Input::HttpDone { id: rig.last_id(), status: 500, body: "oops".into() });
+    rig.feed(Input::HttpDone {
+        id: rig.last_id(),
+        status: 500,
+        body: "oops".into(),
+    });
     assert_eq!(rig.errors(), vec!["http_error"]);
     assert_eq!(rig.texts()[0].2, Delivery::Failed);
     let out = rig.engine.transcript()[0].id.clone();
     rig.feed(Input::Retry(out));
-    rig.feed(Input::HttpDone { id: rig.last_id(), status: 200, body: r#"{"message":"ok","data":{"response":"fine"}}"#.into() });
-    assert_eq!(rig.texts()[1], (Direction::In, "fine".into(), Delivery::Received));
+    rig.feed(Input::HttpDone {
+        id: rig.last_id(),
+        status: 200,
+        body: r#"{"message":"ok","data":{"response":"fine"}}"#.into(),
+    });
+    assert_eq!(
+        rig.texts()[1],
+        (Direction::In, "fine".into(), Delivery::Received)
+    );
     rig.feed(Input::UserSend("b".into()));
-    rig.feed(Input::HttpDone { id: rig.last_id(), status: 404, body: "".into() });
+    rig.feed(Input::HttpDone {
+        id: rig.last_id(),
+        status: 404,
+        body: "".into(),
+    });
     assert_eq!(rig.engine.state(), ConnState::Failed);
     assert!(rig.ui.iter().any(|e| matches!(e, UiEvent::Error { code: "not_found", message } if message.contains("not set up correctly"))));
 }
@@ -253,14 +397,24 @@ fn the_transcript_and_identity_survive_a_reload_and_a_cut_answer_stays_marked() 
     rig.feed(Input::UserSend("q".into()));
     let id = rig.last_id();
     rig.feed(Input::StreamOpened { id, status: 200 });
-    rig.feed(Input::StreamEvent { id, data: r#"{"type":"token","content":"par"}"#.into() });
+    rig.feed(Input::StreamEvent {
+        id,
+        data: r#"{"type":"token","content":"par"}"#.into(),
+    });
     // The page goes away mid-stream.
     let mut reload = Rig::new(true, Credential::None);
     reload.storage = rig.storage.clone();
     reload.start();
     assert_eq!(reload.engine.visitor(), rig.engine.visitor());
-    assert_eq!(reload.texts()[0], (Direction::Out, "q".into(), Delivery::Delivered));
-    assert_eq!(reload.texts()[1].2, Delivery::Interrupted, "the unfinished answer offers Retry");
+    assert_eq!(
+        reload.texts()[0],
+        (Direction::Out, "q".into(), Delivery::Delivered)
+    );
+    assert_eq!(
+        reload.texts()[1].2,
+        Delivery::Interrupted,
+        "the unfinished answer offers Retry"
+    );
     assert!(reload.requests.is_empty(), "nothing is resent on its own");
 }
 
@@ -299,6 +453,33 @@ fn identify_puts_the_lead_to_the_identity() {
     rig.feed(Input::Identify(lead));
     let (_, req, bearer) = rig.requests[0].clone();
     assert_eq!(req.method, "PUT");
-    assert!(req.url.ends_with(&format!("/identity/{}", rig.engine.visitor())));
+    assert!(req
+        .url
+        .ends_with(&format!("/identity/{}", rig.engine.visitor())));
     assert_eq!(bearer.as_deref(), Some("k"));
+}
+
+#[test]
+fn a_token_endpoint_that_refuses_post_is_asked_with_get() {
+    let mut rig = Rig::new(
+        true,
+        Credential::Endpoint {
+            url: "https://host.test/token".into(),
+            token: None,
+        },
+    );
+    rig.start();
+    rig.feed(Input::UserSend("hi".into()));
+    rig.feed(Input::HttpDone {
+        id: rig.last_id(),
+        status: 405,
+        body: "".into(),
+    });
+    assert_eq!(rig.requests[1].1.method, "GET");
+    rig.feed(Input::HttpDone {
+        id: rig.last_id(),
+        status: 200,
+        body: r#"{"token":"t"}"#.into(),
+    });
+    assert_eq!(rig.requests[2].2.as_deref(), Some("t"));
 }

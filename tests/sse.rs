@@ -7,7 +7,11 @@ fn parse_all(chunks: &[&[u8]]) -> Vec<SseEvent> {
 }
 
 fn ev(data: &str) -> SseEvent {
-    SseEvent { event: "message".into(), data: data.into(), id: None }
+    SseEvent {
+        event: "message".into(),
+        data: data.into(),
+        id: None,
+    }
 }
 
 /// A Plati answer as the server writes it, with a multi-byte character in every token.
@@ -22,21 +26,36 @@ fn a_recorded_stream_gives_its_events() {
     let events = parse_all(&[RECORDED.as_bytes()]);
     assert_eq!(events.len(), 4);
     assert_eq!(events[1], ev("{\"type\":\"token\",\"content\":\" 世界\"}"));
-    assert_eq!(events[3].data, "{\"type\":\"complete\",\"content\":\"Olá 世界 🙂\"}");
+    assert_eq!(
+        events[3].data,
+        "{\"type\":\"complete\",\"content\":\"Olá 世界 🙂\"}"
+    );
 }
 
 #[test]
 fn every_split_point_and_every_pair_of_split_points_gives_the_same_events() {
-    for stream in [RECORDED.to_string(), RECORDED.replace('\n', "\r\n"), RECORDED.replace('\n', "\r")] {
+    for stream in [
+        RECORDED.to_string(),
+        RECORDED.replace('\n', "\r\n"),
+        RECORDED.replace('\n', "\r"),
+    ] {
         let bytes = stream.as_bytes();
         let whole = parse_all(&[bytes]);
         assert_eq!(whole.len(), 4, "{stream:?}");
         for i in 0..=bytes.len() {
-            assert_eq!(parse_all(&[&bytes[..i], &bytes[i..]]), whole, "split at {i}");
+            assert_eq!(
+                parse_all(&[&bytes[..i], &bytes[i..]]),
+                whole,
+                "split at {i}"
+            );
         }
         for i in (0..=bytes.len()).step_by(3) {
             for j in i..=bytes.len() {
-                assert_eq!(parse_all(&[&bytes[..i], &bytes[i..j], &bytes[j..]]), whole, "split at {i},{j}");
+                assert_eq!(
+                    parse_all(&[&bytes[..i], &bytes[i..j], &bytes[j..]]),
+                    whole,
+                    "split at {i},{j}"
+                );
             }
         }
         let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
@@ -49,15 +68,29 @@ fn line_ends_lf_crlf_cr_and_mixed() {
     assert_eq!(parse_all(&[b"data: a\n\n"]), vec![ev("a")]);
     assert_eq!(parse_all(&[b"data: a\r\n\r\n"]), vec![ev("a")]);
     assert_eq!(parse_all(&[b"data: a\r\r"]), vec![ev("a")]);
-    assert_eq!(parse_all(&[b"data: a\r\ndata: b\rdata: c\n\n"]), vec![ev("a\nb\nc")]);
+    assert_eq!(
+        parse_all(&[b"data: a\r\ndata: b\rdata: c\n\n"]),
+        vec![ev("a\nb\nc")]
+    );
     // \r at a chunk end followed by \n: one line end, not two.
-    assert_eq!(parse_all(&[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]), vec![ev("a\nb")]);
+    assert_eq!(
+        parse_all(&[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]),
+        vec![ev("a\nb")]
+    );
 }
 
 #[test]
 fn multi_line_data_comments_and_fields() {
-    let events = parse_all(&[b": hello\nevent: update\nid: 7\nretry: 2500\ndata: one\ndata:two\ndata\n\n"]);
-    assert_eq!(events, vec![SseEvent { event: "update".into(), data: "one\ntwo\n".into(), id: Some("7".into()) }]);
+    let events =
+        parse_all(&[b": hello\nevent: update\nid: 7\nretry: 2500\ndata: one\ndata:two\ndata\n\n"]);
+    assert_eq!(
+        events,
+        vec![SseEvent {
+            event: "update".into(),
+            data: "one\ntwo\n".into(),
+            id: Some("7".into())
+        }]
+    );
     let mut p = SseParser::new();
     p.feed(b"retry: 2500\n\nretry: x\n\n");
     assert_eq!(p.retry_ms, Some(2500));
@@ -65,20 +98,52 @@ fn multi_line_data_comments_and_fields() {
     assert_eq!(
         parse_all(&[b"id: 1\nevent: e\ndata: a\n\ndata: b\n\n"]),
         vec![
-            SseEvent { event: "e".into(), data: "a".into(), id: Some("1".into()) },
-            SseEvent { event: "message".into(), data: "b".into(), id: Some("1".into()) }
+            SseEvent {
+                event: "e".into(),
+                data: "a".into(),
+                id: Some("1".into())
+            },
+            SseEvent {
+                event: "message".into(),
+                data: "b".into(),
+                id: Some("1".into())
+            }
         ]
     );
 }
 
 #[test]
 fn edge_cases_from_the_spec() {
-    assert_eq!(parse_all(&[b"\n\n\n"]), vec![], "blank lines alone dispatch nothing");
-    assert_eq!(parse_all(&[b"event: x\n\ndata: y\n\n"]), vec![ev("y")], "an event without data is dropped");
-    assert_eq!(parse_all(&[b"data:\n\n"]), vec![ev("")], "empty data is still an event");
-    assert_eq!(parse_all(&[b"data:  two spaces\n\n"]), vec![ev(" two spaces")], "only one space is stripped");
-    assert_eq!(parse_all(&[b"\xEF\xBB\xBFdata: bom\n\n"]), vec![ev("bom")], "a leading BOM is ignored");
-    assert_eq!(parse_all(&[b"data: unterminated"]), vec![], "no blank line, no event");
+    assert_eq!(
+        parse_all(&[b"\n\n\n"]),
+        vec![],
+        "blank lines alone dispatch nothing"
+    );
+    assert_eq!(
+        parse_all(&[b"event: x\n\ndata: y\n\n"]),
+        vec![ev("y")],
+        "an event without data is dropped"
+    );
+    assert_eq!(
+        parse_all(&[b"data:\n\n"]),
+        vec![ev("")],
+        "empty data is still an event"
+    );
+    assert_eq!(
+        parse_all(&[b"data:  two spaces\n\n"]),
+        vec![ev(" two spaces")],
+        "only one space is stripped"
+    );
+    assert_eq!(
+        parse_all(&[b"\xEF\xBB\xBFdata: bom\n\n"]),
+        vec![ev("bom")],
+        "a leading BOM is ignored"
+    );
+    assert_eq!(
+        parse_all(&[b"data: unterminated"]),
+        vec![],
+        "no blank line, no event"
+    );
     assert_eq!(parse_all(&[b"unknown: x\ndata: y\n\n"]), vec![ev("y")]);
     let bad = parse_all(&[b"data: \xFF\xFE ok\n\n"]);
     assert_eq!(bad.len(), 1, "invalid UTF-8 is replaced, not fatal");

@@ -73,16 +73,28 @@ impl Emulator {
         if proxy {
             return true;
         }
-        let Some(token) = bearer(headers) else { return false };
+        let Some(token) = bearer(headers) else {
+            return false;
+        };
         token == DEV_KEY || lock(&self.tokens).contains(&token)
     }
 
-    fn record(&self, method: &str, path: String, query: Value, headers: &HeaderMap, body: Option<Value>) {
+    fn record(
+        &self,
+        method: &str,
+        path: String,
+        query: Value,
+        headers: &HeaderMap,
+        body: Option<Value>,
+    ) {
         lock(&self.requests).push(RequestRecord {
             method: method.into(),
             path,
             query,
-            authorization: headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string),
+            authorization: headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
             body,
         });
     }
@@ -108,15 +120,27 @@ pub fn routes(proxy: bool) -> Router<App> {
     Router::new()
         .route(
             "/conversation/{identity}/streaming",
-            get(move |s: State<App>, p: Path<String>, q: Query<StreamQuery>, h: HeaderMap| stream(s, p, q, h, proxy)),
+            get(
+                move |s: State<App>, p: Path<String>, q: Query<StreamQuery>, h: HeaderMap| {
+                    stream(s, p, q, h, proxy)
+                },
+            ),
         )
         .route(
             "/conversation/{identity}/chat/{channel}",
-            post(move |s: State<App>, p: Path<(String, String)>, h: HeaderMap, b: String| chat(s, p, h, b, proxy)),
+            post(
+                move |s: State<App>, p: Path<(String, String)>, h: HeaderMap, b: String| {
+                    chat(s, p, h, b, proxy)
+                },
+            ),
         )
         .route(
             "/identity/{identity}",
-            put(move |s: State<App>, p: Path<String>, h: HeaderMap, b: String| identity(s, p, h, b, proxy)),
+            put(
+                move |s: State<App>, p: Path<String>, h: HeaderMap, b: String| {
+                    identity(s, p, h, b, proxy)
+                },
+            ),
         )
 }
 
@@ -136,12 +160,22 @@ async fn token(State(app): State<App>, headers: HeaderMap) -> Json<Value> {
     let n = app.plati.next.fetch_add(1, Ordering::Relaxed) + 1;
     let token = format!("tok-{n}");
     lock(&app.plati.tokens).insert(token.clone());
-    app.plati.record("POST", "/plati-host/token".into(), Value::Null, &headers, None);
+    app.plati.record(
+        "POST",
+        "/plati-host/token".into(),
+        Value::Null,
+        &headers,
+        None,
+    );
     Json(json!({ "access_token": token, "expires_in": 3600 }))
 }
 
 fn unauthorized() -> Response {
-    (StatusCode::UNAUTHORIZED, Json(json!({"message": "Unauthorized"}))).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"message": "Unauthorized"})),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -169,10 +203,18 @@ async fn stream(
         return unauthorized();
     }
     let (Some(channel), Some(message)) = (q.channel_id, q.message) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"message": "channel_id and message are required"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": "channel_id and message are required"})),
+        )
+            .into_response();
     };
     if channel == "missing" {
-        return (StatusCode::NOT_FOUND, Json(json!({"message": "Channel not found"}))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "Channel not found"})),
+        )
+            .into_response();
     }
     let config = lock(&emu.config).clone();
     let reply = match config.tokens {
@@ -191,10 +233,16 @@ async fn stream(
     if let Some(n) = cut {
         events.truncate(n);
     } else if let Some(err) = &config.error {
-        events.push(format!("data: {}\n\n", json!({"type": "error", "content": err})));
+        events.push(format!(
+            "data: {}\n\n",
+            json!({"type": "error", "content": err})
+        ));
     } else {
         events.insert(0, ": stream open\n\n".into());
-        events.push(format!("data: {}\n\n", json!({"type": "complete", "content": reply})));
+        events.push(format!(
+            "data: {}\n\n",
+            json!({"type": "complete", "content": reply})
+        ));
     }
     let writes: Vec<Vec<u8>> = match config.chunking.as_str() {
         "many" => events.chunks(10).map(|c| c.concat().into_bytes()).collect(),
@@ -207,26 +255,29 @@ async fn stream(
     };
     let delay = Duration::from_millis(config.delay_ms);
     let cut_at_end = cut.is_some();
-    let body = futures_util::stream::unfold((writes.into_iter(), false), move |(mut it, done)| async move {
-        if done {
-            return None;
-        }
-        match it.next() {
-            Some(w) => {
-                if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
+    let body = futures_util::stream::unfold(
+        (writes.into_iter(), false),
+        move |(mut it, done)| async move {
+            if done {
+                return None;
+            }
+            match it.next() {
+                Some(w) => {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    Some((Ok::<Bytes, std::io::Error>(Bytes::from(w)), (it, false)))
                 }
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(w)), (it, false)))
+                // An error ends the body without its terminating chunk: the client sees a cut.
+                None if cut_at_end => {
+                    // Let the last write reach the client before the connection is torn down.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    Some((Err(std::io::Error::other("cut by the test")), (it, true)))
+                }
+                None => None,
             }
-            // An error ends the body without its terminating chunk: the client sees a cut.
-            None if cut_at_end => {
-                // Let the last write reach the client before the connection is torn down.
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                Some((Err(std::io::Error::other("cut by the test")), (it, true)))
-            }
-            None => None,
-        }
-    });
+        },
+    );
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
@@ -248,15 +299,33 @@ async fn chat(
 ) -> Response {
     let emu = &app.plati;
     let parsed: Option<Value> = serde_json::from_str(&body).ok();
-    emu.record("POST", format!("/conversation/{identity}/chat/{channel}"), Value::Null, &headers, parsed.clone());
+    emu.record(
+        "POST",
+        format!("/conversation/{identity}/chat/{channel}"),
+        Value::Null,
+        &headers,
+        parsed.clone(),
+    );
     if !emu.authorized(&headers, proxy) {
         return unauthorized();
     }
     if channel == "missing" {
-        return (StatusCode::NOT_FOUND, Json(json!({"message": "Channel not found"}))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "Channel not found"})),
+        )
+            .into_response();
     }
-    let Some(text) = parsed.as_ref().and_then(|v| v.get("text")).and_then(Value::as_str) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"message": "text is required"}))).into_response();
+    let Some(text) = parsed
+        .as_ref()
+        .and_then(|v| v.get("text"))
+        .and_then(Value::as_str)
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": "text is required"})),
+        )
+            .into_response();
     };
     Json(json!({"message": "Message sent", "data": {"response": crate::plura::scripted_reply(text)}})).into_response()
 }
@@ -270,14 +339,23 @@ async fn identity(
 ) -> Response {
     let emu = &app.plati;
     let parsed: Option<Value> = serde_json::from_str(&body).ok();
-    emu.record("PUT", format!("/identity/{identity}"), Value::Null, &headers, parsed.clone());
+    emu.record(
+        "PUT",
+        format!("/identity/{identity}"),
+        Value::Null,
+        &headers,
+        parsed.clone(),
+    );
     if !emu.authorized(&headers, proxy) {
         return unauthorized();
     }
     Json(json!({"message": "Identity saved", "data": parsed})).into_response()
 }
 
-async fn set_config(State(app): State<App>, Json(config): Json<StreamConfig>) -> Json<StreamConfig> {
+async fn set_config(
+    State(app): State<App>,
+    Json(config): Json<StreamConfig>,
+) -> Json<StreamConfig> {
     *lock(&app.plati.config) = config.clone();
     Json(config)
 }

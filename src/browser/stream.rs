@@ -39,7 +39,9 @@ impl Streams {
         let controller = match web_sys::AbortController::new() {
             Ok(c) => c,
             Err(_) => {
-                sink(StreamReport::Ended(Some("AbortController is unavailable".into())));
+                sink(StreamReport::Ended(Some(
+                    "AbortController is unavailable".into(),
+                )));
                 return;
             }
         };
@@ -91,7 +93,9 @@ impl Streams {
                             sink(StreamReport::Ended(None));
                             return;
                         }
-                        if let Ok(value) = js_sys::Reflect::get(&result, &JsValue::from_str("value")) {
+                        if let Ok(value) =
+                            js_sys::Reflect::get(&result, &JsValue::from_str("value"))
+                        {
                             if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
                                 sink(StreamReport::Chunk(bytes.to_vec()));
                             }
@@ -115,25 +119,31 @@ impl Streams {
             Err(e) => {
                 let sink = sink.clone();
                 let why = format!("{e:?}");
-                wasm_bindgen_futures::spawn_local(async move { sink(StreamReport::Ended(Some(why))) });
+                wasm_bindgen_futures::spawn_local(
+                    async move { sink(StreamReport::Ended(Some(why))) },
+                );
                 return;
             }
         };
         let s = sink.clone();
-        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| s(StreamReport::Opened(200)));
+        let on_open =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| s(StreamReport::Opened(200)));
         let s = sink.clone();
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            if let Some(data) = e.data().as_string() {
-                s(StreamReport::Event(data));
-            }
-        });
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(data) = e.data().as_string() {
+                    s(StreamReport::Event(data));
+                }
+            });
         let live = self.live.clone();
         let s = sink;
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
             if let Some(Handle::Source { source, .. }) = live.borrow_mut().remove(&id) {
                 source.close();
             }
-            s(StreamReport::Ended(Some("the event stream closed or failed".into())));
+            s(StreamReport::Ended(Some(
+                "the event stream closed or failed".into(),
+            )));
         });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

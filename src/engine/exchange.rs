@@ -3,8 +3,8 @@
 //! messages keep their order; the transcript is ours, since the server keeps no history.
 
 use super::{
-    ConnState, Delivery, Direction, Entry, Input, Level, Machine, Output, Outbox, Rng, Transcript, UiEvent,
-    MAX_MESSAGE_CHARS,
+    ConnState, Delivery, Direction, Entry, Input, Level, Machine, Outbox, Output, Rng, Transcript,
+    UiEvent, MAX_MESSAGE_CHARS,
 };
 use crate::clock::Now;
 use crate::protocol::sse::SseParser;
@@ -25,7 +25,10 @@ pub enum Credential {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Job {
     /// Send the visitor message `out_id`.
-    Message { out_id: String, text: String },
+    Message {
+        out_id: String,
+        text: String,
+    },
     Identify,
 }
 
@@ -53,6 +56,8 @@ pub struct ExchangeEngine {
     jobs: VecDeque<(Job, bool)>,
     running: Option<Running>,
     token_request: Option<u32>,
+    /// Decision: the token endpoint is POSTed; one answering 405 is asked again with GET.
+    token_by_get: bool,
     next_request: u32,
     rng: Rng,
     ids: u64,
@@ -84,6 +89,7 @@ impl ExchangeEngine {
             jobs: VecDeque::new(),
             running: None,
             token_request: None,
+            token_by_get: false,
             next_request: 0,
             rng: Rng::new(1),
             ids: 0,
@@ -117,7 +123,10 @@ impl ExchangeEngine {
                 Some(v) if super::valid_id(v) => self.visitor = v.clone(),
                 other => {
                     if other.is_some() {
-                        self.log(Level::Warn, "stored identity was unreadable; starting a new one".into());
+                        self.log(
+                            Level::Warn,
+                            "stored identity was unreadable; starting a new one".into(),
+                        );
                     }
                     self.new_visitor();
                 }
@@ -127,7 +136,10 @@ impl ExchangeEngine {
             match Transcript::from_json(raw) {
                 Some(t) => self.transcript = t,
                 None => {
-                    self.log(Level::Warn, "stored transcript was unreadable; starting it fresh".into());
+                    self.log(
+                        Level::Warn,
+                        "stored transcript was unreadable; starting it fresh".into(),
+                    );
                     self.persist("transcript", None);
                 }
             }
@@ -153,21 +165,32 @@ impl ExchangeEngine {
             }
         }
         for entry in self.transcript.entries().to_vec() {
-            self.emit(UiEvent::Added { entry, restored: true });
+            self.emit(UiEvent::Added {
+                entry,
+                restored: true,
+            });
         }
         // Messages typed but never sent (offline, or the page closed first) go out now.
         for (id, text, at) in self.outbox.items() {
             if !self.transcript.contains(&id) {
                 let entry = Entry::outgoing(id.clone(), text.clone(), at);
                 self.transcript.push(entry.clone());
-                self.emit(UiEvent::Added { entry, restored: true });
+                self.emit(UiEvent::Added {
+                    entry,
+                    restored: true,
+                });
             }
-            self.jobs.push_back((Job::Message { out_id: id, text }, false));
+            self.jobs
+                .push_back((Job::Message { out_id: id, text }, false));
         }
         if stored.get(&self.key("panel")).map(String::as_str) == Some("1") {
             self.emit(UiEvent::Panel(true));
         }
-        self.set_state(if self.online { ConnState::Open } else { ConnState::Offline });
+        self.set_state(if self.online {
+            ConnState::Open
+        } else {
+            ConnState::Offline
+        });
         self.pump();
     }
 
@@ -193,13 +216,17 @@ impl ExchangeEngine {
             let id = self.request_id();
             self.token_request = Some(id);
             let request = HttpRequest {
-                method: "POST",
+                method: if self.token_by_get { "GET" } else { "POST" },
                 url,
                 body: None,
                 read: Read::Whole,
             };
             self.set_state(ConnState::Connecting);
-            self.out.push(Output::Http { id, request, bearer: None });
+            self.out.push(Output::Http {
+                id,
+                request,
+                bearer: None,
+            });
             return;
         }
         let Some((job, auth_retried)) = self.jobs.pop_front() else {
@@ -215,7 +242,8 @@ impl ExchangeEngine {
                 self.outbox.remove(out_id);
                 self.persist_outbox();
                 self.set_out_status(out_id, Delivery::Sent);
-                self.codec.message_request(&self.visitor, text, bearer.is_some())
+                self.codec
+                    .message_request(&self.visitor, text, bearer.is_some())
             }
             Job::Identify => match self.codec.identify_request(&self.visitor, &self.lead) {
                 Some(r) => r,
@@ -230,7 +258,11 @@ impl ExchangeEngine {
             answer: None,
             parser: SseParser::new(),
         });
-        self.out.push(Output::Http { id, request, bearer });
+        self.out.push(Output::Http {
+            id,
+            request,
+            bearer,
+        });
     }
 
     fn request_id(&mut self) -> u32 {
@@ -240,6 +272,10 @@ impl ExchangeEngine {
 
     fn on_token(&mut self, status: u16, body: &str) {
         self.token_request = None;
+        if status == 405 && !self.token_by_get {
+            self.token_by_get = true;
+            return self.pump();
+        }
         let token = (200..300)
             .contains(&status)
             .then(|| serde_json::from_str::<serde_json::Value>(body).ok())
@@ -260,9 +296,15 @@ impl ExchangeEngine {
                 let message = format!(
                     "The chat could not get a sign-in token from the site (HTTP {status}). Please try again later."
                 );
-                self.log(Level::Error, format!("token endpoint answered HTTP {status} without a usable access_token"));
+                self.log(
+                    Level::Error,
+                    format!("token endpoint answered HTTP {status} without a usable access_token"),
+                );
                 self.fail_queued(&message);
-                self.emit(UiEvent::Error { code: "auth_failed", message });
+                self.emit(UiEvent::Error {
+                    code: "auth_failed",
+                    message,
+                });
                 self.set_state(ConnState::Open);
             }
         }
@@ -306,14 +348,18 @@ impl ExchangeEngine {
                         let entry = self.answer_entry(now, out_id, text, Delivery::Received);
                         self.transcript.push(entry.clone());
                         self.persist_transcript();
-                        self.emit(UiEvent::Added { entry, restored: false });
+                        self.emit(UiEvent::Added {
+                            entry,
+                            restored: false,
+                        });
                     }
                     Err(why) => {
                         self.log(Level::Warn, why);
                         self.set_out_status(out_id, Delivery::Failed);
                         self.emit(UiEvent::Error {
                             code: "bad_answer",
-                            message: "The assistant's answer could not be read. You can retry.".into(),
+                            message: "The assistant's answer could not be read. You can retry."
+                                .into(),
                         });
                     }
                 }
@@ -381,7 +427,10 @@ impl ExchangeEngine {
         self.transcript.push(entry.clone());
         // Persisted now, so a page closed mid-answer shows it interrupted, with Retry, next time.
         self.persist_transcript();
-        self.emit(UiEvent::Added { entry, restored: false });
+        self.emit(UiEvent::Added {
+            entry,
+            restored: false,
+        });
     }
 
     fn answer_entry(&mut self, now: Now, out_id: &str, text: String, status: Delivery) -> Entry {
@@ -406,15 +455,24 @@ impl ExchangeEngine {
                 if let Some(e) = self.transcript.get_mut(&answer_id) {
                     e.text.push_str(&t);
                 }
-                self.emit(UiEvent::Append { id: answer_id, text: t });
+                self.emit(UiEvent::Append {
+                    id: answer_id,
+                    text: t,
+                });
             }
             StreamPiece::Complete(full) => {
                 if let Some(e) = self.transcript.get_mut(&answer_id) {
                     e.text = full.clone();
                     e.status = Delivery::Received;
                 }
-                self.emit(UiEvent::Replace { id: answer_id.clone(), text: full });
-                self.emit(UiEvent::Status { id: answer_id, status: Delivery::Received });
+                self.emit(UiEvent::Replace {
+                    id: answer_id.clone(),
+                    text: full,
+                });
+                self.emit(UiEvent::Status {
+                    id: answer_id,
+                    status: Delivery::Received,
+                });
                 self.persist_transcript();
                 if let Some(run) = self.running.take() {
                     self.out.push(Output::Abort(run.id));
@@ -423,7 +481,10 @@ impl ExchangeEngine {
             }
             StreamPiece::Error(message) => {
                 self.interrupt(&answer_id);
-                self.emit(UiEvent::Error { code: "stream_error", message });
+                self.emit(UiEvent::Error {
+                    code: "stream_error",
+                    message,
+                });
                 if let Some(run) = self.running.take() {
                     self.out.push(Output::Abort(run.id));
                 }
@@ -431,7 +492,10 @@ impl ExchangeEngine {
             }
             StreamPiece::Unknown(kind) => {
                 self.ignored_pieces += 1;
-                self.log(Level::Info, format!("ignored a stream event of unknown type \"{kind}\""));
+                self.log(
+                    Level::Info,
+                    format!("ignored a stream event of unknown type \"{kind}\""),
+                );
             }
             StreamPiece::Malformed(why) => {
                 self.ignored_pieces += 1;
@@ -462,7 +526,13 @@ impl ExchangeEngine {
                     code: "stream_cut",
                     message: "The answer was cut off. Press Retry to ask again.".into(),
                 });
-                self.log(Level::Warn, format!("stream ended early: {}", error.unwrap_or_else(|| "closed".into())));
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "stream ended early: {}",
+                        error.unwrap_or_else(|| "closed".into())
+                    ),
+                );
                 self.pump();
             }
             None => self.on_failure(run, 0),
@@ -484,14 +554,23 @@ impl ExchangeEngine {
             return;
         }
         self.ids += 1;
-        let id = format!("c{:x}-{:x}-{:04x}", now.utc_ms, self.ids, self.rng.next_u64() & 0xffff);
+        let id = format!(
+            "c{:x}-{:x}-{:04x}",
+            now.utc_ms,
+            self.ids,
+            self.rng.next_u64() & 0xffff
+        );
         let entry = Entry::outgoing(id.clone(), text.clone(), now.utc_ms);
         self.transcript.push(entry.clone());
         self.outbox.push(id.clone(), text.clone(), now.utc_ms);
         self.persist_transcript();
         self.persist_outbox();
-        self.emit(UiEvent::Added { entry, restored: false });
-        self.jobs.push_back((Job::Message { out_id: id, text }, false));
+        self.emit(UiEvent::Added {
+            entry,
+            restored: false,
+        });
+        self.jobs
+            .push_back((Job::Message { out_id: id, text }, false));
         if self.state == ConnState::Failed {
             self.set_state(ConnState::Open);
         }
@@ -507,7 +586,9 @@ impl ExchangeEngine {
                 // Drop the partial answer; the question is asked again.
                 self.transcript.remove(id);
                 self.emit(UiEvent::Removed { id: id.to_string() });
-                entry.reply_to.and_then(|q| self.transcript.get(&q).cloned())
+                entry
+                    .reply_to
+                    .and_then(|q| self.transcript.get(&q).cloned())
             }
             (Direction::Out, Delivery::Failed) => Some(entry),
             _ => None,
@@ -516,7 +597,13 @@ impl ExchangeEngine {
             self.outbox.push(q.id.clone(), q.text.clone(), q.at);
             self.persist_outbox();
             self.set_out_status(&q.id, Delivery::Pending);
-            self.jobs.push_back((Job::Message { out_id: q.id, text: q.text }, false));
+            self.jobs.push_back((
+                Job::Message {
+                    out_id: q.id,
+                    text: q.text,
+                },
+                false,
+            ));
             if self.state == ConnState::Failed {
                 self.set_state(ConnState::Open);
             }
@@ -526,7 +613,10 @@ impl ExchangeEngine {
 
     fn set_out_status(&mut self, id: &str, status: Delivery) {
         if self.transcript.set_status(id, status) {
-            self.emit(UiEvent::Status { id: id.to_string(), status });
+            self.emit(UiEvent::Status {
+                id: id.to_string(),
+                status,
+            });
             self.persist_transcript();
         }
     }
@@ -658,7 +748,10 @@ impl Machine for ExchangeEngine {
     }
 
     fn keys_to_load(&self) -> Vec<String> {
-        ["identity", "transcript", "outbox", "panel"].iter().map(|k| self.key(k)).collect()
+        ["identity", "transcript", "outbox", "panel"]
+            .iter()
+            .map(|k| self.key(k))
+            .collect()
     }
 
     fn state(&self) -> ConnState {

@@ -102,7 +102,11 @@ pub trait ExchangeCodec {
     /// Reads a whole (non-streamed) answer body.
     fn whole_answer(&self, body: &str) -> Result<String, String>;
     /// The request that tells the vendor who the visitor is, if the lead data has anything for it.
-    fn identify_request(&self, visitor: &str, lead: &BTreeMap<String, String>) -> Option<HttpRequest>;
+    fn identify_request(
+        &self,
+        visitor: &str,
+        lead: &BTreeMap<String, String>,
+    ) -> Option<HttpRequest>;
     /// What an HTTP failure means, for the visitor.
     fn explain_status(&self, status: u16) -> String;
 }

@@ -38,7 +38,11 @@ impl ExchangeCodec for Plati {
                 ),
                 body: None,
                 // EventSource cannot send headers: with a bearer token, read with fetch.
-                read: if bearer { Read::FetchStream } else { Read::EventSource },
+                read: if bearer {
+                    Read::FetchStream
+                } else {
+                    Read::EventSource
+                },
             }
         } else {
             HttpRequest {
@@ -49,7 +53,10 @@ impl ExchangeCodec for Plati {
                     percent_encode(visitor),
                     percent_encode(&self.channel)
                 ),
-                body: Some(serde_json::json!({ "text": text, "metadata": { "source": "web" } }).to_string()),
+                body: Some(
+                    serde_json::json!({ "text": text, "metadata": { "source": "web" } })
+                        .to_string(),
+                ),
                 read: Read::Whole,
             }
         }
@@ -60,12 +67,19 @@ impl ExchangeCodec for Plati {
             Ok(v) => v,
             Err(e) => return StreamPiece::Malformed(format!("event data is not JSON: {e}")),
         };
-        let content = value.get("content").and_then(|c| c.as_str()).map(str::to_string);
+        let content = value
+            .get("content")
+            .and_then(|c| c.as_str())
+            .map(str::to_string);
         match (value.get("type").and_then(|t| t.as_str()), content) {
             (Some("token"), Some(c)) => StreamPiece::Token(c),
             (Some("complete"), Some(c)) => StreamPiece::Complete(c),
-            (Some("error"), c) => StreamPiece::Error(c.unwrap_or_else(|| "the assistant reported an error".into())),
-            (Some(kind @ ("token" | "complete")), None) => StreamPiece::Malformed(format!("\"{kind}\" event without string content")),
+            (Some("error"), c) => {
+                StreamPiece::Error(c.unwrap_or_else(|| "the assistant reported an error".into()))
+            }
+            (Some(kind @ ("token" | "complete")), None) => {
+                StreamPiece::Malformed(format!("\"{kind}\" event without string content"))
+            }
             (Some(other), _) => StreamPiece::Unknown(other.to_string()),
             (None, _) => StreamPiece::Malformed("event data has no \"type\"".into()),
         }
@@ -80,10 +94,17 @@ impl ExchangeCodec for Plati {
             .iter()
             .find_map(|k| data.and_then(|d| d.get(*k)).and_then(|v| v.as_str()))
             .map(str::to_string)
-            .ok_or_else(|| "the answer has no text in data.response, data.text, data.content or data.message".into())
+            .ok_or_else(|| {
+                "the answer has no text in data.response, data.text, data.content or data.message"
+                    .into()
+            })
     }
 
-    fn identify_request(&self, visitor: &str, lead: &BTreeMap<String, String>) -> Option<HttpRequest> {
+    fn identify_request(
+        &self,
+        visitor: &str,
+        lead: &BTreeMap<String, String>,
+    ) -> Option<HttpRequest> {
         let mut body = serde_json::Map::new();
         let name = lead.get("name").cloned().or_else(|| {
             let full = [lead.get("first_name"), lead.get("last_name")]

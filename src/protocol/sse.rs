@@ -90,15 +90,9 @@ impl SseParser {
                 self.has_data = true;
             }
             "event" => self.event = value.to_string(),
-            "id" => {
-                if !value.contains('\0') {
-                    self.last_id = Some(value.to_string());
-                }
-            }
-            "retry" => {
-                if !value.is_empty() && value.bytes().all(|c| c.is_ascii_digit()) {
-                    self.retry_ms = value.parse().ok();
-                }
+            "id" if !value.contains('\0') => self.last_id = Some(value.to_string()),
+            "retry" if !value.is_empty() && value.bytes().all(|c| c.is_ascii_digit()) => {
+                self.retry_ms = value.parse().ok();
             }
             _ => {}
         }
@@ -111,7 +105,11 @@ impl SseParser {
         }
         self.has_data = false;
         out.push(SseEvent {
-            event: if event.is_empty() { "message".into() } else { event },
+            event: if event.is_empty() {
+                "message".into()
+            } else {
+                event
+            },
             data: std::mem::take(&mut self.data),
             id: self.last_id.clone(),
         });
