@@ -10,7 +10,8 @@ use crate::browser::{self, console_error, console_info, console_warn};
 use crate::config::{Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
 use crate::engine::Credential;
 use crate::engine::{
-    ConnState, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer, UiEvent,
+    ConnState, Delivery, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer,
+    UiEvent,
 };
 use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
@@ -481,7 +482,8 @@ impl Runtime {
                 m.avatar.set(avatar);
             }
             UiEvent::Added { entry, restored } => {
-                if !restored {
+                // A streamed answer is announced once, when complete (UiEvent::Replace).
+                if !restored && entry.status != Delivery::Streaming {
                     let detail = js_sys::Object::new();
                     set(&detail, "direction", entry.direction.as_str());
                     set(&detail, "id", &entry.id);

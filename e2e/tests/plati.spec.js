@@ -34,6 +34,7 @@ test.beforeEach(async ({ request }) => {
 test('fetch streaming with a bearer token: tokens build the answer, complete replaces it', async ({ page, request }) => {
   await configure(request, { delay_ms: 120, chunking: 'token' });
   await page.goto('/plati.html');
+  await page.evaluate(() => { window.seen = []; Confab.on('message', (m) => window.seen.push(`${m.direction}:${m.text}`)); });
   await ask(page, 'What does it cost?');
   const answer = w(page).incoming.last();
   await expect(answer).toHaveAttribute('data-status', 'streaming');
@@ -42,6 +43,8 @@ test('fetch streaming with a bearer token: tokens build the answer, complete rep
   await expect(answer).toHaveAttribute('data-status', 'received', { timeout: 15_000 });
   await expect(answer.locator('.text')).toHaveText('Plans start at $29 a month, and the first 14 days are free.');
   await expect(w(page).outgoing.last()).toHaveAttribute('data-status', 'delivered');
+  // The answer is announced once, complete, not token by token.
+  expect(await page.evaluate(() => window.seen)).toEqual(['out:What does it cost?', 'in:Plans start at $29 a month, and the first 14 days are free.']);
   const reqs = await requests(request);
   expect(reqs.map((r) => r.path)).toEqual(['/plati-host/token', expect.stringMatching(/^\/conversation\/v[0-9a-f]{32}\/streaming$/)]);
   expect(reqs[1].authorization).toBe('Bearer tok-1');
