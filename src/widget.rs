@@ -15,6 +15,7 @@ use crate::engine::{
 };
 use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
+use crate::protocol::poly::Poly;
 use crate::protocol::Read;
 use crate::ui::{self, Layout, MessageView, UiAction, ViewModel};
 use leptos::prelude::*;
@@ -251,6 +252,30 @@ fn build_engine(config: &Config) -> Result<Box<dyn Machine>, String> {
             &prefix,
             config.lead.clone(),
         ))),
+        ProviderConfig::Poly {
+            token_url,
+            access_token,
+        } => {
+            let credential = match (token_url, access_token) {
+                (Some(url), _) => Credential::Endpoint {
+                    url: url.clone(),
+                    token: None,
+                },
+                (None, Some(token)) => {
+                    console_warn("data-access-token is for development only; use data-token-url in production");
+                    Credential::Fixed(token.clone())
+                }
+                (None, None) => Credential::None,
+            };
+            Ok(Box::new(
+                Engine::new(
+                    Box::new(Poly::new(&config.api_url, &config.ws_url)),
+                    &prefix,
+                    config.lead.clone(),
+                )
+                .with_credential(credential),
+            ))
+        }
         ProviderConfig::Plati {
             channel_id,
             identity_id,
@@ -483,7 +508,7 @@ impl Runtime {
             }
             UiEvent::Added { entry, restored } => {
                 // A streamed answer is announced once, when complete (UiEvent::Replace).
-                if !restored && entry.status != Delivery::Streaming {
+                if !restored && entry.status != Delivery::Streaming && entry.direction != Direction::System {
                     let detail = js_sys::Object::new();
                     set(&detail, "direction", entry.direction.as_str());
                     set(&detail, "id", &entry.id);
@@ -498,6 +523,9 @@ impl Runtime {
                     direction: entry.direction,
                     text: RwSignal::new(entry.text),
                     status: RwSignal::new(entry.status),
+                    attachments: entry.attachments,
+                    suggestions: entry.suggestions,
+                    error: entry.error,
                 };
                 m.messages.update(|list| {
                     list.push(view);
@@ -532,6 +560,17 @@ impl Runtime {
                 m.unread.set(0);
             }
             UiEvent::Panel(open) => self.set_open(open),
+            UiEvent::Typing(on) => m.typing.set(on),
+            UiEvent::Language(code) => {
+                // Only a plausible BCP-47 tag reaches the lang attribute.
+                let ok = !code.is_empty()
+                    && code.len() <= 35
+                    && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+                if ok {
+                    m.lang.set(Some(code));
+                }
+            }
+            UiEvent::CanEnd(can) => m.can_end.set(can),
             UiEvent::Error { code, message } => {
                 m.notice.set(Some(message.clone()));
                 self.emit_error(code, &message);
@@ -554,6 +593,9 @@ impl Runtime {
             UiAction::Send(text) => self.dispatch(Input::UserSend(text)),
             UiAction::Typing => self.dispatch(Input::UserTyping),
             UiAction::DismissNotice => self.model.notice.set(None),
+            UiAction::Suggest(text) => self.dispatch(Input::UserSend(text)),
+            UiAction::EndChat => self.dispatch(Input::EndChat),
+            UiAction::NewChat => self.dispatch(Input::Reset),
             UiAction::Retry(id) => {
                 self.model.notice.set(None);
                 self.dispatch(Input::Retry(id));

@@ -1,8 +1,13 @@
 //! Native tests of the Plura codec and the heartbeat stamp (PROTOCOLS.md §1).
 use confab::clock::{offset_label, utc_stamp, Now};
 use confab::protocol::plura::Plura;
-use confab::protocol::{Codec, Command, DecodeError, Event, Session};
+use confab::protocol::{AgentText, Codec, Command, DecodeError, Event, LinkParams, Session};
 use std::collections::BTreeMap;
+
+/// The events of a decoded frame (Plura frames carry no ids or sequences of their own).
+fn events(c: &Plura, frame: &str) -> Result<Vec<Event>, DecodeError> {
+    c.decode(frame).map(|envs| envs.into_iter().flat_map(|e| e.events).collect())
+}
 
 fn codec() -> Plura {
     Plura::new(
@@ -99,7 +104,7 @@ fn outgoing_frames_are_exact() {
 fn socket_urls() {
     let c = codec();
     assert_eq!(
-        c.socket_url(None),
+        c.socket_url(None, &LinkParams::default()),
         "wss://wss.plura.ai/webchat/flow/87f66d6d-dba9-4a44-9274-02c6927a083a/session/null/r/true"
     );
     let s = Session {
@@ -107,7 +112,7 @@ fn socket_urls() {
         route: "b7cf6862".into(),
     };
     assert_eq!(
-        c.socket_url(Some(&s)),
+        c.socket_url(Some(&s), &LinkParams::default()),
         "wss://wss.plura.ai/webchat/flow/b7cf6862/session/webchat-session.2a36/r/true"
     );
     let odd = Session {
@@ -115,7 +120,7 @@ fn socket_urls() {
         route: "r".into(),
     };
     assert!(c
-        .socket_url(Some(&odd))
+        .socket_url(Some(&odd), &LinkParams::default())
         .ends_with("/session/a%2Fb%3Fc/r/true"));
 }
 
@@ -123,40 +128,41 @@ fn socket_urls() {
 fn decodes_every_server_frame() {
     let c = codec();
     assert_eq!(
-        c.decode(r#"{"type":"session","id":"m1","session_id":"webchat-session.35889b91"}"#),
+        events(&c, r#"{"type":"session","id":"m1","session_id":"webchat-session.35889b91"}"#),
         Ok(vec![Event::Session {
             session_id: "webchat-session.35889b91".into()
         }])
     );
     assert_eq!(
-        c.decode(
+        events(&c, 
             r#"{"type":"chatowner","id":"o","profilepic":"https://x/p.png","name":"Flow Tester"}"#
         ),
         Ok(vec![Event::Agent {
             name: Some("Flow Tester".into()),
-            avatar: Some("https://x/p.png".into())
+            avatar: Some("https://x/p.png".into()),
+            joined: false
         }])
     );
     assert_eq!(
-        c.decode(
+        events(&c, 
             r#"{"type":"message","id":"m2","profilepic":"p","name":"Assistant","content":"Hi!"}"#
         ),
-        Ok(vec![Event::AgentMessage {
+        Ok(vec![Event::AgentMessage(AgentText {
             id: Some("m2".into()),
             text: "Hi!".into(),
             name: Some("Assistant".into()),
-            avatar: Some("p".into())
-        }])
+            ..AgentText::default()
+        })])
     );
     assert_eq!(
-        c.decode(r#"{"type":"recv","id":"r","profilepic":"","name":"Anonymous","content":"hey"}"#),
+        events(&c, r#"{"type":"recv","id":"r","profilepic":"","name":"Anonymous","content":"hey"}"#),
         Ok(vec![Event::Receipt {
             client_id: None,
             text: "hey".into()
         }])
     );
     assert_eq!(
-        c.decode(r#"{"type":"flow_end"}"#),
+        events(&c, r#"{"type":"flow_end"}"#),
         Ok(vec![Event::Unknown {
             kind: "flow_end".into()
         }])
@@ -166,22 +172,22 @@ fn decodes_every_server_frame() {
 #[test]
 fn malformed_frames_are_errors_not_panics() {
     let c = codec();
-    assert!(matches!(c.decode("not json"), Err(DecodeError::NotJson(_))));
-    assert_eq!(c.decode("[1,2]"), Err(DecodeError::NotAnObject));
+    assert!(matches!(events(&c, "not json"), Err(DecodeError::NotJson(_))));
+    assert_eq!(events(&c, "[1,2]"), Err(DecodeError::NotAnObject));
     assert_eq!(
-        c.decode(r#"{"kind":"message"}"#),
+        events(&c, r#"{"kind":"message"}"#),
         Err(DecodeError::MissingType)
     );
-    assert_eq!(c.decode(r#"{"type":7}"#), Err(DecodeError::MissingType));
+    assert_eq!(events(&c, r#"{"type":7}"#), Err(DecodeError::MissingType));
     assert!(matches!(
-        c.decode(r#"{"type":"message"}"#),
+        events(&c, r#"{"type":"message"}"#),
         Err(DecodeError::MissingField {
             field: "content",
             ..
         })
     ));
     assert!(matches!(
-        c.decode(r#"{"type":"session"}"#),
+        events(&c, r#"{"type":"session"}"#),
         Err(DecodeError::MissingField {
             field: "session_id",
             ..
@@ -191,7 +197,7 @@ fn malformed_frames_are_errors_not_panics() {
         r#"{{"type":"message","content":"{}"}}"#,
         "a".repeat(300 * 1024)
     );
-    assert!(matches!(c.decode(&huge), Err(DecodeError::TooLarge(_))));
+    assert!(matches!(events(&c, &huge), Err(DecodeError::TooLarge(_))));
 }
 
 #[test]

@@ -6,21 +6,11 @@ use super::{
     ConnState, Delivery, Direction, Entry, Input, Level, Machine, Outbox, Output, Rng, Transcript,
     UiEvent, MAX_MESSAGE_CHARS,
 };
+use super::credential::{Credential, TokenAnswer, TokenSource};
 use crate::clock::Now;
 use crate::protocol::sse::SseParser;
-use crate::protocol::{ExchangeCodec, HttpRequest, Read, StreamPiece};
+use crate::protocol::{ExchangeCodec, StreamPiece};
 use std::collections::{BTreeMap, VecDeque};
-
-/// Where the bearer token comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Credential {
-    /// No header: the host's proxy adds credentials.
-    None,
-    /// A literal key or token (development only).
-    Fixed(String),
-    /// Fetched from the host's endpoint, kept in memory only.
-    Endpoint { url: String, token: Option<String> },
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Job {
@@ -45,7 +35,7 @@ pub struct ExchangeEngine {
     codec: Box<dyn ExchangeCodec>,
     prefix: String,
     lead: BTreeMap<String, String>,
-    credential: Credential,
+    token: TokenSource,
     visitor: String,
     fixed_visitor: bool,
     state: ConnState,
@@ -56,8 +46,6 @@ pub struct ExchangeEngine {
     jobs: VecDeque<(Job, bool)>,
     running: Option<Running>,
     token_request: Option<u32>,
-    /// Decision: the token endpoint is POSTed; one answering 405 is asked again with GET.
-    token_by_get: bool,
     next_request: u32,
     rng: Rng,
     ids: u64,
@@ -78,7 +66,7 @@ impl ExchangeEngine {
             codec,
             prefix: prefix.to_string(),
             lead,
-            credential,
+            token: TokenSource::new(credential),
             fixed_visitor: visitor.is_some(),
             visitor: visitor.unwrap_or_default(),
             state: ConnState::Idle,
@@ -89,7 +77,6 @@ impl ExchangeEngine {
             jobs: VecDeque::new(),
             running: None,
             token_request: None,
-            token_by_get: false,
             next_request: 0,
             rng: Rng::new(1),
             ids: 0,
@@ -208,19 +195,12 @@ impl ExchangeEngine {
         if matches!(self.state, ConnState::Failed) {
             return;
         }
-        if let Credential::Endpoint { url, token: None } = &self.credential {
+        if let Some(request) = self.token.fetch() {
             if self.jobs.is_empty() {
                 return;
             }
-            let url = url.clone();
             let id = self.request_id();
             self.token_request = Some(id);
-            let request = HttpRequest {
-                method: if self.token_by_get { "GET" } else { "POST" },
-                url,
-                body: None,
-                read: Read::Whole,
-            };
             self.set_state(ConnState::Connecting);
             self.out.push(Output::Http {
                 id,
@@ -232,11 +212,7 @@ impl ExchangeEngine {
         let Some((job, auth_retried)) = self.jobs.pop_front() else {
             return;
         };
-        let bearer = match &self.credential {
-            Credential::None => None,
-            Credential::Fixed(t) => Some(t.clone()),
-            Credential::Endpoint { token, .. } => token.clone(),
-        };
+        let bearer = self.token.bearer();
         let request = match &job {
             Job::Message { out_id, text } => {
                 self.outbox.remove(out_id);
@@ -272,34 +248,17 @@ impl ExchangeEngine {
 
     fn on_token(&mut self, status: u16, body: &str) {
         self.token_request = None;
-        if status == 405 && !self.token_by_get {
-            self.token_by_get = true;
-            return self.pump();
-        }
-        let token = (200..300)
-            .contains(&status)
-            .then(|| serde_json::from_str::<serde_json::Value>(body).ok())
-            .flatten()
-            .and_then(|v| {
-                ["access_token", "token"]
-                    .iter()
-                    .find_map(|k| v.get(*k).and_then(|t| t.as_str()).map(str::to_string))
-            })
-            .filter(|t| !t.is_empty());
-        match (token, &mut self.credential) {
-            (Some(t), Credential::Endpoint { token, .. }) => {
-                *token = Some(t);
+        match self.token.on_answer(status, body) {
+            TokenAnswer::Ready => {
                 self.set_state(ConnState::Open);
                 self.pump();
             }
-            _ => {
+            TokenAnswer::AskAgain => self.pump(),
+            TokenAnswer::Failed(why) => {
                 let message = format!(
                     "The chat could not get a sign-in token from the site (HTTP {status}). Please try again later."
                 );
-                self.log(
-                    Level::Error,
-                    format!("token endpoint answered HTTP {status} without a usable access_token"),
-                );
+                self.log(Level::Error, why);
                 self.fail_queued(&message);
                 self.emit(UiEvent::Error {
                     code: "auth_failed",
@@ -370,12 +329,9 @@ impl ExchangeEngine {
 
     fn on_failure(&mut self, run: Running, status: u16) {
         self.out.push(Output::Abort(run.id));
-        let refreshable = matches!(self.credential, Credential::Endpoint { .. });
-        if status == 401 && refreshable && !run.auth_retried {
+        if status == 401 && self.token.refreshable() && !run.auth_retried {
             // PROTOCOLS.md §4: a 401 gets one fresh token and one retry.
-            if let Credential::Endpoint { token, .. } = &mut self.credential {
-                *token = None;
-            }
+            self.token.invalidate();
             if let Job::Message { out_id, text } = &run.job {
                 self.outbox.push(out_id.clone(), text.clone(), 0);
             }
@@ -436,13 +392,8 @@ impl ExchangeEngine {
     fn answer_entry(&mut self, now: Now, out_id: &str, text: String, status: Delivery) -> Entry {
         self.ids += 1;
         Entry {
-            id: format!("a{:x}-{:x}", now.utc_ms, self.ids),
-            direction: Direction::In,
-            text,
-            status,
-            at: now.utc_ms,
-            name: None,
             reply_to: Some(out_id.to_string()),
+            ..Entry::incoming(format!("a{:x}-{:x}", now.utc_ms, self.ids), text, status, now.utc_ms)
         }
     }
 
@@ -742,6 +693,7 @@ impl Machine for ExchangeEngine {
             | Input::BinaryFrame(_)
             | Input::TimerFired(_)
             | Input::UserTyping
+            | Input::EndChat
             | Input::Visible => {}
         }
         std::mem::take(&mut self.out)

@@ -1,5 +1,6 @@
 //! The conversation as the visitor sees it, and the messages still owed to the server.
 
+use crate::protocol::Attachment;
 use serde::{Deserialize, Serialize};
 
 /// Entries kept (and persisted) per conversation; older ones are dropped first.
@@ -12,6 +13,8 @@ const MAX_STORED_TEXT: usize = 64 * 1024;
 pub enum Direction {
     In,
     Out,
+    /// A notice from the system (handoff, queue, session end), shown apart from messages.
+    System,
 }
 
 impl Direction {
@@ -19,6 +22,7 @@ impl Direction {
         match self {
             Direction::In => "in",
             Direction::Out => "out",
+            Direction::System => "system",
         }
     }
 }
@@ -56,6 +60,14 @@ pub struct Entry {
     /// For an answer: the id of the visitor message it answers (exchange providers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// Quick replies offered with this message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<String>,
+    /// For a system entry: whether it reports a problem.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub error: bool,
 }
 
 impl Entry {
@@ -68,6 +80,18 @@ impl Entry {
             at,
             name: None,
             reply_to: None,
+            attachments: Vec::new(),
+            suggestions: Vec::new(),
+            error: false,
+        }
+    }
+
+    /// An incoming entry with the given text, status and time; other fields empty.
+    pub fn incoming(id: String, text: String, status: Delivery, at: i64) -> Entry {
+        Entry {
+            direction: Direction::In,
+            status,
+            ..Entry::outgoing(id, text, at)
         }
     }
 

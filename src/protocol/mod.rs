@@ -5,6 +5,7 @@
 
 pub mod plati;
 pub mod plura;
+pub mod poly;
 pub mod sse;
 
 use crate::clock::Now;
@@ -15,22 +16,55 @@ use std::fmt;
 /// Largest frame a codec will parse; bigger ones are refused, not parsed.
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 
+/// A rich item attached to a message (PolyAI attachments).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Attachment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Preview or the image itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Where the card links to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub is_image: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+/// A message from the other side, whole.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct AgentText {
+    pub id: Option<String>,
+    pub text: String,
+    pub name: Option<String>,
+    pub attachments: Vec<Attachment>,
+    pub suggestions: Vec<String>,
+}
+
 /// What a server said, in the engine's words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The server's id for this conversation; persist it.
     Session { session_id: String },
-    /// Who the visitor is talking to (header name and avatar).
+    /// Who the visitor is talking to (header name and avatar); `joined` when this is the
+    /// agent's own join (PolyAI), which means no join request is needed again.
     Agent {
         name: Option<String>,
         avatar: Option<String>,
+        joined: bool,
     },
-    /// A message from the agent.
-    AgentMessage {
-        id: Option<String>,
+    /// A message from the agent (or a live agent).
+    AgentMessage(AgentText),
+    /// One piece of a streamed agent message (1-based `index`).
+    Chunk {
+        message_id: String,
+        index: u32,
         text: String,
-        name: Option<String>,
-        avatar: Option<String>,
+        complete: bool,
+        attachments: Vec<Attachment>,
+        suggestions: Vec<String>,
     },
     /// The server got one of the visitor's messages. `client_id` when the wire carries ours;
     /// otherwise the engine matches by text.
@@ -38,8 +72,45 @@ pub enum Event {
         client_id: Option<String>,
         text: String,
     },
+    /// The other side is (or stopped) composing.
+    Typing(bool),
+    /// Session capabilities; absent values keep their defaults.
+    Capabilities {
+        heartbeat_ms: Option<u64>,
+        max_reconnect_attempts: Option<u32>,
+        max_message_bytes: Option<usize>,
+    },
+    /// Something to show in the transcript, apart from messages (handoff, system notices).
+    Notice { text: String, error: bool },
+    /// The conversation's language changed (BCP-47).
+    Language(String),
+    /// The server ended the conversation.
+    SessionEnded { reason: String },
+    /// The history replay sent on connect is over.
+    ReplayEnd,
+    /// An echo of something we sent that needs no action (heartbeat, join, end).
+    Echo,
     /// A frame of a type this codec does not know: ignored, never fatal.
     Unknown { kind: String },
+}
+
+/// What one server event means, with the server's id and sequence number when the wire has
+/// them (one wire event can mean several things, e.g. a live agent joining: header + notice).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub id: Option<String>,
+    pub seq: Option<u64>,
+    pub events: Vec<Event>,
+}
+
+impl Envelope {
+    pub fn bare(event: Event) -> Envelope {
+        Envelope {
+            id: None,
+            seq: None,
+            events: vec![event],
+        }
+    }
 }
 
 /// What the engine wants said.
@@ -48,6 +119,31 @@ pub enum Command<'a> {
     UserMessage { client_id: &'a str, text: &'a str },
     Typing(bool),
     Heartbeat(Now),
+    /// Ask the agent to join a new conversation.
+    Join,
+    /// The visitor ends the conversation.
+    EndSession,
+}
+
+/// What a close the engine did not ask for means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClosePolicy {
+    /// Transient: reconnect to the same conversation with backoff.
+    Reconnect,
+    /// A normal close: no reconnect.
+    Stop,
+    /// Another connection took over the conversation: no reconnect.
+    Replaced,
+    /// The server no longer knows the conversation: start a new one.
+    NewSession,
+}
+
+/// What the socket URL needs beyond the session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkParams<'a> {
+    pub token: Option<&'a str>,
+    /// Highest sequence applied, for resuming.
+    pub cursor: Option<u64>,
 }
 
 /// A conversation the server knows: its id, and the route the socket URL needs (for Plura
@@ -137,25 +233,47 @@ impl fmt::Display for DecodeError {
     }
 }
 
-/// One vendor's wire format.
+/// One socket vendor's wire format.
 pub trait Codec {
     fn provider(&self) -> &'static str;
     /// Socket URL for a new conversation (`None`) or a known one.
-    fn socket_url(&self, session: Option<&Session>) -> String;
+    fn socket_url(&self, session: Option<&Session>, link: &LinkParams) -> String;
     /// The route of a conversation the server starts for us (for Plura the configured flow id).
     fn anonymous_route(&self) -> String;
-    /// The session POST to make before connecting, when lead data asks for one.
-    /// `Ok(None)`: no lead data, connect anonymously. `Err`: refused, with the reason.
-    fn session_request(
-        &self,
-        lead: &BTreeMap<String, String>,
-    ) -> Result<Option<HttpRequest>, String>;
+    /// Whether a socket may open before any session request (Plura: anonymous chat).
+    fn anonymous_allowed(&self) -> bool {
+        true
+    }
+    /// The session request to make before connecting. `Ok(None)`: none needed, connect
+    /// anonymously. `Err`: refused, with the reason.
+    fn session_request(&self, lead: &BTreeMap<String, String>) -> Result<Option<HttpRequest>, String>;
     /// Reads the answer to [`Codec::session_request`].
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String>;
-    fn decode(&self, frame: &str) -> Result<Vec<Event>, DecodeError>;
+    fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError>;
     fn encode(&self, command: &Command) -> String;
-    /// Heartbeat period while open; the first one is sent one period after open.
+    /// Heartbeat period while open (until capabilities say otherwise); the first one is sent
+    /// one period after open.
     fn heartbeat_interval_ms(&self) -> u64;
+    /// What a close we did not ask for means; `opened`: whether the socket had opened.
+    fn close_policy(&self, _code: u16, _opened: bool) -> ClosePolicy {
+        ClosePolicy::Reconnect
+    }
+    /// A key another client of this vendor kept the session under, read once to migrate.
+    fn legacy_session_key(&self) -> Option<&'static str> {
+        None
+    }
+    /// Whether a new conversation needs [`Command::Join`] once the replay on connect is over.
+    fn join_after_replay(&self) -> bool {
+        false
+    }
+    /// Whether the visitor can end the conversation ([`Command::EndSession`]).
+    fn can_end(&self) -> bool {
+        false
+    }
+    /// Largest outgoing message frame, until capabilities say otherwise.
+    fn max_message_bytes(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Parses a frame into a JSON object and its `type`, with the shared size and shape checks.

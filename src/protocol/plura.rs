@@ -1,6 +1,6 @@
 //! Plura webchat (PROTOCOLS.md §1).
 
-use super::{parse_typed, text_field, Codec, Command, DecodeError, Event, HttpRequest, Session};
+use super::{parse_typed, text_field, AgentText, Codec, Command, DecodeError, Envelope, Event, HttpRequest, LinkParams, Session};
 use crate::clock::{offset_label, utc_stamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -42,7 +42,7 @@ impl Codec for Plura {
         "plura"
     }
 
-    fn socket_url(&self, session: Option<&Session>) -> String {
+    fn socket_url(&self, session: Option<&Session>, _link: &LinkParams) -> String {
         // Decision (PROTOCOLS.md §1): always `r/true`, as every vendor example does.
         match session {
             Some(s) => format!(
@@ -111,7 +111,7 @@ impl Codec for Plura {
         }
     }
 
-    fn decode(&self, frame: &str) -> Result<Vec<Event>, DecodeError> {
+    fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError> {
         let (kind, map) = parse_typed(frame)?;
         let required = |field: &'static str| {
             text_field(&map, field).ok_or_else(|| DecodeError::MissingField {
@@ -126,20 +126,21 @@ impl Codec for Plura {
             "chatowner" => Event::Agent {
                 name: text_field(&map, "name"),
                 avatar: text_field(&map, "profilepic"),
+                joined: false,
             },
-            "message" => Event::AgentMessage {
+            "message" => Event::AgentMessage(AgentText {
                 id: text_field(&map, "id"),
                 text: required("content")?,
                 name: text_field(&map, "name"),
-                avatar: text_field(&map, "profilepic"),
-            },
+                ..AgentText::default()
+            }),
             "recv" => Event::Receipt {
                 client_id: None,
                 text: required("content")?,
             },
             _ => Event::Unknown { kind },
         };
-        Ok(vec![event])
+        Ok(vec![Envelope::bare(event)])
     }
 
     fn encode(&self, command: &Command) -> String {
@@ -152,6 +153,8 @@ impl Codec for Plura {
                 message: on,
                 kind: "typing",
             }),
+            // Plura has no join or end frames; the engine never asks for them.
+            Command::Join | Command::EndSession => return String::new(),
             Command::Heartbeat(now) => serde_json::to_string(&Outgoing {
                 message: Stamp {
                     stamp: utc_stamp(now.utc_ms),
@@ -166,6 +169,10 @@ impl Codec for Plura {
 
     fn heartbeat_interval_ms(&self) -> u64 {
         HEARTBEAT_MS
+    }
+
+    fn legacy_session_key(&self) -> Option<&'static str> {
+        Some("plura_session_id")
     }
 }
 

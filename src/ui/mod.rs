@@ -2,6 +2,7 @@
 //! visitor does as [`UiAction`]s. No protocol knowledge lives here.
 
 use crate::engine::{ConnState, Delivery, Direction};
+use crate::protocol::Attachment;
 use leptos::html;
 use leptos::prelude::*;
 use std::rc::Rc;
@@ -16,6 +17,10 @@ pub enum UiAction {
     DismissNotice,
     /// Ask again for an interrupted answer, or resend a failed message.
     Retry(String),
+    /// A suggestion chip: sent as the visitor's message.
+    Suggest(String),
+    EndChat,
+    NewChat,
 }
 
 pub type Actions = Rc<dyn Fn(UiAction)>;
@@ -27,6 +32,10 @@ pub struct MessageView {
     /// A signal of its own, so a streamed answer grows without re-rendering the list.
     pub text: RwSignal<String>,
     pub status: RwSignal<Delivery>,
+    pub attachments: Vec<Attachment>,
+    pub suggestions: Vec<String>,
+    /// A system entry reporting a problem.
+    pub error: bool,
 }
 
 /// Everything the view shows; the runtime writes it, the view reads it.
@@ -40,6 +49,10 @@ pub struct ViewModel {
     pub notice: RwSignal<Option<String>>,
     pub config_error: RwSignal<Option<String>>,
     pub unread: RwSignal<u32>,
+    /// The other side is composing.
+    pub typing: RwSignal<bool>,
+    pub lang: RwSignal<Option<String>>,
+    pub can_end: RwSignal<bool>,
 }
 
 impl ViewModel {
@@ -53,6 +66,9 @@ impl ViewModel {
             notice: RwSignal::new(None),
             config_error: RwSignal::new(None),
             unread: RwSignal::new(0),
+            typing: RwSignal::new(false),
+            lang: RwSignal::new(None),
+            can_end: RwSignal::new(false),
         }
     }
 }
@@ -66,7 +82,7 @@ pub struct Layout {
     pub theme: &'static str,
 }
 
-/// Only http(s) images are shown; anything else (javascript:, data:) is dropped.
+/// Only http(s) URLs are shown or linked; anything else (javascript:, data:) is dropped.
 pub fn safe_image_url(url: &str) -> Option<String> {
     let lower = url.trim().to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.trim().to_string())
@@ -165,6 +181,14 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         let act = act.clone();
         move |_| act(UiAction::DismissNotice)
     };
+    let end_chat = {
+        let act = act.clone();
+        move |_| act(UiAction::EndChat)
+    };
+    let new_chat = {
+        let act = act.clone();
+        move |_| act(UiAction::NewChat)
+    };
 
     let launcher = layout.show_launcher.then(|| {
         view! {
@@ -191,6 +215,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             class:left=layout.left
             class:fullscreen=layout.fullscreen
             data-theme=layout.theme
+            lang=move || model.lang.get()
         >
             {launcher}
             <section
@@ -208,6 +233,11 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                             .map(|src| view! { <img class="avatar" src=src alt="" /> })
                     }}
                     <h2 class="title">{move || model.title.get()}</h2>
+                    <button class="end" type="button"
+                        hidden=move || !model.can_end.get() || model.state.get() != ConnState::Open
+                        on:click=end_chat>
+                        "End chat"
+                    </button>
                     <button class="close" type="button" aria-label="Close chat" on:click=close>
                         "×"
                     </button>
@@ -230,10 +260,16 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                         children={
                             // Rows are rendered by Leptos, which asks for Send; the widget is single-threaded.
                             let act = send_wrapper::SendWrapper::new(act.clone());
-                            move |m: MessageView| message_row(m, (*act).clone())
+                            move |m: MessageView| message_row(m, model, (*act).clone())
                         }
                     />
                 </ol>
+                <p class="typing" hidden=move || !model.typing.get() aria-label="Typing">
+                    <span></span><span></span><span></span>
+                </p>
+                <div class="ended" hidden=move || model.state.get() != ConnState::Ended>
+                    <button type="button" class="new-chat" on:click=new_chat>"Start a new chat"</button>
+                </div>
                 <div class="notice" role="alert" hidden=move || model.notice.with(|n| n.is_none())>
                     <span>{move || model.notice.get().unwrap_or_default()}</span>
                     <button type="button" class="dismiss" aria-label="Dismiss" on:click=dismiss>
@@ -262,17 +298,69 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     }
 }
 
-fn message_row(m: MessageView, act: Actions) -> impl IntoView {
-    let outgoing = m.direction == Direction::Out;
+fn message_row(m: MessageView, model: ViewModel, act: Actions) -> impl IntoView {
     let status = m.status;
     let text = m.text;
+    if m.direction == Direction::System {
+        return view! {
+            <li class="system" class:error=m.error data-id=m.id.clone() role="note">
+                <p class="text">{move || text.get()}</p>
+            </li>
+        }
+        .into_any();
+    }
+    let outgoing = m.direction == Direction::Out;
     let id = m.id.clone();
     let retryable = move || matches!(status.get(), Delivery::Interrupted | Delivery::Failed);
+    let retry = {
+        let act = act.clone();
+        let id = id.clone();
+        move |_| act(UiAction::Retry(id.clone()))
+    };
+    let cards: Vec<_> = m
+        .attachments
+        .iter()
+        .filter_map(|a| {
+            let url = a.url.as_deref().and_then(safe_image_url);
+            let image = a.image.as_deref().and_then(safe_image_url).or_else(|| if a.is_image { url.clone() } else { None });
+            let title = a.title.clone().unwrap_or_default();
+            let action = a.action.clone();
+            if url.is_none() && image.is_none() {
+                return None;
+            }
+            Some(view! {
+                <a class="card" href=url target="_blank" rel="noopener noreferrer">
+                    {image.map(|src| view! { <img src=src alt=title.clone() /> })}
+                    <span class="card-title">{title.clone()}</span>
+                    {action.map(|a| view! { <span class="card-action">{a}</span> })}
+                </a>
+            })
+        })
+        .collect();
+    let last = {
+        let id = id.clone();
+        move || model.messages.with(|l| l.last().is_some_and(|v| v.id == id))
+    };
+    let chips: Vec<_> = m
+        .suggestions
+        .iter()
+        .map(|s| {
+            let act = act.clone();
+            let s2 = s.clone();
+            view! {
+                <button type="button" class="chip" on:click=move |_| act(UiAction::Suggest(s2.clone()))>
+                    {s.clone()}
+                </button>
+            }
+        })
+        .collect();
+    let has_chips = !chips.is_empty();
     view! {
         <li class="message" class:out=outgoing class:in=!outgoing data-id=m.id.clone()
             data-status=move || format!("{:?}", status.get()).to_lowercase()
             aria-busy=move || (status.get() == Delivery::Streaming).to_string()>
             <p class="text">{move || text.get()}</p>
+            {(!cards.is_empty()).then(|| view! { <div class="cards">{cards}</div> })}
             {outgoing.then(|| view! {
                 <span class="mark" aria-label=move || status_mark(status.get()).1>
                     {move || status_mark(status.get()).0}
@@ -281,10 +369,15 @@ fn message_row(m: MessageView, act: Actions) -> impl IntoView {
             <span class="interrupted" hidden=move || status.get() != Delivery::Interrupted>
                 "Interrupted"
             </span>
-            <button type="button" class="retry" hidden=move || !retryable()
-                on:click=move |_| act(UiAction::Retry(id.clone()))>
+            <button type="button" class="retry" hidden=move || !retryable() on:click=retry>
                 "Retry"
             </button>
+            {has_chips.then(|| view! {
+                <div class="chips" role="group" aria-label="Suggested replies" hidden=move || !last()>
+                    {chips}
+                </div>
+            })}
         </li>
     }
+    .into_any()
 }

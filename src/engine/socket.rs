@@ -1,0 +1,1196 @@
+//! The sans-IO engine for socket vendors (Plura, PolyAI): connecting, reconnecting,
+//! heartbeats, the outbox, delivery marks, sequenced replay with a resume cursor,
+//! de-duplication, streamed chunks and persistence. Time is passed in.
+
+use super::credential::{Credential, TokenAnswer, TokenSource};
+use super::{
+    backoff_delay_ms, valid_id, ConnState, Delivery, Direction, Entry, Input, Level, Machine, Output, Outbox, Rng,
+    Timer, Transcript, UiEvent, MAX_MESSAGE_CHARS, STABLE_OPEN_MS, TYPING_IDLE_MS,
+};
+use crate::clock::Now;
+use crate::protocol::{
+    AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams, Session,
+};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+
+/// Server event ids remembered for de-duplication.
+const SEEN_IDS: usize = 4_096;
+/// Failed handshakes in a row (closes before any open) after which a fresh token is fetched.
+const HANDSHAKE_FAILURES_FOR_NEW_TOKEN: u32 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    Down,
+    Connecting,
+    Open,
+}
+
+/// What we keep about the conversation between page loads.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSession {
+    #[serde(flatten)]
+    session: Session,
+    #[serde(default)]
+    from_lead: bool,
+    /// Highest server sequence applied (written after the event is applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cursor: Option<u64>,
+    /// The agent has joined this conversation: no join request on reconnect.
+    #[serde(default)]
+    joined: bool,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Default, Clone, PartialEq, Eq)]
+struct StoredAgent {
+    name: Option<String>,
+    avatar: Option<String>,
+}
+
+/// A streamed message being put together from its chunks.
+#[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+struct Assembly {
+    chunks: BTreeMap<u32, String>,
+    /// Index of the chunk marked complete.
+    last: Option<u32>,
+    #[serde(default)]
+    attachments: Vec<Attachment>,
+    #[serde(default)]
+    suggestions: Vec<String>,
+}
+
+impl Assembly {
+    fn text(&self) -> String {
+        self.chunks.values().map(String::as_str).collect()
+    }
+
+    fn finished(&self) -> bool {
+        self.last.is_some_and(|last| (1..=last).all(|i| self.chunks.contains_key(&i)))
+    }
+}
+
+/// Event ids seen lately, oldest forgotten first.
+#[derive(Default)]
+struct SeenIds {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+}
+
+impl SeenIds {
+    /// Returns false when the id was already seen.
+    fn insert(&mut self, id: &str) -> bool {
+        if self.set.contains(id) {
+            return false;
+        }
+        self.set.insert(id.to_string());
+        self.order.push_back(id.to_string());
+        if self.order.len() > SEEN_IDS {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        true
+    }
+
+    fn clear(&mut self) {
+        self.order.clear();
+        self.set.clear();
+    }
+}
+
+pub struct Engine {
+    codec: Box<dyn Codec>,
+    prefix: String,
+    lead: BTreeMap<String, String>,
+    token: TokenSource,
+    token_request: Option<u32>,
+    state: ConnState,
+    link: Link,
+    session: Option<Session>,
+    session_from_lead: bool,
+    session_request: Option<u32>,
+    session_auth_retried: bool,
+    next_request: u32,
+    lead_refused: bool,
+    wants_link: bool,
+    stopped: bool,
+    online: bool,
+    attempt: u32,
+    handshake_failures: u32,
+    opened_at: Option<i64>,
+    last_heartbeat: Option<i64>,
+    heartbeat_ms: u64,
+    max_attempts: Option<u32>,
+    max_bytes: Option<usize>,
+    typing: bool,
+    cursor: Option<u64>,
+    seen: SeenIds,
+    joined: bool,
+    join_sent: bool,
+    awaiting_replay: bool,
+    assemblies: BTreeMap<String, Assembly>,
+    agent_name: Option<String>,
+    transcript: Transcript,
+    outbox: Outbox,
+    rng: Rng,
+    ids: u64,
+    unknown_kinds: BTreeSet<String>,
+    ignored_frames: u64,
+    out: Vec<Output>,
+}
+
+impl Engine {
+    /// `prefix` namespaces every storage key (see `Config::storage_prefix`).
+    pub fn new(codec: Box<dyn Codec>, prefix: &str, lead: BTreeMap<String, String>) -> Engine {
+        Engine {
+            heartbeat_ms: codec.heartbeat_interval_ms(),
+            max_bytes: codec.max_message_bytes(),
+            codec,
+            prefix: prefix.to_string(),
+            lead,
+            token: TokenSource::new(Credential::None),
+            token_request: None,
+            state: ConnState::Idle,
+            link: Link::Down,
+            session: None,
+            session_from_lead: false,
+            session_request: None,
+            session_auth_retried: false,
+            next_request: 0,
+            lead_refused: false,
+            wants_link: false,
+            stopped: false,
+            online: true,
+            attempt: 0,
+            handshake_failures: 0,
+            opened_at: None,
+            last_heartbeat: None,
+            max_attempts: None,
+            typing: false,
+            cursor: None,
+            seen: SeenIds::default(),
+            joined: false,
+            join_sent: false,
+            awaiting_replay: false,
+            assemblies: BTreeMap::new(),
+            agent_name: None,
+            transcript: Transcript::default(),
+            outbox: Outbox::default(),
+            rng: Rng::new(1),
+            ids: 0,
+            unknown_kinds: BTreeSet::new(),
+            ignored_frames: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// Where the socket's access token comes from (PolyAI).
+    pub fn with_credential(mut self, credential: Credential) -> Engine {
+        self.token = TokenSource::new(credential);
+        self
+    }
+
+    pub fn state(&self) -> ConnState {
+        self.state
+    }
+
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// Highest server sequence applied.
+    pub fn cursor(&self) -> Option<u64> {
+        self.cursor
+    }
+
+    pub fn transcript(&self) -> &[Entry] {
+        self.transcript.entries()
+    }
+
+    /// Frames that were malformed, binary, oversized or of an unknown type.
+    pub fn ignored_frames(&self) -> u64 {
+        self.ignored_frames
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.prefix)
+    }
+
+    /// The storage keys [`Input::Start`] should carry.
+    pub fn keys_to_load(&self) -> Vec<String> {
+        let mut keys: Vec<String> = ["session", "transcript", "outbox", "agent", "panel", "assembly"]
+            .iter()
+            .map(|k| self.key(k))
+            .collect();
+        keys.extend(self.codec.legacy_session_key().map(str::to_string));
+        keys
+    }
+
+    pub fn handle(&mut self, now: Now, input: Input) -> Vec<Output> {
+        if self.stopped {
+            return Vec::new();
+        }
+        match input {
+            Input::Start { stored, seed } => self.start(now, stored, seed),
+            Input::Panel(open) => {
+                self.persist("panel", Some(if open { "1" } else { "0" }.to_string()));
+                if open {
+                    self.want_link(now);
+                }
+            }
+            Input::SocketOpened => self.on_open(now),
+            Input::SocketClosed { code } => self.on_close(now, code),
+            Input::Frame(text) => self.on_frame(now, &text),
+            Input::BinaryFrame(len) => {
+                self.ignored_frames += 1;
+                self.log(Level::Warn, format!("ignored a binary frame of {len} bytes"));
+            }
+            Input::TimerFired(timer) => self.on_timer(now, timer),
+            Input::HttpDone { id, status, body } => {
+                if self.token_request == Some(id) {
+                    self.on_token(now, status, &body);
+                } else if self.session_request == Some(id) {
+                    self.on_session_answer(now, status, &body);
+                }
+            }
+            Input::StreamOpened { .. }
+            | Input::StreamChunk { .. }
+            | Input::StreamEvent { .. }
+            | Input::StreamEnded { .. }
+            | Input::Retry(_) => {}
+            Input::UserSend(text) => self.send_text(now, text),
+            Input::UserTyping => self.on_keystroke(),
+            Input::Identify(fields) => self.identify(fields),
+            Input::EndChat => {
+                if self.link == Link::Open && self.codec.can_end() {
+                    let frame = self.codec.encode(&Command::EndSession);
+                    self.out.push(Output::Send(frame));
+                }
+            }
+            Input::Online => {
+                self.online = true;
+                if self.link == Link::Down && self.wants_link && self.state != ConnState::Ended {
+                    self.out.push(Output::CancelTimer(Timer::Reconnect));
+                    self.connect(now);
+                }
+            }
+            Input::Offline => {
+                self.online = false;
+                if self.link == Link::Down && self.wants_link && self.state != ConnState::Ended {
+                    self.out.push(Output::CancelTimer(Timer::Reconnect));
+                    self.set_state(ConnState::Offline);
+                }
+            }
+            Input::Visible => self.on_visible(now),
+            Input::Reset => self.reset(now),
+            Input::Destroy => {
+                self.drop_link();
+                for t in [Timer::Reconnect, Timer::Heartbeat, Timer::TypingIdle] {
+                    self.out.push(Output::CancelTimer(t));
+                }
+                self.set_state(ConnState::Idle);
+                self.stopped = true;
+            }
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    fn start(&mut self, now: Now, stored: BTreeMap<String, String>, seed: u64) {
+        self.rng = Rng::new(seed);
+        self.emit(UiEvent::State(self.state));
+        self.emit(UiEvent::CanEnd(self.codec.can_end()));
+        let prefix = self.prefix.clone();
+        let read = |name: &str| stored.get(&format!("{prefix}:{name}")).cloned();
+
+        if let Some(raw) = read("session") {
+            match serde_json::from_str::<StoredSession>(&raw) {
+                Ok(s) if valid_id(&s.session.id) && (s.session.route.is_empty() || valid_id(&s.session.route)) => {
+                    self.session = Some(s.session);
+                    self.session_from_lead = s.from_lead;
+                    self.cursor = s.cursor;
+                    self.joined = s.joined;
+                }
+                _ => self.drop_corrupt("session"),
+            }
+        } else if let Some(key) = self.codec.legacy_session_key() {
+            if let Some(legacy) = stored.get(key) {
+                // PROTOCOLS.md §1: the vendor client's key is read once, then ours is kept.
+                if valid_id(legacy) && legacy != "null" {
+                    self.session = Some(Session {
+                        id: legacy.clone(),
+                        route: self.codec.anonymous_route(),
+                    });
+                    self.persist_session();
+                }
+                self.out.push(Output::Persist {
+                    key: key.to_string(),
+                    value: None,
+                });
+            }
+        }
+        if let Some(raw) = read("agent") {
+            match serde_json::from_str::<StoredAgent>(&raw) {
+                Ok(a) => {
+                    self.agent_name = a.name.clone();
+                    self.emit(UiEvent::Agent {
+                        name: a.name,
+                        avatar: a.avatar,
+                    })
+                }
+                Err(_) => self.drop_corrupt("agent"),
+            }
+        }
+        if let Some(raw) = read("transcript") {
+            match Transcript::from_json(&raw) {
+                Some(t) => self.transcript = t,
+                None => self.drop_corrupt("transcript"),
+            }
+        }
+        if let Some(raw) = read("assembly") {
+            match serde_json::from_str::<BTreeMap<String, Assembly>>(&raw) {
+                Ok(a) => self.assemblies = a,
+                Err(_) => self.drop_corrupt("assembly"),
+            }
+        }
+        if let Some(raw) = read("outbox") {
+            match Outbox::from_json(&raw) {
+                Some(o) => self.outbox = o,
+                None => self.drop_corrupt("outbox"),
+            }
+        }
+        // Anything waiting in the outbox must also be on screen, marked as not yet sent.
+        for (id, text, at) in self.outbox.items() {
+            if !self.transcript.contains(&id) {
+                self.transcript.push(Entry::outgoing(id, text, at));
+            }
+        }
+        for mut entry in self.transcript.entries().to_vec() {
+            if entry.direction == Direction::Out && self.outbox.contains(&entry.id) {
+                entry.status = Delivery::Pending;
+                self.transcript.set_status(&entry.id, Delivery::Pending);
+            }
+            self.emit(UiEvent::Added { entry, restored: true });
+        }
+        let panel_open = read("panel").as_deref() == Some("1");
+        if panel_open {
+            self.emit(UiEvent::Panel(true));
+        }
+        // A returning visitor reconnects at once, so nothing the agent says is missed.
+        if self.session.is_some() || !self.outbox.is_empty() || panel_open {
+            self.want_link(now);
+        }
+    }
+
+    fn want_link(&mut self, now: Now) {
+        self.wants_link = true;
+        if self.link == Link::Down && self.session_request.is_none() && self.token_request.is_none() {
+            match self.state {
+                ConnState::Idle | ConnState::Failed => self.connect(now),
+                ConnState::Ended => {}
+                ConnState::Reconnecting | ConnState::Offline | ConnState::Connecting | ConnState::Open => {}
+            }
+        }
+    }
+
+    fn request_id(&mut self) -> u32 {
+        self.next_request = self.next_request.wrapping_add(1);
+        self.next_request
+    }
+
+    fn connecting_state(&self) -> ConnState {
+        if self.attempt > 0 {
+            ConnState::Reconnecting
+        } else {
+            ConnState::Connecting
+        }
+    }
+
+    fn connect(&mut self, _now: Now) {
+        if self.stopped || self.link != Link::Down || self.session_request.is_some() || self.token_request.is_some() {
+            return;
+        }
+        self.wants_link = true;
+        if !self.online {
+            self.set_state(ConnState::Offline);
+            return;
+        }
+        if let Some(request) = self.token.fetch() {
+            let id = self.request_id();
+            self.token_request = Some(id);
+            self.set_state(self.connecting_state());
+            self.out.push(Output::Http {
+                id,
+                request,
+                bearer: None,
+            });
+            return;
+        }
+        let may_request = self.session.is_none() || self.codec.anonymous_allowed();
+        if may_request && !self.session_from_lead && !self.lead_refused {
+            match self.codec.session_request(&self.lead) {
+                Ok(Some(request)) => {
+                    self.set_state(self.connecting_state());
+                    self.request_session(request);
+                    return;
+                }
+                Ok(None) => {}
+                Err(why) => {
+                    self.lead_refused = true;
+                    self.log(Level::Warn, why.clone());
+                    self.emit(UiEvent::Error {
+                        code: "lead_refused",
+                        message: why,
+                    });
+                }
+            }
+        }
+        if self.session.is_none() && !self.codec.anonymous_allowed() {
+            return; // nothing to connect to until a session exists
+        }
+        let token = self.token.bearer();
+        let url = self.codec.socket_url(
+            self.session.as_ref(),
+            &LinkParams {
+                token: token.as_deref(),
+                cursor: self.cursor,
+            },
+        );
+        self.link = Link::Connecting;
+        self.set_state(self.connecting_state());
+        self.out.push(Output::Connect(url));
+    }
+
+    fn on_token(&mut self, now: Now, status: u16, body: &str) {
+        self.token_request = None;
+        match self.token.on_answer(status, body) {
+            TokenAnswer::Ready | TokenAnswer::AskAgain => self.connect(now),
+            TokenAnswer::Failed(why) => {
+                self.log(Level::Error, why);
+                self.emit(UiEvent::Error {
+                    code: "auth_failed",
+                    message: format!(
+                        "The chat could not get a sign-in token from the site (HTTP {status}). Please try again later."
+                    ),
+                });
+                if (500..600).contains(&status) || status == 0 || status == 429 {
+                    self.schedule_reconnect();
+                } else {
+                    self.set_state(ConnState::Failed);
+                }
+            }
+        }
+    }
+
+    fn request_session(&mut self, request: HttpRequest) {
+        let id = self.request_id();
+        self.session_request = Some(id);
+        let bearer = self.token.bearer();
+        self.out.push(Output::Http { id, request, bearer });
+    }
+
+    fn on_session_answer(&mut self, now: Now, status: u16, body: &str) {
+        self.session_request = None;
+        match self.codec.session_response(status, body) {
+            Ok(session) => {
+                self.session_auth_retried = false;
+                self.session = Some(session);
+                self.session_from_lead = self.codec.anonymous_allowed();
+                self.cursor = None;
+                self.joined = false;
+                self.join_sent = false;
+                self.seen.clear();
+                self.persist_session();
+                // A conversation already on the line was anonymous: move to the new session.
+                self.drop_link();
+                self.connect(now);
+            }
+            Err(why) => {
+                if status == 401 && self.token.refreshable() && !self.session_auth_retried {
+                    self.session_auth_retried = true;
+                    self.token.invalidate();
+                    return self.connect(now);
+                }
+                self.log(Level::Warn, why.clone());
+                self.emit(UiEvent::Error {
+                    code: "session_init_failed",
+                    message: why,
+                });
+                let refused = (400..500).contains(&status) && status != 408 && status != 429;
+                if refused && self.codec.anonymous_allowed() {
+                    // The server refused this lead data; asking again will not help.
+                    self.lead_refused = true;
+                    if self.link == Link::Down {
+                        self.connect(now);
+                    }
+                } else if refused {
+                    self.set_state(ConnState::Failed);
+                } else if self.link == Link::Down {
+                    self.schedule_reconnect();
+                }
+            }
+        }
+    }
+
+    fn on_open(&mut self, now: Now) {
+        if self.link != Link::Connecting {
+            return;
+        }
+        self.link = Link::Open;
+        self.handshake_failures = 0;
+        self.opened_at = Some(now.utc_ms);
+        self.last_heartbeat = Some(now.utc_ms);
+        self.awaiting_replay = self.codec.join_after_replay();
+        self.set_state(ConnState::Open);
+        self.out.push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
+        self.flush_outbox();
+    }
+
+    fn flush_outbox(&mut self) {
+        let mut changed = false;
+        for (id, text) in self.outbox.unsent() {
+            let frame = self.codec.encode(&Command::UserMessage {
+                client_id: &id,
+                text: &text,
+            });
+            self.out.push(Output::Send(frame));
+            self.outbox.mark_sent(&id);
+            if self.transcript.set_status(&id, Delivery::Sent) {
+                self.emit(UiEvent::Status {
+                    id,
+                    status: Delivery::Sent,
+                });
+            }
+            changed = true;
+        }
+        if changed {
+            self.persist_transcript();
+        }
+    }
+
+    fn on_close(&mut self, now: Now, code: u16) {
+        if self.link == Link::Down {
+            return;
+        }
+        let was_open = self.link == Link::Open;
+        self.link = Link::Down;
+        self.out.push(Output::CancelTimer(Timer::Heartbeat));
+        self.stop_typing_timer();
+        self.emit(UiEvent::Typing(false));
+        if let Some(opened) = self.opened_at.take() {
+            if now.utc_ms - opened >= STABLE_OPEN_MS as i64 {
+                self.attempt = 0;
+            }
+        }
+        // Written but never acknowledged: send again on the next link (delivery is at least
+        // once; PolyAI's echo of our client id keeps a second copy off the screen).
+        let mut reverted = Vec::new();
+        for id in self.outbox.unsend_all() {
+            if self.transcript.set_status(&id, Delivery::Pending) {
+                reverted.push(id);
+            }
+        }
+        for id in reverted {
+            self.emit(UiEvent::Status {
+                id,
+                status: Delivery::Pending,
+            });
+        }
+        self.log(
+            Level::Info,
+            format!("socket closed with code {code}{}", if was_open { "" } else { " before it opened" }),
+        );
+        if !was_open {
+            self.handshake_failures += 1;
+            // A failed handshake shows only as 1006: the access token may have expired.
+            if self.handshake_failures >= HANDSHAKE_FAILURES_FOR_NEW_TOKEN && self.token.refreshable() {
+                self.handshake_failures = 0;
+                self.token.invalidate();
+            }
+        }
+        match self.codec.close_policy(code, was_open) {
+            ClosePolicy::Stop => {
+                self.wants_link = false;
+                self.set_state(ConnState::Ended);
+            }
+            ClosePolicy::Replaced => {
+                self.wants_link = false;
+                self.system_notice(now, "This chat continued in another window.".into(), false);
+                self.set_state(ConnState::Ended);
+            }
+            ClosePolicy::NewSession => {
+                self.forget_session();
+                self.system_notice(now, "The previous conversation expired; starting a new one.".into(), false);
+                self.attempt = 0;
+                self.connect(now);
+            }
+            ClosePolicy::Reconnect if !self.online => self.set_state(ConnState::Offline),
+            ClosePolicy::Reconnect => self.schedule_reconnect(),
+        }
+    }
+
+    fn schedule_reconnect(&mut self) {
+        if let Some(max) = self.max_attempts {
+            if self.attempt >= max {
+                self.wants_link = false;
+                self.emit(UiEvent::Error {
+                    code: "reconnect_failed",
+                    message: "The chat could not reconnect. Start a new chat to continue.".into(),
+                });
+                self.set_state(ConnState::Failed);
+                return;
+            }
+        }
+        let delay = backoff_delay_ms(self.attempt, self.rng.unit());
+        self.attempt = self.attempt.saturating_add(1);
+        self.set_state(ConnState::Reconnecting);
+        self.out.push(Output::StartTimer(Timer::Reconnect, delay));
+    }
+
+    fn on_frame(&mut self, now: Now, text: &str) {
+        if self.link != Link::Open {
+            return;
+        }
+        let envelopes = match self.codec.decode(text) {
+            Ok(envelopes) => envelopes,
+            Err(e) => {
+                self.ignored_frames += 1;
+                self.log(Level::Warn, format!("ignored a frame: {e}"));
+                return;
+            }
+        };
+        for envelope in envelopes {
+            self.apply_envelope(now, envelope);
+        }
+    }
+
+    /// Applies one server event exactly once: repeated ids and sequences at or below the
+    /// cursor are skipped; the cursor is written after the event is applied.
+    fn apply_envelope(&mut self, now: Now, envelope: Envelope) {
+        if let Some(seq) = envelope.seq {
+            if self.cursor.is_some_and(|c| seq <= c) {
+                return;
+            }
+        }
+        if let Some(id) = &envelope.id {
+            if !self.seen.insert(id) {
+                return;
+            }
+        }
+        let sequenced = envelope.seq.is_some();
+        for event in envelope.events {
+            if self.awaiting_replay && !matches!(event, Event::ReplayEnd) && !sequenced {
+                // A live (non-history) event before any replay: the replay is not coming.
+                self.replay_over();
+            }
+            self.apply(now, event, sequenced);
+        }
+        if let Some(seq) = envelope.seq {
+            self.cursor = Some(self.cursor.map_or(seq, |c| c.max(seq)));
+            self.persist_session();
+        }
+    }
+
+    fn replay_over(&mut self) {
+        self.awaiting_replay = false;
+        if !self.joined && !self.join_sent && self.link == Link::Open {
+            self.join_sent = true;
+            let frame = self.codec.encode(&Command::Join);
+            self.out.push(Output::Send(frame));
+        }
+    }
+
+    fn apply(&mut self, now: Now, event: Event, sequenced: bool) {
+        match event {
+            Event::Session { session_id } => {
+                if !valid_id(&session_id) {
+                    self.ignored_frames += 1;
+                    self.log(Level::Warn, "ignored a session frame with an unusable id".into());
+                    return;
+                }
+                let route = match &self.session {
+                    Some(s) => s.route.clone(),
+                    None => self.codec.anonymous_route(),
+                };
+                if self.session.as_ref().is_none_or(|s| s.id != session_id) {
+                    self.session = Some(Session { id: session_id, route });
+                    self.persist_session();
+                }
+            }
+            Event::Agent { name, avatar, joined } => {
+                if joined && !self.joined {
+                    self.joined = true;
+                    self.persist_session();
+                }
+                self.agent_name = name.clone();
+                let agent = StoredAgent { name, avatar };
+                self.persist("agent", serde_json::to_string(&agent).ok());
+                self.emit(UiEvent::Agent {
+                    name: agent.name,
+                    avatar: agent.avatar,
+                });
+            }
+            Event::AgentMessage(message) => self.agent_message(now, message),
+            Event::Chunk {
+                message_id,
+                index,
+                text,
+                complete,
+                attachments,
+                suggestions,
+            } => self.chunk(now, message_id, index, text, complete, attachments, suggestions),
+            Event::Receipt { client_id, text } => {
+                let matched = match client_id.clone() {
+                    Some(id) if self.outbox.contains(&id) => Some(id),
+                    Some(id) if self.transcript.contains(&id) => {
+                        // Already delivered (an echo replayed after a resume): nothing to do.
+                        let _ = id;
+                        return;
+                    }
+                    _ => self.outbox.oldest_sent_with_text(&text),
+                };
+                match matched {
+                    Some(id) => {
+                        self.outbox.remove(&id);
+                        self.transcript.set_status(&id, Delivery::Delivered);
+                        self.persist_outbox();
+                        self.persist_transcript();
+                        self.emit(UiEvent::Status {
+                            id,
+                            status: Delivery::Delivered,
+                        });
+                    }
+                    // History of this conversation sent from elsewhere (another device, or a
+                    // transcript lost locally): show it as the visitor's.
+                    None if sequenced && !text.is_empty() => {
+                        let id = client_id.unwrap_or_else(|| self.new_id(now, 'h'));
+                        let mut entry = Entry::outgoing(id, text, now.utc_ms);
+                        entry.status = Delivery::Delivered;
+                        self.transcript.push(entry.clone());
+                        self.persist_transcript();
+                        self.emit(UiEvent::Added { entry, restored: false });
+                    }
+                    None => self.log(Level::Info, "a receipt matched no message waiting for one".into()),
+                }
+            }
+            Event::Typing(on) => self.emit(UiEvent::Typing(on)),
+            Event::Capabilities {
+                heartbeat_ms,
+                max_reconnect_attempts,
+                max_message_bytes,
+            } => {
+                if let Some(ms) = heartbeat_ms {
+                    if ms != self.heartbeat_ms {
+                        self.heartbeat_ms = ms;
+                        if self.link == Link::Open {
+                            self.out.push(Output::StartTimer(Timer::Heartbeat, ms));
+                        }
+                    }
+                }
+                if max_reconnect_attempts.is_some() {
+                    self.max_attempts = max_reconnect_attempts;
+                }
+                if max_message_bytes.is_some() {
+                    self.max_bytes = max_message_bytes;
+                }
+            }
+            Event::Notice { text, error } => self.system_notice(now, text, error),
+            Event::Language(code) => self.emit(UiEvent::Language(code)),
+            Event::SessionEnded { reason } => {
+                self.log(Level::Info, format!("the server ended the session ({reason})"));
+                self.emit(UiEvent::Typing(false));
+                let text = match reason.as_str() {
+                    "REASON_USER_ABANDONED" => "This conversation ended after a period of inactivity.",
+                    _ => "This conversation has ended.",
+                };
+                self.system_notice(now, text.into(), false);
+                self.forget_session();
+                self.drop_link();
+                self.wants_link = false;
+                self.set_state(ConnState::Ended);
+            }
+            Event::ReplayEnd => {
+                if self.awaiting_replay {
+                    self.replay_over();
+                }
+            }
+            Event::Echo => {}
+            Event::Unknown { kind } => {
+                self.ignored_frames += 1;
+                if self.unknown_kinds.insert(kind.clone()) {
+                    self.log(Level::Info, format!("ignored events of unknown type \"{kind}\""));
+                }
+            }
+        }
+    }
+
+    fn agent_message(&mut self, now: Now, message: AgentText) {
+        if let Some(id) = &message.id {
+            if self.transcript.contains(id) {
+                return; // replayed after a resume: already shown
+            }
+        }
+        self.emit(UiEvent::Typing(false));
+        let id = message.id.unwrap_or_else(|| self.new_id(now, 's'));
+        let entry = Entry {
+            name: message.name.or_else(|| self.agent_name.clone()),
+            attachments: message.attachments,
+            suggestions: message.suggestions,
+            ..Entry::incoming(id, message.text, Delivery::Received, now.utc_ms)
+        };
+        self.transcript.push(entry.clone());
+        self.persist_transcript();
+        self.emit(UiEvent::Added { entry, restored: false });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn chunk(
+        &mut self,
+        now: Now,
+        message_id: String,
+        index: u32,
+        text: String,
+        complete: bool,
+        attachments: Vec<Attachment>,
+        suggestions: Vec<String>,
+    ) {
+        let done_already = self
+            .transcript
+            .get(&message_id)
+            .is_some_and(|e| e.status == Delivery::Received);
+        if done_already {
+            return;
+        }
+        let assembly = self.assemblies.entry(message_id.clone()).or_default();
+        if assembly.chunks.contains_key(&index) {
+            return; // a repeat after a resume
+        }
+        assembly.chunks.insert(index, text);
+        assembly.attachments.extend(attachments);
+        assembly.suggestions.extend(suggestions);
+        if complete {
+            assembly.last = Some(index);
+        }
+        let full = assembly.text();
+        let finished = assembly.finished();
+        let (attachments, suggestions) = (assembly.attachments.clone(), assembly.suggestions.clone());
+        if finished {
+            self.assemblies.remove(&message_id);
+        }
+        let status = if finished { Delivery::Received } else { Delivery::Streaming };
+        match self.transcript.get_mut(&message_id) {
+            Some(entry) => {
+                entry.text = full.clone();
+                entry.status = status;
+                entry.attachments = attachments.clone();
+                entry.suggestions = suggestions.clone();
+                self.emit(UiEvent::Replace {
+                    id: message_id.clone(),
+                    text: full,
+                });
+                if finished {
+                    self.emit(UiEvent::Typing(false));
+                    // The finished message is re-added so cards and chips render with it.
+                    if let Some(done) = self.transcript.get(&message_id).cloned() {
+                        self.emit(UiEvent::Status {
+                            id: message_id.clone(),
+                            status,
+                        });
+                        if !done.attachments.is_empty() || !done.suggestions.is_empty() {
+                            self.emit(UiEvent::Removed { id: message_id.clone() });
+                            self.emit(UiEvent::Added {
+                                entry: done,
+                                restored: true,
+                            });
+                        }
+                    }
+                }
+            }
+            None => {
+                self.emit(UiEvent::Typing(false));
+                let entry = Entry {
+                    name: self.agent_name.clone(),
+                    attachments,
+                    suggestions,
+                    ..Entry::incoming(message_id.clone(), full, status, now.utc_ms)
+                };
+                self.transcript.push(entry.clone());
+                self.emit(UiEvent::Added {
+                    entry,
+                    restored: false,
+                });
+            }
+        }
+        self.persist_transcript();
+        let assemblies = serde_json::to_string(&self.assemblies).ok();
+        self.persist("assembly", assemblies.filter(|a| a != "{}"));
+    }
+
+    fn system_notice(&mut self, now: Now, text: String, error: bool) {
+        let id = self.new_id(now, 'n');
+        let entry = Entry {
+            direction: Direction::System,
+            error,
+            ..Entry::incoming(id, text, Delivery::Received, now.utc_ms)
+        };
+        self.transcript.push(entry.clone());
+        self.persist_transcript();
+        self.emit(UiEvent::Added { entry, restored: false });
+    }
+
+    fn on_timer(&mut self, now: Now, timer: Timer) {
+        match timer {
+            Timer::Reconnect => {
+                if self.link == Link::Down && self.wants_link {
+                    self.connect(now);
+                }
+            }
+            Timer::Heartbeat => {
+                if self.link == Link::Open {
+                    self.send_heartbeat(now);
+                }
+            }
+            Timer::TypingIdle => {
+                if self.typing {
+                    self.typing = false;
+                    if self.link == Link::Open {
+                        self.out.push(Output::Send(self.codec.encode(&Command::Typing(false))));
+                    }
+                }
+            }
+        }
+    }
+
+    fn send_heartbeat(&mut self, now: Now) {
+        self.out.push(Output::Send(self.codec.encode(&Command::Heartbeat(now))));
+        self.last_heartbeat = Some(now.utc_ms);
+        self.out.push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
+    }
+
+    fn on_visible(&mut self, now: Now) {
+        match self.link {
+            Link::Down if self.wants_link && self.online && self.state == ConnState::Reconnecting => {
+                self.out.push(Output::CancelTimer(Timer::Reconnect));
+                self.connect(now);
+            }
+            // A background tab's timers are throttled: catch up on an overdue heartbeat.
+            Link::Open => {
+                let due = self.last_heartbeat.unwrap_or(now.utc_ms) + self.heartbeat_ms as i64;
+                if now.utc_ms >= due {
+                    self.send_heartbeat(now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn send_text(&mut self, now: Now, text: String) {
+        if text.trim().is_empty() {
+            return;
+        }
+        let chars = text.chars().count();
+        if chars > MAX_MESSAGE_CHARS {
+            self.emit(UiEvent::Error {
+                code: "message_too_long",
+                message: format!(
+                    "This message is {chars} characters long; the limit is {MAX_MESSAGE_CHARS}. Nothing was sent."
+                ),
+            });
+            return;
+        }
+        let id = self.new_id(now, 'c');
+        if let Some(max) = self.max_bytes {
+            let size = self.codec.encode(&Command::UserMessage { client_id: &id, text: &text }).len();
+            if size > max {
+                self.emit(UiEvent::Error {
+                    code: "message_too_long",
+                    message: format!(
+                        "This message is {size} bytes long; the chat accepts at most {max}. Nothing was sent."
+                    ),
+                });
+                return;
+            }
+        }
+        if self.state == ConnState::Ended || self.state == ConnState::Failed {
+            // Writing after the end starts a new conversation.
+            self.state = ConnState::Idle;
+            self.attempt = 0;
+        }
+        let entry = Entry::outgoing(id.clone(), text.clone(), now.utc_ms);
+        self.outbox.push(id.clone(), text, now.utc_ms);
+        self.transcript.push(entry.clone());
+        self.persist_outbox();
+        self.emit(UiEvent::Added { entry, restored: false });
+        if self.link == Link::Open {
+            if self.typing {
+                self.typing = false;
+                self.stop_typing_timer();
+                self.out.push(Output::Send(self.codec.encode(&Command::Typing(false))));
+            }
+            self.flush_outbox();
+        } else {
+            self.persist_transcript();
+            self.want_link(now);
+        }
+    }
+
+    fn on_keystroke(&mut self) {
+        if self.link != Link::Open {
+            return;
+        }
+        if !self.typing {
+            self.typing = true;
+            self.out.push(Output::Send(self.codec.encode(&Command::Typing(true))));
+        }
+        self.out.push(Output::StartTimer(Timer::TypingIdle, TYPING_IDLE_MS));
+    }
+
+    fn stop_typing_timer(&mut self) {
+        self.typing = false;
+        self.out.push(Output::CancelTimer(Timer::TypingIdle));
+    }
+
+    fn identify(&mut self, fields: BTreeMap<String, String>) {
+        let mut changed = false;
+        for (k, v) in fields {
+            let (k, v) = (k.trim().to_string(), v.trim().to_string());
+            if !k.is_empty() && !v.is_empty() && self.lead.get(&k) != Some(&v) {
+                self.lead.insert(k, v);
+                changed = true;
+            }
+        }
+        // Lead data personalises an anonymous conversation (Plura): start its session now if
+        // one is live or wanted. Vendors without anonymous chat take no lead data here.
+        if !changed || self.session_from_lead || !self.codec.anonymous_allowed() {
+            return;
+        }
+        self.lead_refused = false;
+        if self.wants_link && self.session_request.is_none() {
+            match self.codec.session_request(&self.lead) {
+                Ok(Some(request)) => self.request_session(request),
+                Ok(None) => {}
+                Err(why) => {
+                    self.lead_refused = true;
+                    self.log(Level::Warn, why.clone());
+                    self.emit(UiEvent::Error {
+                        code: "lead_refused",
+                        message: why,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The server's conversation is gone: a new one starts from nothing (cursor and
+    /// de-duplication state included, so old sequence numbers hide nothing new).
+    fn forget_session(&mut self) {
+        self.session = None;
+        self.session_from_lead = false;
+        self.cursor = None;
+        self.seen.clear();
+        self.joined = false;
+        self.join_sent = false;
+        self.assemblies.clear();
+        self.persist("session", None);
+        self.persist("assembly", None);
+    }
+
+    fn reset(&mut self, now: Now) {
+        self.drop_link();
+        for t in [Timer::Reconnect, Timer::Heartbeat, Timer::TypingIdle] {
+            self.out.push(Output::CancelTimer(t));
+        }
+        self.forget_session();
+        self.session_request = None;
+        self.token_request = None;
+        self.lead_refused = false;
+        self.attempt = 0;
+        self.transcript = Transcript::default();
+        self.outbox = Outbox::default();
+        for k in ["transcript", "outbox", "agent"] {
+            self.persist(k, None);
+        }
+        self.emit(UiEvent::Cleared);
+        self.emit(UiEvent::Typing(false));
+        self.emit(UiEvent::Agent { name: None, avatar: None });
+        self.set_state(ConnState::Idle);
+        if self.wants_link {
+            self.connect(now);
+        }
+    }
+
+    /// Closes the socket on purpose (no reconnect follows) and stops its timers.
+    fn drop_link(&mut self) {
+        if self.link != Link::Down {
+            self.out.push(Output::Close);
+            self.out.push(Output::CancelTimer(Timer::Heartbeat));
+            self.link = Link::Down;
+            self.opened_at = None;
+            self.typing = false;
+            self.outbox.unsend_all();
+        }
+    }
+
+    fn new_id(&mut self, now: Now, kind: char) -> String {
+        self.ids += 1;
+        format!("{kind}{:x}-{:x}-{:04x}", now.utc_ms, self.ids, self.rng.next_u64() & 0xffff)
+    }
+
+    fn set_state(&mut self, state: ConnState) {
+        if self.state != state {
+            self.state = state;
+            self.emit(UiEvent::State(state));
+        }
+    }
+
+    fn emit(&mut self, event: UiEvent) {
+        self.out.push(Output::Ui(event));
+    }
+
+    fn log(&mut self, level: Level, message: String) {
+        self.out.push(Output::Log(level, message));
+    }
+
+    fn persist(&mut self, name: &str, value: Option<String>) {
+        let key = self.key(name);
+        self.out.push(Output::Persist { key, value });
+    }
+
+    fn persist_session(&mut self) {
+        let value = self.session.as_ref().and_then(|s| {
+            serde_json::to_string(&StoredSession {
+                session: s.clone(),
+                from_lead: self.session_from_lead,
+                cursor: self.cursor,
+                joined: self.joined,
+            })
+            .ok()
+        });
+        self.persist("session", value);
+    }
+
+    fn persist_transcript(&mut self) {
+        let value = self.transcript.to_json();
+        self.persist("transcript", Some(value));
+    }
+
+    fn persist_outbox(&mut self) {
+        let value = (!self.outbox.is_empty()).then(|| self.outbox.to_json());
+        self.persist("outbox", value);
+    }
+
+    fn drop_corrupt(&mut self, name: &str) {
+        self.log(Level::Warn, format!("stored {name} was unreadable; starting it fresh"));
+        self.persist(name, None);
+    }
+}
+
+impl Machine for Engine {
+    fn handle(&mut self, now: Now, input: Input) -> Vec<Output> {
+        Engine::handle(self, now, input)
+    }
+    fn keys_to_load(&self) -> Vec<String> {
+        Engine::keys_to_load(self)
+    }
+    fn state(&self) -> ConnState {
+        self.state
+    }
+}

@@ -1,0 +1,348 @@
+//! PolyAI messaging (PROTOCOLS.md §3): sequenced events over one socket, history replayed on
+//! connect, streamed chunks, handoff to live agents.
+
+use super::plati::percent_encode;
+use super::{
+    parse_typed, AgentText, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope, Event, HttpRequest,
+    LinkParams, Read, Session,
+};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub const HEARTBEAT_MS: u64 = 30_000;
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+
+pub struct Poly {
+    api: String,
+    ws: String,
+}
+
+impl Poly {
+    pub fn new(api: &str, ws: &str) -> Poly {
+        Poly {
+            api: api.to_string(),
+            ws: ws.to_string(),
+        }
+    }
+}
+
+fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+    map.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+fn attachments(payload: &Map<String, Value>) -> Vec<Attachment> {
+    let Some(list) = payload.get("attachments").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(Value::as_object)
+        .map(|a| Attachment {
+            title: text(a, "title"),
+            image: text(a, "preview_image_url"),
+            url: text(a, "content_url"),
+            is_image: text(a, "content_type").as_deref() == Some("ATTACHMENT_CONTENT_TYPE_IMAGE"),
+            action: text(a, "call_to_action_text"),
+        })
+        .collect()
+}
+
+fn suggestions(payload: &Map<String, Value>) -> Vec<String> {
+    payload
+        .get("response_suggestions")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|s| s.get("message_text").and_then(Value::as_str))
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The payload of an event: under `payload`, or (in batched history, as the vendor's SDK
+/// allows) under whichever other key holds an object.
+fn payload_of(map: &Map<String, Value>) -> Map<String, Value> {
+    if let Some(Value::Object(p)) = map.get("payload") {
+        return p.clone();
+    }
+    map.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "id" | "type" | "sequence" | "timestamp" | "metadata"))
+        .find_map(|(_, v)| v.as_object().cloned())
+        .unwrap_or_default()
+}
+
+fn notice(text: impl Into<String>) -> Event {
+    Event::Notice {
+        text: text.into(),
+        error: false,
+    }
+}
+
+fn problem(text: impl Into<String>) -> Event {
+    Event::Notice {
+        text: text.into(),
+        error: true,
+    }
+}
+
+fn minutes(seconds: u64) -> String {
+    match seconds.div_ceil(60) {
+        0 | 1 => "about a minute".into(),
+        n => format!("about {n} minutes"),
+    }
+}
+
+/// One (non-batch) event's meaning.
+fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
+    let p = payload_of(map);
+    let short = kind.strip_prefix("EVENT_TYPE_").unwrap_or(kind);
+    match short {
+        "SESSION_START" => {
+            let caps = p.get("capabilities").and_then(Value::as_object).cloned().unwrap_or_default();
+            let int = |k: &str| caps.get(k).and_then(Value::as_u64);
+            vec![Event::Capabilities {
+                heartbeat_ms: int("heartbeat_interval_seconds").filter(|s| *s > 0).map(|s| s * 1000),
+                max_reconnect_attempts: int("max_reconnect_attempts").map(|n| n.min(1000) as u32),
+                max_message_bytes: int("max_message_size_bytes").filter(|n| *n > 0).map(|n| n as usize),
+            }]
+        }
+        "POLY_AGENT_JOINED" => vec![Event::Agent {
+            name: text(&p, "agent_name"),
+            avatar: text(&p, "agent_avatar_url"),
+            joined: true,
+        }],
+        "POLY_AGENT_THINKING" => vec![Event::Typing(true)],
+        "POLY_AGENT_MESSAGE" | "LIVE_AGENT_MESSAGE" => match text(&p, "text") {
+            Some(t) => vec![Event::AgentMessage(AgentText {
+                id: text(&p, "message_id"),
+                text: t,
+                name: None,
+                attachments: attachments(&p),
+                suggestions: suggestions(&p),
+            })],
+            None => vec![Event::Unknown {
+                kind: format!("{short} without text"),
+            }],
+        },
+        "POLY_AGENT_MESSAGE_CHUNK" => match (text(&p, "message_id"), p.get("chunk_index").and_then(Value::as_u64)) {
+            (Some(message_id), Some(index)) if index >= 1 => vec![Event::Chunk {
+                message_id,
+                index: index.min(u32::MAX as u64) as u32,
+                text: text(&p, "text").unwrap_or_default(),
+                complete: p.get("is_complete").and_then(Value::as_bool).unwrap_or(false),
+                attachments: attachments(&p),
+                suggestions: suggestions(&p),
+            }],
+            _ => vec![Event::Unknown {
+                kind: format!("{short} without message_id or chunk_index"),
+            }],
+        },
+        "POLY_AGENT_LEFT" => vec![notice("The virtual assistant has left the chat.")],
+        "POLY_AGENT_TRIGGERED_HANDOFF" => vec![notice("Connecting you with a member of our team…")],
+        "HANDOFF_ACCEPTED" => vec![notice("Someone from our team will be with you shortly.")],
+        "HANDOFF_QUEUE_STATUS" => {
+            let mut line = match p.get("position_in_queue").and_then(Value::as_u64) {
+                Some(n) => format!("You are number {n} in the queue"),
+                None => "You are in the queue".into(),
+            };
+            if let Some(q) = text(&p, "queue_name").filter(|q| !q.is_empty()) {
+                line.push_str(&format!(" for {q}"));
+            }
+            if let Some(s) = p.get("estimated_wait_seconds").and_then(Value::as_u64) {
+                line.push_str(&format!(" (wait: {})", minutes(s)));
+            }
+            line.push('.');
+            vec![notice(line)]
+        }
+        "LIVE_AGENT_JOINED" => {
+            let agent = p.get("agent").and_then(Value::as_object).cloned().unwrap_or_default();
+            let name = text(&agent, "name");
+            let line = format!("{} joined the chat.", name.as_deref().unwrap_or("An agent"));
+            vec![
+                Event::Agent {
+                    name,
+                    avatar: text(&agent, "avatar_url"),
+                    joined: false,
+                },
+                notice(line),
+            ]
+        }
+        "LIVE_AGENT_TYPING" => vec![Event::Typing(text(&p, "state").as_deref() == Some("TYPING_STATE_STARTED"))],
+        "LIVE_AGENT_LEFT" => vec![notice("The agent has left the chat.")],
+        "HANDOFF_FAILED" => vec![problem(
+            "We couldn't connect you with our team right now. You can keep chatting or try again later.",
+        )],
+        "HANDOFF_TIMEOUT" => vec![problem(
+            "No one from our team was available in time. Please try again later or contact us another way.",
+        )],
+        "CLIENT_HANDOFF_REQUIRED" => {
+            let queue = text(&p, "queue_name").filter(|q| !q.is_empty());
+            vec![problem(match queue {
+                Some(q) => format!("This request needs our {q} team. Please contact them through another channel."),
+                None => "This request needs our support team. Please contact them through another channel.".into(),
+            })]
+        }
+        "SYSTEM_MESSAGE" => {
+            let level = text(&p, "level").unwrap_or_default();
+            let message = text(&p, "message").unwrap_or_else(|| "System notice".into());
+            vec![Event::Notice {
+                text: message,
+                error: level.ends_with("ERROR") || level.ends_with("WARNING"),
+            }]
+        }
+        "LANGUAGE_CHANGED" => match text(&p, "language_code") {
+            Some(code) => vec![Event::Language(code)],
+            None => vec![],
+        },
+        "SESSION_END" => vec![Event::SessionEnded {
+            reason: text(&p, "reason").unwrap_or_default(),
+        }],
+        "USER_MESSAGE" => {
+            let client_id = map
+                .get("metadata")
+                .and_then(|m| m.get("custom"))
+                .and_then(|c| c.get("client_event_id"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            vec![Event::Receipt {
+                client_id,
+                text: text(&p, "text").unwrap_or_default(),
+            }]
+        }
+        "HEARTBEAT" | "REQUEST_POLY_AGENT_JOIN" | "USER_END_SESSION" | "USER_TYPING" => vec![Event::Echo],
+        _ => vec![Event::Unknown { kind: kind.to_string() }],
+    }
+}
+
+fn envelope(kind: &str, map: &Map<String, Value>) -> Envelope {
+    Envelope {
+        id: text(map, "id"),
+        seq: map.get("sequence").and_then(Value::as_u64),
+        events: meaning(kind, map),
+    }
+}
+
+impl Codec for Poly {
+    fn provider(&self) -> &'static str {
+        "poly"
+    }
+
+    fn socket_url(&self, session: Option<&Session>, link: &LinkParams) -> String {
+        let mut url = format!(
+            "{}/ws?session_id={}&access_token={}",
+            self.ws,
+            percent_encode(session.map_or("", |s| s.id.as_str())),
+            percent_encode(link.token.unwrap_or(""))
+        );
+        // PROTOCOLS.md §3 decision: the plain `<n>` form.
+        if let Some(n) = link.cursor {
+            url.push_str(&format!("&cursor={n}"));
+        }
+        url
+    }
+
+    fn anonymous_route(&self) -> String {
+        String::new()
+    }
+
+    fn anonymous_allowed(&self) -> bool {
+        false
+    }
+
+    fn session_request(&self, _lead: &BTreeMap<String, String>) -> Result<Option<HttpRequest>, String> {
+        Ok(Some(HttpRequest {
+            method: "POST",
+            url: format!("{}/api/v1/sessions", self.api),
+            body: Some(json!({"streaming_enabled": true, "platform": "web"}).to_string()),
+            read: Read::Whole,
+        }))
+    }
+
+    fn session_response(&self, status: u16, body: &str) -> Result<Session, String> {
+        if !(200..300).contains(&status) {
+            return Err(format!("creating a PolyAI session answered HTTP {status}"));
+        }
+        let value: Value = serde_json::from_str(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
+        match value.get("session_id").and_then(Value::as_str) {
+            Some(id) if !id.is_empty() => Ok(Session {
+                id: id.to_string(),
+                route: String::new(),
+            }),
+            _ => Err("session answer has no session_id".into()),
+        }
+    }
+
+    fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError> {
+        let (kind, map) = parse_typed(frame)?;
+        if kind == "EVENT_TYPE_EVENT_BATCH" {
+            let payload = payload_of(&map);
+            let mut out: Vec<Envelope> = payload
+                .get("events")
+                .and_then(Value::as_array)
+                .map(|events| {
+                    events
+                        .iter()
+                        .filter_map(Value::as_object)
+                        .map(|e| match e.get("type").and_then(Value::as_str) {
+                            Some(k) => envelope(k, e),
+                            None => Envelope::bare(Event::Unknown {
+                                kind: "batched event without type".into(),
+                            }),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(Envelope::bare(Event::ReplayEnd));
+            return Ok(out);
+        }
+        Ok(vec![envelope(&kind, &map)])
+    }
+
+    fn encode(&self, command: &Command) -> String {
+        let (kind, payload) = match command {
+            Command::UserMessage { client_id, text } => {
+                return json!({
+                    "type": "EVENT_TYPE_USER_MESSAGE",
+                    "payload": {"text": text},
+                    "metadata": {"custom": {"client_event_id": client_id}}
+                })
+                .to_string()
+            }
+            Command::Typing(on) => (
+                "EVENT_TYPE_USER_TYPING",
+                json!({"state": if *on { "TYPING_STATE_STARTED" } else { "TYPING_STATE_STOPPED" }}),
+            ),
+            Command::Heartbeat(_) => ("EVENT_TYPE_HEARTBEAT", json!({})),
+            Command::Join => ("EVENT_TYPE_REQUEST_POLY_AGENT_JOIN", json!({})),
+            Command::EndSession => ("EVENT_TYPE_USER_END_SESSION", json!({})),
+        };
+        json!({"type": kind, "payload": payload}).to_string()
+    }
+
+    fn heartbeat_interval_ms(&self) -> u64 {
+        HEARTBEAT_MS
+    }
+
+    /// Close codes from the vendor's own SDK (PROTOCOLS.md §3).
+    fn close_policy(&self, code: u16, _opened: bool) -> ClosePolicy {
+        match code {
+            1000 => ClosePolicy::Stop,
+            4000 => ClosePolicy::Replaced,
+            4001 => ClosePolicy::NewSession,
+            _ => ClosePolicy::Reconnect,
+        }
+    }
+
+    fn join_after_replay(&self) -> bool {
+        true
+    }
+
+    fn can_end(&self) -> bool {
+        true
+    }
+
+    fn max_message_bytes(&self) -> Option<usize> {
+        Some(MAX_MESSAGE_BYTES)
+    }
+}
