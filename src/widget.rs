@@ -523,8 +523,8 @@ impl Runtime {
                     direction: entry.direction,
                     text: RwSignal::new(entry.text),
                     status: RwSignal::new(entry.status),
-                    attachments: entry.attachments,
-                    suggestions: entry.suggestions,
+                    attachments: RwSignal::new(entry.attachments),
+                    suggestions: RwSignal::new(entry.suggestions),
                     error: entry.error,
                 };
                 m.messages.update(|list| {
@@ -554,6 +554,14 @@ impl Runtime {
                     }
                 }
             }
+            UiEvent::Extras {
+                id,
+                attachments,
+                suggestions,
+            } => self.with_message(&id, |v| {
+                v.attachments.set(attachments);
+                v.suggestions.set(suggestions);
+            }),
             UiEvent::Removed { id } => m.messages.update(|list| list.retain(|v| v.id != id)),
             UiEvent::Cleared => {
                 m.messages.set(Vec::new());

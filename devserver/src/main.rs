@@ -1,10 +1,11 @@
 //! Confab's development server: serves `dist/` and `www/`, emulates the vendors' backends
-//! (Plura under `/plura`, Plati under `/plati`), and exposes control endpoints under `/control` for tests.
+//! (Plura under `/plura`, Plati under `/plati`, PolyAI under `/poly`), and exposes control endpoints under `/control` for tests.
 //!
 //! Usage: `devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]`
 
 mod plati;
 mod plura;
+mod poly;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -22,6 +23,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub struct App {
     pub plura: Arc<plura::Emulator>,
     pub plati: Arc<plati::Emulator>,
+    pub poly: Arc<poly::Emulator>,
 }
 
 struct Args {
@@ -70,6 +72,7 @@ async fn main() {
     let app = App {
         plura: Arc::new(plura::Emulator::default()),
         plati: Arc::new(plati::Emulator::default()),
+        poly: Arc::new(poly::Emulator::default()),
     };
     let router = Router::new()
         .nest("/plura", plura::routes())
@@ -81,6 +84,9 @@ async fn main() {
         .nest("/plati-proxy", plati::routes(true))
         .nest("/plati-host", plati::host_routes())
         .nest("/control/plati", plati::control_routes())
+        .nest("/poly", poly::routes())
+        .nest("/poly-host", poly::host_routes())
+        .nest("/control/poly", poly::control_routes())
         .nest_service("/dist", ServeDir::new(&args.dist))
         .fallback_service(ServeDir::new(&args.www))
         .layer(SetResponseHeaderLayer::overriding(

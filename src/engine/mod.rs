@@ -160,6 +160,12 @@ pub enum UiEvent {
         id: String,
         text: String,
     },
+    /// A streamed message's cards and quick replies, once they are known.
+    Extras {
+        id: String,
+        attachments: Vec<crate::protocol::Attachment>,
+        suggestions: Vec<String>,
+    },
     /// A message left the transcript (an interrupted answer being retried).
     Removed {
         id: String,

@@ -888,20 +888,17 @@ impl Engine {
                 });
                 if finished {
                     self.emit(UiEvent::Typing(false));
-                    // The finished message is re-added so cards and chips render with it.
-                    if let Some(done) = self.transcript.get(&message_id).cloned() {
-                        self.emit(UiEvent::Status {
-                            id: message_id.clone(),
-                            status,
-                        });
-                        if !done.attachments.is_empty() || !done.suggestions.is_empty() {
-                            self.emit(UiEvent::Removed { id: message_id.clone() });
-                            self.emit(UiEvent::Added {
-                                entry: done,
-                                restored: true,
-                            });
-                        }
-                    }
+                    self.emit(UiEvent::Status {
+                        id: message_id.clone(),
+                        status,
+                    });
+                }
+                if !attachments.is_empty() || !suggestions.is_empty() {
+                    self.emit(UiEvent::Extras {
+                        id: message_id.clone(),
+                        attachments,
+                        suggestions,
+                    });
                 }
             }
             None => {

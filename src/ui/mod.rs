@@ -32,8 +32,8 @@ pub struct MessageView {
     /// A signal of its own, so a streamed answer grows without re-rendering the list.
     pub text: RwSignal<String>,
     pub status: RwSignal<Delivery>,
-    pub attachments: Vec<Attachment>,
-    pub suggestions: Vec<String>,
+    pub attachments: RwSignal<Vec<Attachment>>,
+    pub suggestions: RwSignal<Vec<String>>,
     /// A system entry reporting a problem.
     pub error: bool,
 }
@@ -317,50 +317,61 @@ fn message_row(m: MessageView, model: ViewModel, act: Actions) -> impl IntoView 
         let id = id.clone();
         move |_| act(UiAction::Retry(id.clone()))
     };
-    let cards: Vec<_> = m
-        .attachments
-        .iter()
-        .filter_map(|a| {
-            let url = a.url.as_deref().and_then(safe_image_url);
-            let image = a.image.as_deref().and_then(safe_image_url).or_else(|| if a.is_image { url.clone() } else { None });
-            let title = a.title.clone().unwrap_or_default();
-            let action = a.action.clone();
-            if url.is_none() && image.is_none() {
-                return None;
-            }
-            Some(view! {
-                <a class="card" href=url target="_blank" rel="noopener noreferrer">
-                    {image.map(|src| view! { <img src=src alt=title.clone() /> })}
-                    <span class="card-title">{title.clone()}</span>
-                    {action.map(|a| view! { <span class="card-action">{a}</span> })}
-                </a>
+    let attachments = m.attachments;
+    let cards = move || {
+        attachments
+            .get()
+            .into_iter()
+            .filter_map(|a| {
+                let url = a.url.as_deref().and_then(safe_image_url);
+                let image = a
+                    .image
+                    .as_deref()
+                    .and_then(safe_image_url)
+                    .or_else(|| if a.is_image { url.clone() } else { None });
+                if url.is_none() && image.is_none() {
+                    return None;
+                }
+                let title = a.title.clone().unwrap_or_default();
+                Some(view! {
+                    <a class="card" href=url target="_blank" rel="noopener noreferrer">
+                        {image.map(|src| view! { <img src=src alt=title.clone() /> })}
+                        <span class="card-title">{title.clone()}</span>
+                        {a.action.clone().map(|a| view! { <span class="card-action">{a}</span> })}
+                    </a>
+                })
             })
-        })
-        .collect();
+            .collect::<Vec<_>>()
+    };
     let last = {
         let id = id.clone();
         move || model.messages.with(|l| l.last().is_some_and(|v| v.id == id))
     };
-    let chips: Vec<_> = m
-        .suggestions
-        .iter()
-        .map(|s| {
-            let act = act.clone();
-            let s2 = s.clone();
-            view! {
-                <button type="button" class="chip" on:click=move |_| act(UiAction::Suggest(s2.clone()))>
-                    {s.clone()}
-                </button>
-            }
-        })
-        .collect();
-    let has_chips = !chips.is_empty();
+    let suggestions = m.suggestions;
+    let chips = {
+        let act = send_wrapper::SendWrapper::new(act.clone());
+        move || {
+            suggestions
+                .get()
+                .into_iter()
+                .map(|s| {
+                    let act = (*act).clone();
+                    let label = s.clone();
+                    view! {
+                        <button type="button" class="chip" on:click=move |_| act(UiAction::Suggest(s.clone()))>
+                            {label}
+                        </button>
+                    }
+                })
+                .collect::<Vec<_>>()
+        }
+    };
     view! {
         <li class="message" class:out=outgoing class:in=!outgoing data-id=m.id.clone()
             data-status=move || format!("{:?}", status.get()).to_lowercase()
             aria-busy=move || (status.get() == Delivery::Streaming).to_string()>
             <p class="text">{move || text.get()}</p>
-            {(!cards.is_empty()).then(|| view! { <div class="cards">{cards}</div> })}
+            <div class="cards" hidden=move || attachments.with(|a| a.is_empty())>{cards}</div>
             {outgoing.then(|| view! {
                 <span class="mark" aria-label=move || status_mark(status.get()).1>
                     {move || status_mark(status.get()).0}
@@ -372,11 +383,10 @@ fn message_row(m: MessageView, model: ViewModel, act: Actions) -> impl IntoView 
             <button type="button" class="retry" hidden=move || !retryable() on:click=retry>
                 "Retry"
             </button>
-            {has_chips.then(|| view! {
-                <div class="chips" role="group" aria-label="Suggested replies" hidden=move || !last()>
-                    {chips}
-                </div>
-            })}
+            <div class="chips" role="group" aria-label="Suggested replies"
+                hidden=move || !last() || suggestions.with(|s| s.is_empty())>
+                {chips}
+            </div>
         </li>
     }
     .into_any()
