@@ -36,7 +36,9 @@ impl SocketDriver {
         let ws = match WebSocket::new(url) {
             Ok(ws) => ws,
             Err(e) => {
-                super::console_warn(&format!("cannot open {url}: {e:?}"));
+                // The query can hold an access token: never log it.
+                let shown = url.split('?').next().unwrap_or_default();
+                super::console_warn(&format!("cannot open {shown}: {e:?}"));
                 let sink = sink.clone();
                 // Reported on a later turn so the engine never sees its own call re-entered.
                 wasm_bindgen_futures::spawn_local(async move { sink(SocketEvent::Closed(1006)) });

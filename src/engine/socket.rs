@@ -112,6 +112,7 @@ pub struct Engine {
     next_request: u32,
     lead_refused: bool,
     wants_link: bool,
+    panel_open: bool,
     stopped: bool,
     online: bool,
     attempt: u32,
@@ -158,6 +159,7 @@ impl Engine {
             next_request: 0,
             lead_refused: false,
             wants_link: false,
+            panel_open: false,
             stopped: false,
             online: true,
             attempt: 0,
@@ -232,6 +234,7 @@ impl Engine {
         match input {
             Input::Start { stored, seed } => self.start(now, stored, seed),
             Input::Panel(open) => {
+                self.panel_open = open;
                 self.persist("panel", Some(if open { "1" } else { "0" }.to_string()));
                 if open {
                     self.want_link(now);
@@ -1109,7 +1112,8 @@ impl Engine {
         self.emit(UiEvent::Typing(false));
         self.emit(UiEvent::Agent { name: None, avatar: None });
         self.set_state(ConnState::Idle);
-        if self.wants_link {
+        // A fresh conversation starts at once when the visitor is looking at the panel.
+        if self.wants_link || self.panel_open {
             self.connect(now);
         }
     }
