@@ -508,7 +508,10 @@ impl Runtime {
             }
             UiEvent::Added { entry, restored } => {
                 // A streamed answer is announced once, when complete (UiEvent::Replace).
-                if !restored && entry.status != Delivery::Streaming && entry.direction != Direction::System {
+                if !restored
+                    && entry.status != Delivery::Streaming
+                    && entry.direction != Direction::System
+                {
                     let detail = js_sys::Object::new();
                     set(&detail, "direction", entry.direction.as_str());
                     set(&detail, "id", &entry.id);

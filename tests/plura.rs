@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 /// The events of a decoded frame (Plura frames carry no ids or sequences of their own).
 fn events(c: &Plura, frame: &str) -> Result<Vec<Event>, DecodeError> {
-    c.decode(frame).map(|envs| envs.into_iter().flat_map(|e| e.events).collect())
+    c.decode(frame)
+        .map(|envs| envs.into_iter().flat_map(|e| e.events).collect())
 }
 
 fn codec() -> Plura {
@@ -128,13 +129,17 @@ fn socket_urls() {
 fn decodes_every_server_frame() {
     let c = codec();
     assert_eq!(
-        events(&c, r#"{"type":"session","id":"m1","session_id":"webchat-session.35889b91"}"#),
+        events(
+            &c,
+            r#"{"type":"session","id":"m1","session_id":"webchat-session.35889b91"}"#
+        ),
         Ok(vec![Event::Session {
             session_id: "webchat-session.35889b91".into()
         }])
     );
     assert_eq!(
-        events(&c, 
+        events(
+            &c,
             r#"{"type":"chatowner","id":"o","profilepic":"https://x/p.png","name":"Flow Tester"}"#
         ),
         Ok(vec![Event::Agent {
@@ -144,7 +149,8 @@ fn decodes_every_server_frame() {
         }])
     );
     assert_eq!(
-        events(&c, 
+        events(
+            &c,
             r#"{"type":"message","id":"m2","profilepic":"p","name":"Assistant","content":"Hi!"}"#
         ),
         Ok(vec![Event::AgentMessage(AgentText {
@@ -155,7 +161,10 @@ fn decodes_every_server_frame() {
         })])
     );
     assert_eq!(
-        events(&c, r#"{"type":"recv","id":"r","profilepic":"","name":"Anonymous","content":"hey"}"#),
+        events(
+            &c,
+            r#"{"type":"recv","id":"r","profilepic":"","name":"Anonymous","content":"hey"}"#
+        ),
         Ok(vec![Event::Receipt {
             client_id: None,
             text: "hey".into()
@@ -172,7 +181,10 @@ fn decodes_every_server_frame() {
 #[test]
 fn malformed_frames_are_errors_not_panics() {
     let c = codec();
-    assert!(matches!(events(&c, "not json"), Err(DecodeError::NotJson(_))));
+    assert!(matches!(
+        events(&c, "not json"),
+        Err(DecodeError::NotJson(_))
+    ));
     assert_eq!(events(&c, "[1,2]"), Err(DecodeError::NotAnObject));
     assert_eq!(
         events(&c, r#"{"kind":"message"}"#),

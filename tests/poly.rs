@@ -22,37 +22,89 @@ fn batch(events: Vec<serde_json::Value>) -> String {
 }
 
 fn start_event(seq: u64) -> serde_json::Value {
-    ev(seq, "SESSION_START", json!({"capabilities": {"streaming": true, "max_message_size_bytes": 2000, "max_reconnect_attempts": 3, "heartbeat_interval_seconds": 20}}))
+    ev(
+        seq,
+        "SESSION_START",
+        json!({"capabilities": {"streaming": true, "max_message_size_bytes": 2000, "max_reconnect_attempts": 3, "heartbeat_interval_seconds": 20}}),
+    )
 }
 
 fn chunk(seq: u64, id: &str, index: u32, text: &str, complete: bool) -> serde_json::Value {
-    ev(seq, "POLY_AGENT_MESSAGE_CHUNK", json!({"message_id": id, "text": text, "chunk_index": index, "is_complete": complete, "attachments": [], "response_suggestions": []}))
+    ev(
+        seq,
+        "POLY_AGENT_MESSAGE_CHUNK",
+        json!({"message_id": id, "text": text, "chunk_index": index, "is_complete": complete, "attachments": [], "response_suggestions": []}),
+    )
 }
 
 #[test]
 fn codec_frames_and_urls() {
     let c = codec();
-    let s = Session { id: "s 1".into(), route: String::new() };
+    let s = Session {
+        id: "s 1".into(),
+        route: String::new(),
+    };
     assert_eq!(
-        c.socket_url(Some(&s), &LinkParams { token: Some("t/k"), cursor: None }),
+        c.socket_url(
+            Some(&s),
+            &LinkParams {
+                token: Some("t/k"),
+                cursor: None
+            }
+        ),
         "wss://messaging.test/ws?session_id=s%201&access_token=t%2Fk"
     );
     assert_eq!(
-        c.socket_url(Some(&s), &LinkParams { token: Some("t"), cursor: Some(12) }),
+        c.socket_url(
+            Some(&s),
+            &LinkParams {
+                token: Some("t"),
+                cursor: Some(12)
+            }
+        ),
         "wss://messaging.test/ws?session_id=s%201&access_token=t&cursor=12"
     );
-    let msg: serde_json::Value = serde_json::from_str(&c.encode(&Command::UserMessage { client_id: "c1", text: "hi" })).unwrap();
-    assert_eq!(msg, json!({"type": "EVENT_TYPE_USER_MESSAGE", "payload": {"text": "hi"}, "metadata": {"custom": {"client_event_id": "c1"}}}));
-    let typing: serde_json::Value = serde_json::from_str(&c.encode(&Command::Typing(true))).unwrap();
-    assert_eq!(typing, json!({"type": "EVENT_TYPE_USER_TYPING", "payload": {"state": "TYPING_STATE_STARTED"}}));
-    for (cmd, kind) in [(Command::Join, "REQUEST_POLY_AGENT_JOIN"), (Command::EndSession, "USER_END_SESSION"), (Command::Heartbeat(Now::utc(0)), "HEARTBEAT")] {
+    let msg: serde_json::Value = serde_json::from_str(&c.encode(&Command::UserMessage {
+        client_id: "c1",
+        text: "hi",
+    }))
+    .unwrap();
+    assert_eq!(
+        msg,
+        json!({"type": "EVENT_TYPE_USER_MESSAGE", "payload": {"text": "hi"}, "metadata": {"custom": {"client_event_id": "c1"}}})
+    );
+    let typing: serde_json::Value =
+        serde_json::from_str(&c.encode(&Command::Typing(true))).unwrap();
+    assert_eq!(
+        typing,
+        json!({"type": "EVENT_TYPE_USER_TYPING", "payload": {"state": "TYPING_STATE_STARTED"}})
+    );
+    for (cmd, kind) in [
+        (Command::Join, "REQUEST_POLY_AGENT_JOIN"),
+        (Command::EndSession, "USER_END_SESSION"),
+        (Command::Heartbeat(Now::utc(0)), "HEARTBEAT"),
+    ] {
         let v: serde_json::Value = serde_json::from_str(&c.encode(&cmd)).unwrap();
-        assert_eq!(v, json!({"type": format!("EVENT_TYPE_{kind}"), "payload": {}}));
+        assert_eq!(
+            v,
+            json!({"type": format!("EVENT_TYPE_{kind}"), "payload": {}})
+        );
     }
     let req = c.session_request(&BTreeMap::new()).unwrap().unwrap();
-    assert_eq!((req.method, req.url.as_str()), ("POST", "https://messaging.test/api/v1/sessions"));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(req.body.as_deref().unwrap()).unwrap(), json!({"streaming_enabled": true, "platform": "web"}));
-    assert_eq!(c.session_response(200, r#"{"session_id":"abc"}"#).unwrap().id, "abc");
+    assert_eq!(
+        (req.method, req.url.as_str()),
+        ("POST", "https://messaging.test/api/v1/sessions")
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(req.body.as_deref().unwrap()).unwrap(),
+        json!({"streaming_enabled": true, "platform": "web"})
+    );
+    assert_eq!(
+        c.session_response(200, r#"{"session_id":"abc"}"#)
+            .unwrap()
+            .id,
+        "abc"
+    );
     assert!(c.session_response(401, "").is_err());
     assert_eq!(c.close_policy(1000, true), ClosePolicy::Stop);
     assert_eq!(c.close_policy(4000, true), ClosePolicy::Replaced);
@@ -70,9 +122,21 @@ fn every_server_event_decodes_to_a_meaning() {
         assert_eq!(envs[0].id.as_deref(), Some("e1"));
         envs.into_iter().flat_map(|e| e.events).collect()
     };
-    assert!(matches!(one("POLY_AGENT_JOINED", json!({"agent_name": "Ada", "agent_avatar_url": "https://a/x.png"}))[0], Event::Agent { joined: true, .. }));
-    assert_eq!(one("POLY_AGENT_THINKING", json!({})), vec![Event::Typing(true)]);
-    let m = one("POLY_AGENT_MESSAGE", json!({"message_id": "m1", "text": "Hi", "attachments": [{"title": "Menu", "preview_image_url": "https://x/p.png", "content_url": "https://x/menu", "content_type": "ATTACHMENT_CONTENT_TYPE_URL", "call_to_action_text": "Open"}], "response_suggestions": [{"message_text": "Book"}]}));
+    assert!(matches!(
+        one(
+            "POLY_AGENT_JOINED",
+            json!({"agent_name": "Ada", "agent_avatar_url": "https://a/x.png"})
+        )[0],
+        Event::Agent { joined: true, .. }
+    ));
+    assert_eq!(
+        one("POLY_AGENT_THINKING", json!({})),
+        vec![Event::Typing(true)]
+    );
+    let m = one(
+        "POLY_AGENT_MESSAGE",
+        json!({"message_id": "m1", "text": "Hi", "attachments": [{"title": "Menu", "preview_image_url": "https://x/p.png", "content_url": "https://x/menu", "content_type": "ATTACHMENT_CONTENT_TYPE_URL", "call_to_action_text": "Open"}], "response_suggestions": [{"message_text": "Book"}]}),
+    );
     match &m[0] {
         Event::AgentMessage(t) => {
             assert_eq!((t.id.as_deref(), t.text.as_str()), (Some("m1"), "Hi"));
@@ -81,27 +145,79 @@ fn every_server_event_decodes_to_a_meaning() {
         }
         other => panic!("{other:?}"),
     }
-    let q = one("HANDOFF_QUEUE_STATUS", json!({"queue_name": "Billing", "position_in_queue": 3, "estimated_wait_seconds": 180}));
-    assert_eq!(q, vec![Event::Notice { text: "You are number 3 in the queue for Billing (wait: about 3 minutes).".into(), error: false }]);
-    let live = one("LIVE_AGENT_JOINED", json!({"agent": {"id": "a42", "name": "Sarah", "avatar_url": "https://x/s.png"}}));
+    let q = one(
+        "HANDOFF_QUEUE_STATUS",
+        json!({"queue_name": "Billing", "position_in_queue": 3, "estimated_wait_seconds": 180}),
+    );
+    assert_eq!(
+        q,
+        vec![Event::Notice {
+            text: "You are number 3 in the queue for Billing (wait: about 3 minutes).".into(),
+            error: false
+        }]
+    );
+    let live = one(
+        "LIVE_AGENT_JOINED",
+        json!({"agent": {"id": "a42", "name": "Sarah", "avatar_url": "https://x/s.png"}}),
+    );
     assert_eq!(live.len(), 2);
     assert!(matches!(&live[1], Event::Notice { text, .. } if text == "Sarah joined the chat."));
-    assert_eq!(one("LIVE_AGENT_TYPING", json!({"state": "TYPING_STATE_STOPPED"})), vec![Event::Typing(false)]);
-    for kind in ["POLY_AGENT_TRIGGERED_HANDOFF", "HANDOFF_ACCEPTED", "POLY_AGENT_LEFT", "LIVE_AGENT_LEFT"] {
-        assert!(matches!(one(kind, json!({}))[0], Event::Notice { error: false, .. }), "{kind}");
+    assert_eq!(
+        one(
+            "LIVE_AGENT_TYPING",
+            json!({"state": "TYPING_STATE_STOPPED"})
+        ),
+        vec![Event::Typing(false)]
+    );
+    for kind in [
+        "POLY_AGENT_TRIGGERED_HANDOFF",
+        "HANDOFF_ACCEPTED",
+        "POLY_AGENT_LEFT",
+        "LIVE_AGENT_LEFT",
+    ] {
+        assert!(
+            matches!(one(kind, json!({}))[0], Event::Notice { error: false, .. }),
+            "{kind}"
+        );
     }
-    for kind in ["HANDOFF_FAILED", "HANDOFF_TIMEOUT", "CLIENT_HANDOFF_REQUIRED"] {
-        assert!(matches!(one(kind, json!({}))[0], Event::Notice { error: true, .. }), "{kind}");
+    for kind in [
+        "HANDOFF_FAILED",
+        "HANDOFF_TIMEOUT",
+        "CLIENT_HANDOFF_REQUIRED",
+    ] {
+        assert!(
+            matches!(one(kind, json!({}))[0], Event::Notice { error: true, .. }),
+            "{kind}"
+        );
     }
-    assert!(matches!(&one("SYSTEM_MESSAGE", json!({"level": "SYSTEM_MESSAGE_LEVEL_ERROR", "message": "bad"}))[0], Event::Notice { error: true, text } if text == "bad"));
-    assert_eq!(one("LANGUAGE_CHANGED", json!({"language_code": "fr-FR"})), vec![Event::Language("fr-FR".into())]);
-    assert_eq!(one("SESSION_END", json!({"reason": "REASON_USER_END"})), vec![Event::SessionEnded { reason: "REASON_USER_END".into() }]);
+    assert!(
+        matches!(&one("SYSTEM_MESSAGE", json!({"level": "SYSTEM_MESSAGE_LEVEL_ERROR", "message": "bad"}))[0], Event::Notice { error: true, text } if text == "bad")
+    );
+    assert_eq!(
+        one("LANGUAGE_CHANGED", json!({"language_code": "fr-FR"})),
+        vec![Event::Language("fr-FR".into())]
+    );
+    assert_eq!(
+        one("SESSION_END", json!({"reason": "REASON_USER_END"})),
+        vec![Event::SessionEnded {
+            reason: "REASON_USER_END".into()
+        }]
+    );
     assert_eq!(one("HEARTBEAT", json!({})), vec![Event::Echo]);
-    assert!(matches!(one("SOMETHING_NEW", json!({}))[0], Event::Unknown { .. }));
+    assert!(matches!(
+        one("SOMETHING_NEW", json!({}))[0],
+        Event::Unknown { .. }
+    ));
     let echo = c
         .decode(&json!({"id": "x", "sequence": 4, "type": "EVENT_TYPE_USER_MESSAGE", "payload": {"text": "hi", "message_id": "srv"}, "metadata": {"custom": {"client_event_id": "c9"}}}).to_string())
         .unwrap();
-    assert_eq!(echo[0].events, vec![Event::Receipt { client_id: Some("c9".into()), text: "hi".into() }]);
+    assert_eq!(
+        echo[0].events,
+        vec![Event::Receipt {
+            client_id: Some("c9".into()),
+            text: "hi".into()
+        }]
+    );
 }
 
 #[test]
@@ -114,7 +230,14 @@ fn a_batch_flattens_its_events_and_ends_the_replay_even_with_another_payload_key
     .to_string();
     let envs = c.decode(&frame).unwrap();
     assert_eq!(envs.len(), 3);
-    assert!(matches!(envs[0].events[0], Event::Capabilities { heartbeat_ms: Some(20_000), max_reconnect_attempts: Some(3), max_message_bytes: Some(2000) }));
+    assert!(matches!(
+        envs[0].events[0],
+        Event::Capabilities {
+            heartbeat_ms: Some(20_000),
+            max_reconnect_attempts: Some(3),
+            max_message_bytes: Some(2000)
+        }
+    ));
     assert!(matches!(&envs[1].events[0], Event::AgentMessage(t) if t.text == "from data"));
     assert_eq!(envs[2].events, vec![Event::ReplayEnd]);
 }
@@ -134,7 +257,8 @@ struct Rig {
 impl Rig {
     fn new(credential: Credential) -> Rig {
         Rig {
-            engine: Engine::new(Box::new(codec()), PREFIX, BTreeMap::new()).with_credential(credential),
+            engine: Engine::new(Box::new(codec()), PREFIX, BTreeMap::new())
+                .with_credential(credential),
             now: 1_800_000_000_000,
             sent: Vec::new(),
             connects: Vec::new(),
@@ -152,14 +276,19 @@ impl Rig {
                 Output::Connect(u) => self.connects.push(u),
                 Output::Close => self.closes += 1,
                 Output::Send(f) => self.sent.push(f),
-                Output::Http { id, request, .. } => self.http.push((id, format!("{} {}", request.method, request.url))),
+                Output::Http { id, request, .. } => self
+                    .http
+                    .push((id, format!("{} {}", request.method, request.url))),
                 Output::StartTimer(t, ms) => {
                     self.timers.insert(t, self.now + ms as i64);
                 }
                 Output::CancelTimer(t) => {
                     self.timers.remove(&t);
                 }
-                Output::Persist { key, value: Some(v) } => {
+                Output::Persist {
+                    key,
+                    value: Some(v),
+                } => {
                     self.storage.insert(key, v);
                 }
                 Output::Persist { key, value: None } => {
@@ -173,13 +302,20 @@ impl Rig {
 
     fn http_done(&mut self, status: u16, body: &str) {
         let id = self.http.last().map(|h| h.0).unwrap_or(0);
-        self.feed(Input::HttpDone { id, status, body: body.into() });
+        self.feed(Input::HttpDone {
+            id,
+            status,
+            body: body.into(),
+        });
     }
 
     /// Start, open the panel, get a token and a session, open the socket.
     fn connected(credential: Credential) -> Rig {
         let mut rig = Rig::new(credential);
-        rig.feed(Input::Start { stored: BTreeMap::new(), seed: 3 });
+        rig.feed(Input::Start {
+            stored: BTreeMap::new(),
+            seed: 3,
+        });
         rig.feed(Input::Panel(true));
         if rig.http.last().is_some_and(|h| h.1.contains("/token")) {
             rig.http_done(200, r#"{"access_token":"tok","expires_in":3600}"#);
@@ -197,12 +333,20 @@ impl Rig {
         self.sent
             .iter()
             .filter_map(|f| serde_json::from_str::<serde_json::Value>(f).ok())
-            .filter_map(|v| v["type"].as_str().map(|t| t.trim_start_matches("EVENT_TYPE_").to_string()))
+            .filter_map(|v| {
+                v["type"]
+                    .as_str()
+                    .map(|t| t.trim_start_matches("EVENT_TYPE_").to_string())
+            })
             .collect()
     }
 
     fn texts(&self) -> Vec<(Direction, String, Delivery)> {
-        self.engine.transcript().iter().map(|e| (e.direction, e.text.clone(), e.status)).collect()
+        self.engine
+            .transcript()
+            .iter()
+            .map(|e| (e.direction, e.text.clone(), e.status))
+            .collect()
     }
 
     fn stored_cursor(&self) -> Option<u64> {
@@ -213,60 +357,105 @@ impl Rig {
 
 #[test]
 fn a_new_session_gets_a_token_creates_a_session_and_joins_after_the_replay() {
-    let mut rig = Rig::new(Credential::Endpoint { url: "https://host.test/token".into(), token: None });
-    rig.feed(Input::Start { stored: BTreeMap::new(), seed: 3 });
+    let mut rig = Rig::new(Credential::Endpoint {
+        url: "https://host.test/token".into(),
+        token: None,
+    });
+    rig.feed(Input::Start {
+        stored: BTreeMap::new(),
+        seed: 3,
+    });
     rig.feed(Input::Panel(true));
     assert_eq!(rig.http[0].1, "POST https://host.test/token");
     rig.http_done(200, r#"{"access_token":"tok","expires_in":3600}"#);
     assert_eq!(rig.http[1].1, "POST https://messaging.test/api/v1/sessions");
     rig.http_done(200, r#"{"session_id":"s1"}"#);
-    assert_eq!(rig.connects, vec!["wss://messaging.test/ws?session_id=s1&access_token=tok"]);
+    assert_eq!(
+        rig.connects,
+        vec!["wss://messaging.test/ws?session_id=s1&access_token=tok"]
+    );
     rig.feed(Input::SocketOpened);
     assert!(rig.sent.is_empty(), "no join before the replay");
     rig.frame(&batch(vec![start_event(1)]));
     assert_eq!(rig.sent_types(), vec!["REQUEST_POLY_AGENT_JOIN"]);
-    assert_eq!(rig.timers[&Timer::Heartbeat] - rig.now, 20_000, "heartbeat interval from capabilities");
+    assert_eq!(
+        rig.timers[&Timer::Heartbeat] - rig.now,
+        20_000,
+        "heartbeat interval from capabilities"
+    );
     assert_eq!(rig.stored_cursor(), Some(1));
-    assert!(!rig.storage[&format!("{PREFIX}:session")].contains("tok"), "the token is never stored");
+    assert!(
+        !rig.storage[&format!("{PREFIX}:session")].contains("tok"),
+        "the token is never stored"
+    );
 }
 
 #[test]
 fn no_join_when_the_replay_has_the_agent_or_on_reconnect() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({"agent_name": "Ada"}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({"agent_name": "Ada"})),
+    ]));
     assert!(rig.sent_types().is_empty());
     rig.feed(Input::SocketClosed { code: 1006 });
     let at = rig.timers[&Timer::Reconnect];
     rig.now = at;
     rig.feed(Input::TimerFired(Timer::Reconnect));
-    assert_eq!(rig.connects.last().unwrap(), "wss://messaging.test/ws?session_id=s1&access_token=tok&cursor=2");
+    assert_eq!(
+        rig.connects.last().unwrap(),
+        "wss://messaging.test/ws?session_id=s1&access_token=tok&cursor=2"
+    );
     rig.feed(Input::SocketOpened);
     rig.frame(&batch(vec![]));
-    assert!(rig.sent_types().is_empty(), "the agent already joined: no join on reconnect");
+    assert!(
+        rig.sent_types().is_empty(),
+        "the agent already joined: no join on reconnect"
+    );
 }
 
 #[test]
 fn replayed_and_duplicated_events_are_applied_once() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    let greeting = ev(3, "POLY_AGENT_MESSAGE", json!({"message_id": "m1", "text": "Hello"}));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({"agent_name": "Ada"})), greeting.clone()]));
+    let greeting = ev(
+        3,
+        "POLY_AGENT_MESSAGE",
+        json!({"message_id": "m1", "text": "Hello"}),
+    );
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({"agent_name": "Ada"})),
+        greeting.clone(),
+    ]));
     rig.frame(&greeting.to_string()); // duplicate id and sequence
     let mut same_message_new_event = greeting.clone();
     same_message_new_event["id"] = json!("other");
     same_message_new_event["sequence"] = json!(4);
     rig.frame(&same_message_new_event.to_string()); // same message_id in a new event
-    rig.frame(&batch(vec![ev(2, "POLY_AGENT_JOINED", json!({})), greeting])); // overlap
-    assert_eq!(rig.texts(), vec![(Direction::In, "Hello".into(), Delivery::Received)]);
+    rig.frame(&batch(vec![
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+        greeting,
+    ])); // overlap
+    assert_eq!(
+        rig.texts(),
+        vec![(Direction::In, "Hello".into(), Delivery::Received)]
+    );
     assert_eq!(rig.engine.cursor(), Some(4));
 }
 
 #[test]
 fn chunks_assemble_by_index_through_gaps_repeats_and_a_resume() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     rig.frame(&chunk(3, "m", 1, "Hel", false).to_string());
     rig.frame(&chunk(4, "m", 3, "ld", false).to_string()); // index 2 is missing so far
-    assert_eq!(rig.texts()[0], (Direction::In, "Helld".into(), Delivery::Streaming));
+    assert_eq!(
+        rig.texts()[0],
+        (Direction::In, "Helld".into(), Delivery::Streaming)
+    );
     // The link drops mid-stream; the resume asks for what came after sequence 4.
     rig.feed(Input::SocketClosed { code: 1006 });
     let at = rig.timers[&Timer::Reconnect];
@@ -275,48 +464,80 @@ fn chunks_assemble_by_index_through_gaps_repeats_and_a_resume() {
     assert!(rig.connects.last().unwrap().ends_with("&cursor=4"));
     rig.feed(Input::SocketOpened);
     // The server replays with overlap: sequences 3 and 4 again, then the missing chunk.
-    rig.frame(&batch(vec![chunk(3, "m", 1, "Hel", false), chunk(4, "m", 3, "ld", false), chunk(5, "m", 2, "lo wor", false)]));
+    rig.frame(&batch(vec![
+        chunk(3, "m", 1, "Hel", false),
+        chunk(4, "m", 3, "ld", false),
+        chunk(5, "m", 2, "lo wor", false),
+    ]));
     rig.frame(&chunk(6, "m", 3, "ld", false).to_string()); // a repeated chunk under a new sequence
     assert_eq!(rig.texts()[0].1, "Hello world");
     rig.frame(&chunk(7, "m", 4, "!", true).to_string());
-    assert_eq!(rig.texts(), vec![(Direction::In, "Hello world!".into(), Delivery::Received)]);
+    assert_eq!(
+        rig.texts(),
+        vec![(Direction::In, "Hello world!".into(), Delivery::Received)]
+    );
     assert!(!rig.storage.contains_key(&format!("{PREFIX}:assembly")));
 }
 
 #[test]
 fn a_complete_chunk_waits_for_missing_earlier_ones() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     rig.frame(&chunk(3, "m", 2, "world", true).to_string());
     assert_eq!(rig.texts()[0].2, Delivery::Streaming);
     rig.frame(&chunk(4, "m", 1, "hello ", false).to_string());
-    assert_eq!(rig.texts(), vec![(Direction::In, "hello world".into(), Delivery::Received)]);
+    assert_eq!(
+        rig.texts(),
+        vec![(Direction::In, "hello world".into(), Delivery::Received)]
+    );
 }
 
 #[test]
 fn a_reload_mid_stream_completes_without_repeating_text() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     rig.frame(&chunk(3, "m", 1, "One ", false).to_string());
     rig.frame(&chunk(4, "m", 2, "two ", false).to_string());
     let mut reload = Rig::new(Credential::Fixed("tok".into()));
     reload.storage = rig.storage.clone();
     let stored = reload.storage.clone();
     reload.feed(Input::Start { stored, seed: 4 });
-    assert!(reload.connects[0].ends_with("&cursor=4"), "{:?}", reload.connects);
+    assert!(
+        reload.connects[0].ends_with("&cursor=4"),
+        "{:?}",
+        reload.connects
+    );
     reload.feed(Input::SocketOpened);
     reload.frame(&batch(vec![chunk(5, "m", 3, "three", true)]));
-    assert_eq!(reload.texts(), vec![(Direction::In, "One two three".into(), Delivery::Received)]);
-    assert!(reload.sent_types().is_empty(), "no join: the agent joined before the reload");
+    assert_eq!(
+        reload.texts(),
+        vec![(Direction::In, "One two three".into(), Delivery::Received)]
+    );
+    assert!(
+        reload.sent_types().is_empty(),
+        "no join: the agent joined before the reload"
+    );
 }
 
 #[test]
 fn the_echo_of_our_client_id_marks_delivery_and_never_adds_a_copy() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     rig.feed(Input::UserSend("hi".into()));
     let sent: serde_json::Value = serde_json::from_str(rig.sent.last().unwrap()).unwrap();
-    let client_id = sent["metadata"]["custom"]["client_event_id"].as_str().unwrap().to_string();
+    let client_id = sent["metadata"]["custom"]["client_event_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // The link drops before the echo: the message is sent again on the next link.
     rig.feed(Input::SocketClosed { code: 1006 });
     let at = rig.timers[&Timer::Reconnect];
@@ -324,12 +545,21 @@ fn the_echo_of_our_client_id_marks_delivery_and_never_adds_a_copy() {
     rig.feed(Input::TimerFired(Timer::Reconnect));
     rig.feed(Input::SocketOpened);
     rig.frame(&batch(vec![]));
-    assert_eq!(rig.sent_types().iter().filter(|t| *t == "USER_MESSAGE").count(), 2);
+    assert_eq!(
+        rig.sent_types()
+            .iter()
+            .filter(|t| *t == "USER_MESSAGE")
+            .count(),
+        2
+    );
     // Both copies are echoed (the server got the first after all): shown once, delivered.
     for seq in [3, 4] {
         rig.frame(&json!({"id": format!("echo{seq}"), "sequence": seq, "type": "EVENT_TYPE_USER_MESSAGE", "payload": {"text": "hi"}, "metadata": {"custom": {"client_event_id": client_id}}}).to_string());
     }
-    assert_eq!(rig.texts(), vec![(Direction::Out, "hi".into(), Delivery::Delivered)]);
+    assert_eq!(
+        rig.texts(),
+        vec![(Direction::Out, "hi".into(), Delivery::Delivered)]
+    );
 }
 
 #[test]
@@ -341,44 +571,91 @@ fn history_from_another_device_is_rendered() {
         ev(3, "POLY_AGENT_MESSAGE", json!({"message_id": "g", "text": "Hi"})),
         json!({"id": "u", "sequence": 4, "type": "EVENT_TYPE_USER_MESSAGE", "payload": {"text": "earlier question"}, "metadata": {"custom": {"client_event_id": "elsewhere"}}}),
     ]));
-    assert_eq!(rig.texts(), vec![
-        (Direction::In, "Hi".into(), Delivery::Received),
-        (Direction::Out, "earlier question".into(), Delivery::Delivered)
-    ]);
+    assert_eq!(
+        rig.texts(),
+        vec![
+            (Direction::In, "Hi".into(), Delivery::Received),
+            (
+                Direction::Out,
+                "earlier question".into(),
+                Delivery::Delivered
+            )
+        ]
+    );
 }
 
 #[test]
 fn close_4001_starts_a_new_session_with_fresh_cursor_and_dedup_state() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({})), ev(3, "POLY_AGENT_MESSAGE", json!({"message_id": "m1", "text": "old"}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+        ev(
+            3,
+            "POLY_AGENT_MESSAGE",
+            json!({"message_id": "m1", "text": "old"}),
+        ),
+    ]));
     rig.feed(Input::SocketClosed { code: 4001 });
-    assert_eq!(rig.http.last().unwrap().1, "POST https://messaging.test/api/v1/sessions");
+    assert_eq!(
+        rig.http.last().unwrap().1,
+        "POST https://messaging.test/api/v1/sessions"
+    );
     rig.http_done(200, r#"{"session_id":"s2"}"#);
-    assert_eq!(rig.connects.last().unwrap(), "wss://messaging.test/ws?session_id=s2&access_token=tok", "no cursor");
+    assert_eq!(
+        rig.connects.last().unwrap(),
+        "wss://messaging.test/ws?session_id=s2&access_token=tok",
+        "no cursor"
+    );
     rig.feed(Input::SocketOpened);
     // The new session's sequence numbers start again at 1, and reuse ids: nothing is hidden.
     rig.frame(&batch(vec![start_event(1)]));
-    assert_eq!(rig.sent_types().last().map(String::as_str), Some("REQUEST_POLY_AGENT_JOIN"));
+    assert_eq!(
+        rig.sent_types().last().map(String::as_str),
+        Some("REQUEST_POLY_AGENT_JOIN")
+    );
     rig.frame(&ev(2, "POLY_AGENT_JOINED", json!({})).to_string());
-    rig.frame(&ev(3, "POLY_AGENT_MESSAGE", json!({"message_id": "m2", "text": "new"})).to_string());
+    rig.frame(
+        &ev(
+            3,
+            "POLY_AGENT_MESSAGE",
+            json!({"message_id": "m2", "text": "new"}),
+        )
+        .to_string(),
+    );
     assert!(rig.texts().iter().any(|t| t.1 == "new"));
-    assert!(rig.texts().iter().any(|t| t.0 == Direction::System && t.1.contains("expired")));
+    assert!(rig
+        .texts()
+        .iter()
+        .any(|t| t.0 == Direction::System && t.1.contains("expired")));
 }
 
 #[test]
 fn session_end_forgets_the_session_and_a_new_chat_starts_fresh() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     rig.feed(Input::EndChat);
-    assert_eq!(rig.sent_types().last().map(String::as_str), Some("USER_END_SESSION"));
+    assert_eq!(
+        rig.sent_types().last().map(String::as_str),
+        Some("USER_END_SESSION")
+    );
     rig.frame(&ev(3, "SESSION_END", json!({"reason": "REASON_USER_END"})).to_string());
     assert_eq!(rig.engine.state(), ConnState::Ended);
     assert!(!rig.storage.contains_key(&format!("{PREFIX}:session")));
     assert_eq!(rig.closes, 1);
     rig.feed(Input::SocketClosed { code: 1000 });
-    assert!(!rig.timers.contains_key(&Timer::Reconnect), "no reconnect after the end");
+    assert!(
+        !rig.timers.contains_key(&Timer::Reconnect),
+        "no reconnect after the end"
+    );
     rig.feed(Input::Reset);
-    assert_eq!(rig.http.last().unwrap().1, "POST https://messaging.test/api/v1/sessions");
+    assert_eq!(
+        rig.http.last().unwrap().1,
+        "POST https://messaging.test/api/v1/sessions"
+    );
 }
 
 #[test]
@@ -386,14 +663,24 @@ fn close_codes_1000_and_4000_stop_and_4002_reconnects() {
     for (code, reconnects) in [(1000, false), (4000, false), (4002, true), (1006, true)] {
         let mut rig = Rig::connected(Credential::Fixed("tok".into()));
         rig.feed(Input::SocketClosed { code });
-        assert_eq!(rig.timers.contains_key(&Timer::Reconnect), reconnects, "code {code}");
+        assert_eq!(
+            rig.timers.contains_key(&Timer::Reconnect),
+            reconnects,
+            "code {code}"
+        );
     }
 }
 
 #[test]
 fn reconnect_attempts_stop_at_the_capability_and_handshake_failures_fetch_a_new_token() {
-    let mut rig = Rig::connected(Credential::Endpoint { url: "https://host.test/token".into(), token: None });
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    let mut rig = Rig::connected(Credential::Endpoint {
+        url: "https://host.test/token".into(),
+        token: None,
+    });
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     rig.feed(Input::SocketClosed { code: 1006 });
     let tokens = |rig: &Rig| rig.http.iter().filter(|h| h.1.contains("/token")).count();
     let before = tokens(&rig);
@@ -408,18 +695,35 @@ fn reconnect_attempts_stop_at_the_capability_and_handshake_failures_fetch_a_new_
     let at = rig.timers[&Timer::Reconnect];
     rig.now = at;
     rig.feed(Input::TimerFired(Timer::Reconnect));
-    assert_eq!(tokens(&rig), before + 1, "a fresh token after failed handshakes");
+    assert_eq!(
+        tokens(&rig),
+        before + 1,
+        "a fresh token after failed handshakes"
+    );
     rig.http_done(200, r#"{"access_token":"tok2"}"#);
     assert!(rig.connects.last().unwrap().contains("access_token=tok2&"));
     rig.feed(Input::SocketClosed { code: 1006 });
-    assert_eq!(rig.engine.state(), ConnState::Failed, "max_reconnect_attempts is 3");
-    assert!(rig.ui.iter().any(|e| matches!(e, UiEvent::Error { code: "reconnect_failed", .. })));
+    assert_eq!(
+        rig.engine.state(),
+        ConnState::Failed,
+        "max_reconnect_attempts is 3"
+    );
+    assert!(rig.ui.iter().any(|e| matches!(
+        e,
+        UiEvent::Error {
+            code: "reconnect_failed",
+            ..
+        }
+    )));
 }
 
 #[test]
 fn an_outgoing_message_over_the_size_limit_is_refused() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     rig.feed(Input::UserSend("x".repeat(1990)));
     assert!(rig.ui.iter().any(|e| matches!(e, UiEvent::Error { code: "message_too_long", message } if message.contains("2000"))));
     assert!(!rig.sent_types().contains(&"USER_MESSAGE".to_string()));

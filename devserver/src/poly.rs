@@ -61,14 +61,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Emulator {
     fn id(&self, prefix: &str) -> String {
-        format!("{prefix}-{:08x}", self.next.fetch_add(1, Ordering::Relaxed) + 1)
+        format!(
+            "{prefix}-{:08x}",
+            self.next.fetch_add(1, Ordering::Relaxed) + 1
+        )
     }
 
     /// Journals an event (`sequenced`) or not (transient), and sends it to live connections.
-    fn publish(&self, session: &str, kind: &str, payload: Value, metadata: Option<Value>, sequenced: bool) {
+    fn publish(
+        &self,
+        session: &str,
+        kind: &str,
+        payload: Value,
+        metadata: Option<Value>,
+        sequenced: bool,
+    ) {
         let id = self.id("ev");
         let mut sessions = lock(&self.sessions);
-        let Some(s) = sessions.get_mut(session) else { return };
+        let Some(s) = sessions.get_mut(session) else {
+            return;
+        };
         let seq = if sequenced {
             s.next_seq += 1;
             json!(s.next_seq)
@@ -140,7 +152,11 @@ fn bearer(headers: &HeaderMap) -> String {
 async fn create_session(State(app): State<App>, headers: HeaderMap) -> Response {
     let emu = &app.poly;
     if !emu.authorized(&bearer(&headers)) {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"message": "invalid or expired access token"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "invalid or expired access token"})),
+        )
+            .into_response();
     }
     let id = emu.id("sess");
     let (tx, _) = broadcast::channel(4096);
@@ -172,7 +188,11 @@ struct WsQuery {
     cursor: Option<String>,
 }
 
-async fn socket(State(app): State<App>, Query(q): Query<WsQuery>, ws: WebSocketUpgrade) -> Response {
+async fn socket(
+    State(app): State<App>,
+    Query(q): Query<WsQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
     let emu = app.poly.clone();
     lock(&emu.connects).push(json!({"session_id": q.session_id, "cursor": q.cursor}));
     if lock(&emu.refuse_until).is_some_and(|t| Instant::now() < t) {
@@ -193,7 +213,8 @@ async fn socket(State(app): State<App>, Query(q): Query<WsQuery>, ws: WebSocketU
         let mut sessions = lock(&emu.sessions);
         if let Some(s) = sessions.get_mut(&session) {
             if s.connections >= MAX_CONNECTIONS {
-                return (StatusCode::TOO_MANY_REQUESTS, "10 connections per session").into_response();
+                return (StatusCode::TOO_MANY_REQUESTS, "10 connections per session")
+                    .into_response();
             }
             s.connections += 1;
         }
@@ -208,11 +229,16 @@ async fn socket(State(app): State<App>, Query(q): Query<WsQuery>, ws: WebSocketU
 
 async fn converse(emu: Arc<Emulator>, socket: WebSocket, session: String, cursor: u64) {
     let (mut tx, mut rx) = socket.split();
-    let subscribed = lock(&emu.sessions).get(&session).map(|s| (s.tx.subscribe(), s.journal.clone()));
+    let subscribed = lock(&emu.sessions)
+        .get(&session)
+        .map(|s| (s.tx.subscribe(), s.journal.clone()));
     let Some((mut live, journal)) = subscribed else {
         // PROTOCOLS.md §3: an unknown session closes with 4001.
         let _ = tx
-            .send(Message::Close(Some(CloseFrame { code: 4001, reason: "session unknown".into() })))
+            .send(Message::Close(Some(CloseFrame {
+                code: 4001,
+                reason: "session unknown".into(),
+            })))
             .await;
         return;
     };
@@ -222,10 +248,18 @@ async fn converse(emu: Arc<Emulator>, socket: WebSocket, session: String, cursor
         .into_iter()
         .filter(|e| e["sequence"].as_u64().is_some_and(|s| s > from))
         .collect();
-    let mut last_sent = history.iter().filter_map(|e| e["sequence"].as_u64()).max().unwrap_or(cursor);
+    let mut last_sent = history
+        .iter()
+        .filter_map(|e| e["sequence"].as_u64())
+        .max()
+        .unwrap_or(cursor);
     let batch = json!({"id": emu.id("batch"), "sequence": null, "timestamp": "2026-11-22T00:00:00Z",
                        "type": "EVENT_TYPE_EVENT_BATCH", "payload": {"events": history}});
-    if tx.send(Message::Text(batch.to_string().into())).await.is_err() {
+    if tx
+        .send(Message::Text(batch.to_string().into()))
+        .await
+        .is_err()
+    {
         return;
     }
     let conn = emu.next.fetch_add(1, Ordering::Relaxed);
@@ -277,7 +311,13 @@ async fn converse(emu: Arc<Emulator>, socket: WebSocket, session: String, cursor
 
 fn on_client_event(emu: &Arc<Emulator>, session: &str, text: &str) {
     let Ok(event) = serde_json::from_str::<Value>(text) else {
-        emu.publish(session, "SYSTEM_MESSAGE", json!({"level": "SYSTEM_MESSAGE_LEVEL_ERROR", "message": "Malformed JSON"}), None, false);
+        emu.publish(
+            session,
+            "SYSTEM_MESSAGE",
+            json!({"level": "SYSTEM_MESSAGE_LEVEL_ERROR", "message": "Malformed JSON"}),
+            None,
+            false,
+        );
         return;
     };
     let kind = event["type"].as_str().unwrap_or("");
@@ -330,7 +370,14 @@ fn answer(emu: Arc<Emulator>, session: String, text: String, suggestions: Vec<&'
         for (i, piece) in pieces.iter().enumerate() {
             tokio::time::sleep(CHUNK_DELAY).await;
             let last = i + 1 == pieces.len();
-            let chips: Vec<Value> = if last { suggestions.iter().map(|s| json!({"message_text": s})).collect() } else { vec![] };
+            let chips: Vec<Value> = if last {
+                suggestions
+                    .iter()
+                    .map(|s| json!({"message_text": s}))
+                    .collect()
+            } else {
+                vec![]
+            };
             emu.publish(&session, "POLY_AGENT_MESSAGE_CHUNK", json!({
                 "message_id": message_id, "text": piece, "attachments": [], "response_suggestions": chips,
                 "chunk_index": i + 1, "is_complete": last
@@ -349,18 +396,42 @@ fn answer(emu: Arc<Emulator>, session: String, text: String, suggestions: Vec<&'
 fn handoff(emu: Arc<Emulator>, session: String) {
     tokio::spawn(async move {
         let step = || tokio::time::sleep(Duration::from_millis(250));
-        emu.publish(&session, "POLY_AGENT_TRIGGERED_HANDOFF", json!({}), None, true);
+        emu.publish(
+            &session,
+            "POLY_AGENT_TRIGGERED_HANDOFF",
+            json!({}),
+            None,
+            true,
+        );
         emu.publish(&session, "POLY_AGENT_LEFT", json!({}), None, true);
         step().await;
         emu.publish(&session, "HANDOFF_ACCEPTED", json!({}), None, true);
-        emu.publish(&session, "HANDOFF_QUEUE_STATUS", json!({"queue_name": "Support", "position_in_queue": 2, "estimated_wait_seconds": 120}), None, true);
+        emu.publish(
+            &session,
+            "HANDOFF_QUEUE_STATUS",
+            json!({"queue_name": "Support", "position_in_queue": 2, "estimated_wait_seconds": 120}),
+            None,
+            true,
+        );
         step().await;
-        emu.publish(&session, "HANDOFF_QUEUE_STATUS", json!({"queue_name": "Support", "position_in_queue": 1, "estimated_wait_seconds": 30}), None, true);
+        emu.publish(
+            &session,
+            "HANDOFF_QUEUE_STATUS",
+            json!({"queue_name": "Support", "position_in_queue": 1, "estimated_wait_seconds": 30}),
+            None,
+            true,
+        );
         step().await;
         if let Some(s) = lock(&emu.sessions).get_mut(&session) {
             s.live_agent = true;
         }
-        emu.publish(&session, "LIVE_AGENT_JOINED", json!({"agent": {"id": "agent_42", "name": "Sarah", "avatar_url": "/avatar.svg"}}), None, true);
+        emu.publish(
+            &session,
+            "LIVE_AGENT_JOINED",
+            json!({"agent": {"id": "agent_42", "name": "Sarah", "avatar_url": "/avatar.svg"}}),
+            None,
+            true,
+        );
         emu.publish(&session, "LIVE_AGENT_MESSAGE", json!({"message_id": emu.id("live"), "agent_id": "agent_42", "text": "Hi, I'm Sarah from Acme. How can I help?", "attachments": [], "response_suggestions": []}), None, true);
     });
 }
@@ -378,7 +449,8 @@ struct CloseQuery {
 /// Closes every socket with `code`; 4001 also forgets the sessions (the server no longer knows them).
 async fn close_with(State(app): State<App>, Query(q): Query<CloseQuery>) -> StatusCode {
     let emu = &app.poly;
-    let closers: Vec<(String, tokio::sync::mpsc::UnboundedSender<u16>)> = lock(&emu.closers).values().cloned().collect();
+    let closers: Vec<(String, tokio::sync::mpsc::UnboundedSender<u16>)> =
+        lock(&emu.closers).values().cloned().collect();
     for (session, closer) in closers {
         if q.code == 4001 {
             lock(&emu.sessions).remove(&session);
@@ -394,7 +466,8 @@ struct RefuseQuery {
 }
 
 async fn refuse(State(app): State<App>, Query(q): Query<RefuseQuery>) -> StatusCode {
-    *lock(&app.poly.refuse_until) = Some(Instant::now() + Duration::from_secs_f64(q.seconds.clamp(0.0, 3600.0)));
+    *lock(&app.poly.refuse_until) =
+        Some(Instant::now() + Duration::from_secs_f64(q.seconds.clamp(0.0, 3600.0)));
     StatusCode::NO_CONTENT
 }
 
@@ -408,7 +481,10 @@ async fn connects(State(app): State<App>) -> Json<Vec<Value>> {
 
 async fn journal(State(app): State<App>) -> Json<Value> {
     let sessions = lock(&app.poly.sessions);
-    Json(json!(sessions.iter().map(|(k, s)| (k.clone(), json!(s.journal))).collect::<HashMap<_, _>>()))
+    Json(json!(sessions
+        .iter()
+        .map(|(k, s)| (k.clone(), json!(s.journal)))
+        .collect::<HashMap<_, _>>()))
 }
 
 async fn clear(State(app): State<App>) -> StatusCode {

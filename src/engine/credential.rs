@@ -31,7 +31,10 @@ pub struct TokenSource {
 
 impl TokenSource {
     pub fn new(credential: Credential) -> TokenSource {
-        TokenSource { credential, by_get: false }
+        TokenSource {
+            credential,
+            by_get: false,
+        }
     }
 
     /// The token to send now, if there is one.

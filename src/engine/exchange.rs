@@ -2,11 +2,11 @@
 //! whose answer arrives whole or as an event stream (Plati). One exchange runs at a time, so
 //! messages keep their order; the transcript is ours, since the server keeps no history.
 
+use super::credential::{Credential, TokenAnswer, TokenSource};
 use super::{
     ConnState, Delivery, Direction, Entry, Input, Level, Machine, Outbox, Output, Rng, Transcript,
     UiEvent, MAX_MESSAGE_CHARS,
 };
-use super::credential::{Credential, TokenAnswer, TokenSource};
 use crate::clock::Now;
 use crate::protocol::sse::SseParser;
 use crate::protocol::{ExchangeCodec, StreamPiece};
@@ -393,7 +393,12 @@ impl ExchangeEngine {
         self.ids += 1;
         Entry {
             reply_to: Some(out_id.to_string()),
-            ..Entry::incoming(format!("a{:x}-{:x}", now.utc_ms, self.ids), text, status, now.utc_ms)
+            ..Entry::incoming(
+                format!("a{:x}-{:x}", now.utc_ms, self.ids),
+                text,
+                status,
+                now.utc_ms,
+            )
         }
     }
 

@@ -211,7 +211,6 @@ pub enum Output {
     Log(Level, String),
 }
 
-
 /// Ids end up in URL paths: non-empty, bounded, printable, no spaces.
 pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 256 && id.chars().all(|c| c.is_ascii_graphic())

@@ -4,12 +4,14 @@
 
 use super::credential::{Credential, TokenAnswer, TokenSource};
 use super::{
-    backoff_delay_ms, valid_id, ConnState, Delivery, Direction, Entry, Input, Level, Machine, Output, Outbox, Rng,
-    Timer, Transcript, UiEvent, MAX_MESSAGE_CHARS, STABLE_OPEN_MS, TYPING_IDLE_MS,
+    backoff_delay_ms, valid_id, ConnState, Delivery, Direction, Entry, Input, Level, Machine,
+    Outbox, Output, Rng, Timer, Transcript, UiEvent, MAX_MESSAGE_CHARS, STABLE_OPEN_MS,
+    TYPING_IDLE_MS,
 };
 use crate::clock::Now;
 use crate::protocol::{
-    AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams, Session,
+    AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams,
+    Session,
 };
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
@@ -64,7 +66,8 @@ impl Assembly {
     }
 
     fn finished(&self) -> bool {
-        self.last.is_some_and(|last| (1..=last).all(|i| self.chunks.contains_key(&i)))
+        self.last
+            .is_some_and(|last| (1..=last).all(|i| self.chunks.contains_key(&i)))
     }
 }
 
@@ -219,10 +222,17 @@ impl Engine {
 
     /// The storage keys [`Input::Start`] should carry.
     pub fn keys_to_load(&self) -> Vec<String> {
-        let mut keys: Vec<String> = ["session", "transcript", "outbox", "agent", "panel", "assembly"]
-            .iter()
-            .map(|k| self.key(k))
-            .collect();
+        let mut keys: Vec<String> = [
+            "session",
+            "transcript",
+            "outbox",
+            "agent",
+            "panel",
+            "assembly",
+        ]
+        .iter()
+        .map(|k| self.key(k))
+        .collect();
         keys.extend(self.codec.legacy_session_key().map(str::to_string));
         keys
     }
@@ -245,7 +255,10 @@ impl Engine {
             Input::Frame(text) => self.on_frame(now, &text),
             Input::BinaryFrame(len) => {
                 self.ignored_frames += 1;
-                self.log(Level::Warn, format!("ignored a binary frame of {len} bytes"));
+                self.log(
+                    Level::Warn,
+                    format!("ignored a binary frame of {len} bytes"),
+                );
             }
             Input::TimerFired(timer) => self.on_timer(now, timer),
             Input::HttpDone { id, status, body } => {
@@ -306,7 +319,10 @@ impl Engine {
 
         if let Some(raw) = read("session") {
             match serde_json::from_str::<StoredSession>(&raw) {
-                Ok(s) if valid_id(&s.session.id) && (s.session.route.is_empty() || valid_id(&s.session.route)) => {
+                Ok(s)
+                    if valid_id(&s.session.id)
+                        && (s.session.route.is_empty() || valid_id(&s.session.route)) =>
+                {
                     self.session = Some(s.session);
                     self.session_from_lead = s.from_lead;
                     self.cursor = s.cursor;
@@ -371,7 +387,10 @@ impl Engine {
                 entry.status = Delivery::Pending;
                 self.transcript.set_status(&entry.id, Delivery::Pending);
             }
-            self.emit(UiEvent::Added { entry, restored: true });
+            self.emit(UiEvent::Added {
+                entry,
+                restored: true,
+            });
         }
         let panel_open = read("panel").as_deref() == Some("1");
         if panel_open {
@@ -385,11 +404,15 @@ impl Engine {
 
     fn want_link(&mut self, now: Now) {
         self.wants_link = true;
-        if self.link == Link::Down && self.session_request.is_none() && self.token_request.is_none() {
+        if self.link == Link::Down && self.session_request.is_none() && self.token_request.is_none()
+        {
             match self.state {
                 ConnState::Idle | ConnState::Failed => self.connect(now),
                 ConnState::Ended => {}
-                ConnState::Reconnecting | ConnState::Offline | ConnState::Connecting | ConnState::Open => {}
+                ConnState::Reconnecting
+                | ConnState::Offline
+                | ConnState::Connecting
+                | ConnState::Open => {}
             }
         }
     }
@@ -408,7 +431,11 @@ impl Engine {
     }
 
     fn connect(&mut self, _now: Now) {
-        if self.stopped || self.link != Link::Down || self.session_request.is_some() || self.token_request.is_some() {
+        if self.stopped
+            || self.link != Link::Down
+            || self.session_request.is_some()
+            || self.token_request.is_some()
+        {
             return;
         }
         self.wants_link = true;
@@ -487,7 +514,11 @@ impl Engine {
         let id = self.request_id();
         self.session_request = Some(id);
         let bearer = self.token.bearer();
-        self.out.push(Output::Http { id, request, bearer });
+        self.out.push(Output::Http {
+            id,
+            request,
+            bearer,
+        });
     }
 
     fn on_session_answer(&mut self, now: Now, status: u16, body: &str) {
@@ -543,7 +574,8 @@ impl Engine {
         self.last_heartbeat = Some(now.utc_ms);
         self.awaiting_replay = self.codec.join_after_replay();
         self.set_state(ConnState::Open);
-        self.out.push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
+        self.out
+            .push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
         self.flush_outbox();
     }
 
@@ -599,12 +631,17 @@ impl Engine {
         }
         self.log(
             Level::Info,
-            format!("socket closed with code {code}{}", if was_open { "" } else { " before it opened" }),
+            format!(
+                "socket closed with code {code}{}",
+                if was_open { "" } else { " before it opened" }
+            ),
         );
         if !was_open {
             self.handshake_failures += 1;
             // A failed handshake shows only as 1006: the access token may have expired.
-            if self.handshake_failures >= HANDSHAKE_FAILURES_FOR_NEW_TOKEN && self.token.refreshable() {
+            if self.handshake_failures >= HANDSHAKE_FAILURES_FOR_NEW_TOKEN
+                && self.token.refreshable()
+            {
                 self.handshake_failures = 0;
                 self.token.invalidate();
             }
@@ -621,7 +658,11 @@ impl Engine {
             }
             ClosePolicy::NewSession => {
                 self.forget_session();
-                self.system_notice(now, "The previous conversation expired; starting a new one.".into(), false);
+                self.system_notice(
+                    now,
+                    "The previous conversation expired; starting a new one.".into(),
+                    false,
+                );
                 self.attempt = 0;
                 self.connect(now);
             }
@@ -706,7 +747,10 @@ impl Engine {
             Event::Session { session_id } => {
                 if !valid_id(&session_id) {
                     self.ignored_frames += 1;
-                    self.log(Level::Warn, "ignored a session frame with an unusable id".into());
+                    self.log(
+                        Level::Warn,
+                        "ignored a session frame with an unusable id".into(),
+                    );
                     return;
                 }
                 let route = match &self.session {
@@ -714,11 +758,18 @@ impl Engine {
                     None => self.codec.anonymous_route(),
                 };
                 if self.session.as_ref().is_none_or(|s| s.id != session_id) {
-                    self.session = Some(Session { id: session_id, route });
+                    self.session = Some(Session {
+                        id: session_id,
+                        route,
+                    });
                     self.persist_session();
                 }
             }
-            Event::Agent { name, avatar, joined } => {
+            Event::Agent {
+                name,
+                avatar,
+                joined,
+            } => {
                 if joined && !self.joined {
                     self.joined = true;
                     self.persist_session();
@@ -739,7 +790,15 @@ impl Engine {
                 complete,
                 attachments,
                 suggestions,
-            } => self.chunk(now, message_id, index, text, complete, attachments, suggestions),
+            } => self.chunk(
+                now,
+                message_id,
+                index,
+                text,
+                complete,
+                attachments,
+                suggestions,
+            ),
             Event::Receipt { client_id, text } => {
                 let matched = match client_id.clone() {
                     Some(id) if self.outbox.contains(&id) => Some(id),
@@ -769,9 +828,15 @@ impl Engine {
                         entry.status = Delivery::Delivered;
                         self.transcript.push(entry.clone());
                         self.persist_transcript();
-                        self.emit(UiEvent::Added { entry, restored: false });
+                        self.emit(UiEvent::Added {
+                            entry,
+                            restored: false,
+                        });
                     }
-                    None => self.log(Level::Info, "a receipt matched no message waiting for one".into()),
+                    None => self.log(
+                        Level::Info,
+                        "a receipt matched no message waiting for one".into(),
+                    ),
                 }
             }
             Event::Typing(on) => self.emit(UiEvent::Typing(on)),
@@ -798,10 +863,15 @@ impl Engine {
             Event::Notice { text, error } => self.system_notice(now, text, error),
             Event::Language(code) => self.emit(UiEvent::Language(code)),
             Event::SessionEnded { reason } => {
-                self.log(Level::Info, format!("the server ended the session ({reason})"));
+                self.log(
+                    Level::Info,
+                    format!("the server ended the session ({reason})"),
+                );
                 self.emit(UiEvent::Typing(false));
                 let text = match reason.as_str() {
-                    "REASON_USER_ABANDONED" => "This conversation ended after a period of inactivity.",
+                    "REASON_USER_ABANDONED" => {
+                        "This conversation ended after a period of inactivity."
+                    }
                     _ => "This conversation has ended.",
                 };
                 self.system_notice(now, text.into(), false);
@@ -819,7 +889,10 @@ impl Engine {
             Event::Unknown { kind } => {
                 self.ignored_frames += 1;
                 if self.unknown_kinds.insert(kind.clone()) {
-                    self.log(Level::Info, format!("ignored events of unknown type \"{kind}\""));
+                    self.log(
+                        Level::Info,
+                        format!("ignored events of unknown type \"{kind}\""),
+                    );
                 }
             }
         }
@@ -841,7 +914,10 @@ impl Engine {
         };
         self.transcript.push(entry.clone());
         self.persist_transcript();
-        self.emit(UiEvent::Added { entry, restored: false });
+        self.emit(UiEvent::Added {
+            entry,
+            restored: false,
+        });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -874,11 +950,16 @@ impl Engine {
         }
         let full = assembly.text();
         let finished = assembly.finished();
-        let (attachments, suggestions) = (assembly.attachments.clone(), assembly.suggestions.clone());
+        let (attachments, suggestions) =
+            (assembly.attachments.clone(), assembly.suggestions.clone());
         if finished {
             self.assemblies.remove(&message_id);
         }
-        let status = if finished { Delivery::Received } else { Delivery::Streaming };
+        let status = if finished {
+            Delivery::Received
+        } else {
+            Delivery::Streaming
+        };
         match self.transcript.get_mut(&message_id) {
             Some(entry) => {
                 entry.text = full.clone();
@@ -933,7 +1014,10 @@ impl Engine {
         };
         self.transcript.push(entry.clone());
         self.persist_transcript();
-        self.emit(UiEvent::Added { entry, restored: false });
+        self.emit(UiEvent::Added {
+            entry,
+            restored: false,
+        });
     }
 
     fn on_timer(&mut self, now: Now, timer: Timer) {
@@ -952,7 +1036,8 @@ impl Engine {
                 if self.typing {
                     self.typing = false;
                     if self.link == Link::Open {
-                        self.out.push(Output::Send(self.codec.encode(&Command::Typing(false))));
+                        self.out
+                            .push(Output::Send(self.codec.encode(&Command::Typing(false))));
                     }
                 }
             }
@@ -960,14 +1045,18 @@ impl Engine {
     }
 
     fn send_heartbeat(&mut self, now: Now) {
-        self.out.push(Output::Send(self.codec.encode(&Command::Heartbeat(now))));
+        self.out
+            .push(Output::Send(self.codec.encode(&Command::Heartbeat(now))));
         self.last_heartbeat = Some(now.utc_ms);
-        self.out.push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
+        self.out
+            .push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
     }
 
     fn on_visible(&mut self, now: Now) {
         match self.link {
-            Link::Down if self.wants_link && self.online && self.state == ConnState::Reconnecting => {
+            Link::Down
+                if self.wants_link && self.online && self.state == ConnState::Reconnecting =>
+            {
                 self.out.push(Output::CancelTimer(Timer::Reconnect));
                 self.connect(now);
             }
@@ -998,7 +1087,13 @@ impl Engine {
         }
         let id = self.new_id(now, 'c');
         if let Some(max) = self.max_bytes {
-            let size = self.codec.encode(&Command::UserMessage { client_id: &id, text: &text }).len();
+            let size = self
+                .codec
+                .encode(&Command::UserMessage {
+                    client_id: &id,
+                    text: &text,
+                })
+                .len();
             if size > max {
                 self.emit(UiEvent::Error {
                     code: "message_too_long",
@@ -1018,12 +1113,16 @@ impl Engine {
         self.outbox.push(id.clone(), text, now.utc_ms);
         self.transcript.push(entry.clone());
         self.persist_outbox();
-        self.emit(UiEvent::Added { entry, restored: false });
+        self.emit(UiEvent::Added {
+            entry,
+            restored: false,
+        });
         if self.link == Link::Open {
             if self.typing {
                 self.typing = false;
                 self.stop_typing_timer();
-                self.out.push(Output::Send(self.codec.encode(&Command::Typing(false))));
+                self.out
+                    .push(Output::Send(self.codec.encode(&Command::Typing(false))));
             }
             self.flush_outbox();
         } else {
@@ -1038,9 +1137,11 @@ impl Engine {
         }
         if !self.typing {
             self.typing = true;
-            self.out.push(Output::Send(self.codec.encode(&Command::Typing(true))));
+            self.out
+                .push(Output::Send(self.codec.encode(&Command::Typing(true))));
         }
-        self.out.push(Output::StartTimer(Timer::TypingIdle, TYPING_IDLE_MS));
+        self.out
+            .push(Output::StartTimer(Timer::TypingIdle, TYPING_IDLE_MS));
     }
 
     fn stop_typing_timer(&mut self) {
@@ -1110,7 +1211,10 @@ impl Engine {
         }
         self.emit(UiEvent::Cleared);
         self.emit(UiEvent::Typing(false));
-        self.emit(UiEvent::Agent { name: None, avatar: None });
+        self.emit(UiEvent::Agent {
+            name: None,
+            avatar: None,
+        });
         self.set_state(ConnState::Idle);
         // A fresh conversation starts at once when the visitor is looking at the panel.
         if self.wants_link || self.panel_open {
@@ -1132,7 +1236,12 @@ impl Engine {
 
     fn new_id(&mut self, now: Now, kind: char) -> String {
         self.ids += 1;
-        format!("{kind}{:x}-{:x}-{:04x}", now.utc_ms, self.ids, self.rng.next_u64() & 0xffff)
+        format!(
+            "{kind}{:x}-{:x}-{:04x}",
+            now.utc_ms,
+            self.ids,
+            self.rng.next_u64() & 0xffff
+        )
     }
 
     fn set_state(&mut self, state: ConnState) {
@@ -1179,7 +1288,10 @@ impl Engine {
     }
 
     fn drop_corrupt(&mut self, name: &str) {
-        self.log(Level::Warn, format!("stored {name} was unreadable; starting it fresh"));
+        self.log(
+            Level::Warn,
+            format!("stored {name} was unreadable; starting it fresh"),
+        );
         self.persist(name, None);
     }
 }

@@ -116,7 +116,10 @@ impl Envelope {
 /// What the engine wants said.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command<'a> {
-    UserMessage { client_id: &'a str, text: &'a str },
+    UserMessage {
+        client_id: &'a str,
+        text: &'a str,
+    },
     Typing(bool),
     Heartbeat(Now),
     /// Ask the agent to join a new conversation.
@@ -246,7 +249,10 @@ pub trait Codec {
     }
     /// The session request to make before connecting. `Ok(None)`: none needed, connect
     /// anonymously. `Err`: refused, with the reason.
-    fn session_request(&self, lead: &BTreeMap<String, String>) -> Result<Option<HttpRequest>, String>;
+    fn session_request(
+        &self,
+        lead: &BTreeMap<String, String>,
+    ) -> Result<Option<HttpRequest>, String>;
     /// Reads the answer to [`Codec::session_request`].
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String>;
     fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError>;

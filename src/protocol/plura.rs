@@ -1,6 +1,9 @@
 //! Plura webchat (PROTOCOLS.md §1).
 
-use super::{parse_typed, text_field, AgentText, Codec, Command, DecodeError, Envelope, Event, HttpRequest, LinkParams, Session};
+use super::{
+    parse_typed, text_field, AgentText, Codec, Command, DecodeError, Envelope, Event, HttpRequest,
+    LinkParams, Session,
+};
 use crate::clock::{offset_label, utc_stamp};
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -3,8 +3,8 @@
 
 use super::plati::percent_encode;
 use super::{
-    parse_typed, AgentText, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope, Event, HttpRequest,
-    LinkParams, Read, Session,
+    parse_typed, AgentText, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope, Event,
+    HttpRequest, LinkParams, Read, Session,
 };
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -67,7 +67,12 @@ fn payload_of(map: &Map<String, Value>) -> Map<String, Value> {
         return p.clone();
     }
     map.iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "id" | "type" | "sequence" | "timestamp" | "metadata"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "id" | "type" | "sequence" | "timestamp" | "metadata"
+            )
+        })
         .find_map(|(_, v)| v.as_object().cloned())
         .unwrap_or_default()
 }
@@ -250,7 +255,10 @@ impl Codec for Poly {
         false
     }
 
-    fn session_request(&self, _lead: &BTreeMap<String, String>) -> Result<Option<HttpRequest>, String> {
+    fn session_request(
+        &self,
+        _lead: &BTreeMap<String, String>,
+    ) -> Result<Option<HttpRequest>, String> {
         Ok(Some(HttpRequest {
             method: "POST",
             url: format!("{}/api/v1/sessions", self.api),
@@ -263,7 +271,8 @@ impl Codec for Poly {
         if !(200..300).contains(&status) {
             return Err(format!("creating a PolyAI session answered HTTP {status}"));
         }
-        let value: Value = serde_json::from_str(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
+        let value: Value =
+            serde_json::from_str(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
         match value.get("session_id").and_then(Value::as_str) {
             Some(id) if !id.is_empty() => Ok(Session {
                 id: id.to_string(),

@@ -318,8 +318,9 @@ fn message_row(m: MessageView, model: ViewModel, act: Actions) -> impl IntoView 
         move |_| act(UiAction::Retry(id.clone()))
     };
     let attachments = m.attachments;
-    let cards = move || {
-        attachments
+    let cards =
+        move || {
+            attachments
             .get()
             .into_iter()
             .filter_map(|a| {
@@ -342,10 +343,14 @@ fn message_row(m: MessageView, model: ViewModel, act: Actions) -> impl IntoView 
                 })
             })
             .collect::<Vec<_>>()
-    };
+        };
     let last = {
         let id = id.clone();
-        move || model.messages.with(|l| l.last().is_some_and(|v| v.id == id))
+        move || {
+            model
+                .messages
+                .with(|l| l.last().is_some_and(|v| v.id == id))
+        }
     };
     let suggestions = m.suggestions;
     let chips = {
