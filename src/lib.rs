@@ -1,5 +1,6 @@
 //! Confab: an embeddable chat widget. See README.md for the architecture.
 
+pub mod actions;
 pub mod clock;
 pub mod config;
 pub mod engine;

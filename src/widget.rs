@@ -14,10 +14,12 @@ use crate::engine::{
     UiEvent,
 };
 use crate::protocol::plati::Plati;
+use crate::browser::actions::{ActionReport, PageActionRunner};
+use crate::protocol::iraa::Iraa;
 use crate::protocol::plura::Plura;
 use crate::protocol::poly::Poly;
 use crate::protocol::Read;
-use crate::ui::{self, Layout, MessageView, UiAction, ViewModel};
+use crate::ui::{self, Layout, LeadFormView, MessageView, UiAction, ViewModel};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -33,6 +35,8 @@ struct Runtime {
     busy: Cell<bool>,
     socket: SocketDriver,
     streams: Streams,
+    actions: RefCell<Option<PageActionRunner>>,
+    last_page_event: Cell<f64>,
     timers: Timers,
     store: Store,
     model: ViewModel,
@@ -179,6 +183,8 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
         busy: Cell::new(false),
         socket: SocketDriver::default(),
         streams: Streams::default(),
+        actions: RefCell::new(None),
+        last_page_event: Cell::new(0.0),
         timers: Timers::default(),
         store,
         model,
@@ -228,6 +234,10 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
                 });
             }
         })));
+        if let Some(c) = config.as_ref().filter(|c| matches!(c.provider_config, ProviderConfig::Iraa { .. })) {
+            rt.model.can_speak.set(true);
+            *rt.actions.borrow_mut() = Some(rt.page_action_runner(c));
+        }
         let stored = rt.load_stored();
         rt.dispatch(Input::Start {
             stored,
@@ -252,6 +262,20 @@ fn build_engine(config: &Config) -> Result<Box<dyn Machine>, String> {
             &prefix,
             config.lead.clone(),
         ))),
+        ProviderConfig::Iraa {
+            public_key,
+            product_id,
+            lead_url,
+        } => Ok(Box::new(
+            Engine::new(
+                Box::new(Iraa::new(&config.api_url, &config.ws_url, product_id)),
+                &prefix,
+                config.lead.clone(),
+            )
+            // The public key is browser-safe by design (domain-restricted): PROTOCOLS.md §2.
+            .with_credential(Credential::Fixed(public_key.clone()))
+            .with_lead_url(lead_url.clone()),
+        )),
         ProviderConfig::Poly {
             token_url,
             access_token,
@@ -305,10 +329,14 @@ fn build_engine(config: &Config) -> Result<Box<dyn Machine>, String> {
                 identity_id.clone(),
             )))
         }
-        _ => Err(format!(
-            "data-provider=\"{}\" is not available in this build of Confab yet",
-            config.provider.name()
-        )),
+    }
+}
+
+/// Speaks `text` with the browser's speech synthesis (only when the visitor turned sound on).
+fn speak(text: &str) {
+    let synth = web_sys::window().and_then(|w| w.speech_synthesis().ok());
+    if let (Some(synth), Ok(utterance)) = (synth, web_sys::SpeechSynthesisUtterance::new_with_text(text)) {
+        synth.speak(&utterance);
     }
 }
 
@@ -482,6 +510,10 @@ impl Runtime {
                 }
             }
             Output::Abort(id) => self.streams.abort(id),
+            Output::RunActions(actions) => match self.actions.borrow().as_ref() {
+                Some(runner) => runner.run(actions),
+                None => console_warn("the agent sent page actions, but this provider has no page to drive"),
+            },
             Output::Ui(event) => self.show(event),
             Output::Log(level, message) => match level {
                 Level::Info => console_info(&message),
@@ -582,11 +614,88 @@ impl Runtime {
                 }
             }
             UiEvent::CanEnd(can) => m.can_end.set(can),
+            UiEvent::Sound(on) => m.sound.set(on),
+            UiEvent::Speak(text) => {
+                if m.sound.get_untracked() {
+                    speak(&text);
+                }
+            }
+            UiEvent::LeadForm {
+                fields,
+                prefill,
+                cta_text,
+                ..
+            } => m.lead_form.set(Some(LeadFormView {
+                fields,
+                prefill: prefill.into_iter().collect(),
+                cta_text,
+            })),
+            UiEvent::LeadSent { fields, cta_url } => {
+                m.lead_form.set(None);
+                let detail = js_sys::Object::new();
+                let values = js_sys::Object::new();
+                for (k, v) in &fields {
+                    set(&values, k, v);
+                }
+                let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("fields"), &values);
+                self.emit_event("lead", &detail);
+                // Only http(s) calls to action are opened.
+                if let Some(url) = cta_url.as_deref().and_then(ui::safe_image_url) {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.open_with_url_and_target_and_features(&url, "_blank", "noopener,noreferrer");
+                    }
+                }
+            }
             UiEvent::Error { code, message } => {
                 m.notice.set(Some(message.clone()));
                 self.emit_error(code, &message);
             }
         }
+    }
+
+    fn page_action_runner(&self, config: &Config) -> PageActionRunner {
+        let weak = self.weak();
+        let on_visitor = Rc::new(move |event: String, selector: String, url: String| {
+            if let Some(rt) = weak.upgrade() {
+                // Throttled: at most one visitor event every half second.
+                let now = js_sys::Date::now();
+                if now - rt.last_page_event.get() >= 500.0 {
+                    rt.last_page_event.set(now);
+                    rt.dispatch(Input::PageEvent { event, selector, url });
+                }
+            }
+        });
+        let weak = self.weak();
+        let report = Rc::new(move |r: ActionReport| {
+            if let Some(rt) = weak.upgrade() {
+                rt.report_action(r);
+            }
+        });
+        let weak = self.weak();
+        let busy = Rc::new(move |on: bool| {
+            if let Some(rt) = weak.upgrade() {
+                rt.model.acting.set(on);
+            }
+        });
+        PageActionRunner::new(&config.page_actions, config.allowed_origins.clone(), on_visitor, report, busy)
+    }
+
+    fn report_action(&self, r: ActionReport) {
+        let detail = js_sys::Object::new();
+        set(&detail, "action", &r.action);
+        if let Some(s) = &r.selector {
+            set(&detail, "selector", s);
+        }
+        if let Some(u) = &r.url {
+            set(&detail, "url", u);
+        }
+        let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("ok"), &JsValue::from_bool(r.ok));
+        if let Some(e) = &r.error {
+            set(&detail, "error", e);
+            console_warn(&format!("page action {} refused: {e}", r.action));
+            self.model.notice.set(Some(format!("The agent couldn't do that on the page: {e}")));
+        }
+        self.emit_event("action", &detail);
     }
 
     fn with_message(&self, id: &str, f: impl FnOnce(&MessageView)) {
@@ -605,6 +714,21 @@ impl Runtime {
             UiAction::Typing => self.dispatch(Input::UserTyping),
             UiAction::DismissNotice => self.model.notice.set(None),
             UiAction::Suggest(text) => self.dispatch(Input::UserSend(text)),
+            UiAction::StopActions => {
+                if let Some(runner) = self.actions.borrow().as_ref() {
+                    runner.stop();
+                }
+            }
+            UiAction::ToggleSound => {
+                let on = !self.model.sound.get_untracked();
+                if !on {
+                    if let Some(s) = web_sys::window().and_then(|w| w.speech_synthesis().ok()) {
+                        s.cancel();
+                    }
+                }
+                self.dispatch(Input::Sound(on));
+            }
+            UiAction::LeadSubmit(values) => self.dispatch(Input::LeadSubmitted(values.into_iter().collect())),
             UiAction::EndChat => self.dispatch(Input::EndChat),
             UiAction::NewChat => self.dispatch(Input::Reset),
             UiAction::Retry(id) => {
@@ -634,6 +758,7 @@ impl Runtime {
         self.destroyed.set(true);
         self.socket.close();
         self.streams.abort_all();
+        self.actions.borrow_mut().take();
         self.timers.cancel_all();
         self.lifecycle.borrow_mut().take();
         self.mount.borrow_mut().take();

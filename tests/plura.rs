@@ -110,7 +110,7 @@ fn socket_urls() {
     );
     let s = Session {
         id: "webchat-session.2a36".into(),
-        route: "b7cf6862".into(),
+        route: "b7cf6862".into(), token: None
     };
     assert_eq!(
         c.socket_url(Some(&s), &LinkParams::default()),
@@ -118,7 +118,7 @@ fn socket_urls() {
     );
     let odd = Session {
         id: "a/b?c".into(),
-        route: "r".into(),
+        route: "r".into(), token: None
     };
     assert!(c
         .socket_url(Some(&odd), &LinkParams::default())
@@ -240,7 +240,7 @@ fn session_answer_uses_the_returned_flow_and_session() {
         Ok(Session {
             id: "webchat-session.2a36".into(),
             route: "b7cf6862".into()
-        })
+        , token: None})
     );
     let err = c
         .session_response(400, r#"{"status":"failed","message":"Phone missing"}"#)

@@ -42,7 +42,7 @@ fn codec_frames_and_urls() {
     let c = codec();
     let s = Session {
         id: "s 1".into(),
-        route: String::new(),
+        route: String::new(), token: None
     };
     assert_eq!(
         c.socket_url(

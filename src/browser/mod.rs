@@ -1,6 +1,7 @@
 //! Thin browser drivers: the only place that touches web-sys and gloo. Each carries the
 //! engine's outputs out and reports what happened as engine inputs; none decides anything.
 
+pub mod actions;
 pub mod http;
 pub mod lifecycle;
 pub mod socket;

@@ -699,6 +699,9 @@ impl Machine for ExchangeEngine {
             | Input::TimerFired(_)
             | Input::UserTyping
             | Input::EndChat
+            | Input::Sound(_)
+            | Input::PageEvent { .. }
+            | Input::LeadSubmitted(_)
             | Input::Visible => {}
         }
         std::mem::take(&mut self.out)

@@ -117,6 +117,16 @@ pub enum Input {
     Retry(String),
     /// The visitor ends the conversation ("End chat").
     EndChat,
+    /// The visitor turned spoken answers on or off.
+    Sound(bool),
+    /// The visitor's own click or navigation in the demo surface (reported to Iraa).
+    PageEvent {
+        event: String,
+        selector: String,
+        url: String,
+    },
+    /// The visitor submitted the lead form.
+    LeadSubmitted(BTreeMap<String, String>),
     UserSend(String),
     UserTyping,
     Identify(BTreeMap<String, String>),
@@ -180,6 +190,22 @@ pub enum UiEvent {
     Language(String),
     /// Whether the visitor can end the conversation (shows "End chat").
     CanEnd(bool),
+    /// Speak this text if the visitor turned sound on.
+    Speak(String),
+    /// Spoken answers on or off (restored from storage, or just toggled).
+    Sound(bool),
+    /// Show an inline lead form, prefilled from what the page already said.
+    LeadForm {
+        fields: Vec<String>,
+        prefill: BTreeMap<String, String>,
+        cta_text: Option<String>,
+        cta_url: Option<String>,
+    },
+    /// The lead form was submitted: tell the page (`lead` event) and open the CTA if any.
+    LeadSent {
+        fields: BTreeMap<String, String>,
+        cta_url: Option<String>,
+    },
     Error {
         code: &'static str,
         message: String,
@@ -207,6 +233,9 @@ pub enum Output {
     },
     /// Stop reading (and cancel) request `id`; nothing more is reported for it.
     Abort(u32),
+    /// Run these page actions in order on the configured target (a driver checks each one's
+    /// safety, runs it, and reports it as an `action` event).
+    RunActions(Vec<crate::protocol::PageAction>),
     Ui(UiEvent),
     Log(Level, String),
 }

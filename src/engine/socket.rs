@@ -9,6 +9,7 @@ use super::{
     TYPING_IDLE_MS,
 };
 use crate::clock::Now;
+use crate::protocol::Problem;
 use crate::protocol::{
     AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams,
     Session,
@@ -133,6 +134,14 @@ pub struct Engine {
     awaiting_replay: bool,
     assemblies: BTreeMap<String, Assembly>,
     agent_name: Option<String>,
+    /// When the server last answered a heartbeat (vendors that answer them).
+    last_pong: Option<i64>,
+    /// Fresh sessions started because credentials were refused (at most one).
+    auth_resets: u32,
+    /// The lead form's call to action, once shown.
+    lead_cta: Option<String>,
+    /// Where submitted lead form values are POSTed (Iraa `data-lead-url`).
+    lead_url: Option<String>,
     transcript: Transcript,
     outbox: Outbox,
     rng: Rng,
@@ -178,6 +187,10 @@ impl Engine {
             awaiting_replay: false,
             assemblies: BTreeMap::new(),
             agent_name: None,
+            last_pong: None,
+            auth_resets: 0,
+            lead_cta: None,
+            lead_url: None,
             transcript: Transcript::default(),
             outbox: Outbox::default(),
             rng: Rng::new(1),
@@ -191,6 +204,12 @@ impl Engine {
     /// Where the socket's access token comes from (PolyAI).
     pub fn with_credential(mut self, credential: Credential) -> Engine {
         self.token = TokenSource::new(credential);
+        self
+    }
+
+    /// Where submitted lead forms are POSTed.
+    pub fn with_lead_url(mut self, url: Option<String>) -> Engine {
+        self.lead_url = url;
         self
     }
 
@@ -276,12 +295,22 @@ impl Engine {
             Input::UserSend(text) => self.send_text(now, text),
             Input::UserTyping => self.on_keystroke(),
             Input::Identify(fields) => self.identify(fields),
-            Input::EndChat => {
-                if self.link == Link::Open && self.codec.can_end() {
-                    let frame = self.codec.encode(&Command::EndSession);
-                    self.out.push(Output::Send(frame));
+            Input::EndChat => self.end_chat(now),
+            Input::Sound(on) => {
+                self.persist("sound", Some(if on { "1" } else { "0" }.into()));
+                self.emit(UiEvent::Sound(on));
+            }
+            Input::PageEvent { event, selector, url } => {
+                if self.link == Link::Open {
+                    let frame = self.codec.encode(&Command::PageEvent {
+                        event: &event,
+                        selector: &selector,
+                        url: &url,
+                    });
+                    self.send_frame(frame);
                 }
             }
+            Input::LeadSubmitted(fields) => self.lead_submitted(fields),
             Input::Online => {
                 self.online = true;
                 if self.link == Link::Down && self.wants_link && self.state != ConnState::Ended {
@@ -337,6 +366,7 @@ impl Engine {
                     self.session = Some(Session {
                         id: legacy.clone(),
                         route: self.codec.anonymous_route(),
+                        token: None,
                     });
                     self.persist_session();
                 }
@@ -391,6 +421,9 @@ impl Engine {
                 entry,
                 restored: true,
             });
+        }
+        if read("sound").as_deref() == Some("1") {
+            self.emit(UiEvent::Sound(true));
         }
         let panel_open = read("panel").as_deref() == Some("1");
         if panel_open {
@@ -526,6 +559,9 @@ impl Engine {
         match self.codec.session_response(status, body) {
             Ok(session) => {
                 self.session_auth_retried = false;
+                for event in self.codec.session_events(body) {
+                    self.apply(now, event, false);
+                }
                 self.session = Some(session);
                 self.session_from_lead = self.codec.anonymous_allowed();
                 self.cursor = None;
@@ -572,6 +608,7 @@ impl Engine {
         self.handshake_failures = 0;
         self.opened_at = Some(now.utc_ms);
         self.last_heartbeat = Some(now.utc_ms);
+        self.last_pong = Some(now.utc_ms);
         self.awaiting_replay = self.codec.join_after_replay();
         self.set_state(ConnState::Open);
         self.out
@@ -666,6 +703,7 @@ impl Engine {
                 self.attempt = 0;
                 self.connect(now);
             }
+            ClosePolicy::Auth => self.credentials_refused(now),
             ClosePolicy::Reconnect if !self.online => self.set_state(ConnState::Offline),
             ClosePolicy::Reconnect => self.schedule_reconnect(),
         }
@@ -758,9 +796,11 @@ impl Engine {
                     None => self.codec.anonymous_route(),
                 };
                 if self.session.as_ref().is_none_or(|s| s.id != session_id) {
+                    let token = self.session.as_ref().and_then(|s| s.token.clone());
                     self.session = Some(Session {
                         id: session_id,
                         route,
+                        token,
                     });
                     self.persist_session();
                 }
@@ -886,6 +926,31 @@ impl Engine {
                 }
             }
             Event::Echo => {}
+            Event::Pong => self.last_pong = Some(now.utc_ms),
+            Event::PageActions(actions) => {
+                if !actions.is_empty() {
+                    self.out.push(Output::RunActions(actions));
+                }
+            }
+            Event::Speech(text) => self.emit(UiEvent::Speak(text)),
+            Event::LeadForm {
+                fields,
+                cta_text,
+                cta_url,
+            } => {
+                self.lead_cta = cta_url.clone();
+                let prefill = fields
+                    .iter()
+                    .filter_map(|f| self.lead.get(f).map(|v| (f.clone(), v.clone())))
+                    .collect();
+                self.emit(UiEvent::LeadForm {
+                    fields,
+                    prefill,
+                    cta_text,
+                    cta_url,
+                });
+            }
+            Event::ServerError { code, message } => self.server_problem(now, &code, message),
             Event::Unknown { kind } => {
                 self.ignored_frames += 1;
                 if self.unknown_kinds.insert(kind.clone()) {
@@ -895,6 +960,53 @@ impl Engine {
                     );
                 }
             }
+        }
+    }
+
+    /// PROTOCOLS.md §2: each error code's behaviour; none loops.
+    fn server_problem(&mut self, now: Now, code: &str, message: String) {
+        self.log(Level::Warn, format!("server error {code}: {message}"));
+        match self.codec.problem(code) {
+            Problem::Auth => self.credentials_refused(now),
+            Problem::SessionGone => {
+                self.forget_session();
+                self.drop_link();
+                self.system_notice(now, "The previous session expired; starting a new one.".into(), false);
+                self.attempt = 0;
+                self.connect(now);
+            }
+            Problem::Notice => self.emit(UiEvent::Error {
+                code: "server_notice",
+                message: format!("The chat had a hiccup ({code}). You can keep chatting."),
+            }),
+            Problem::Config => {
+                self.drop_link();
+                self.wants_link = false;
+                self.emit(UiEvent::Error {
+                    code: "config",
+                    message: format!("This chat is not set up correctly ({code}): {message}"),
+                });
+                self.set_state(ConnState::Failed);
+            }
+        }
+    }
+
+    /// Credentials were refused (an `error` code or a close code): one fresh session, then
+    /// a clear terminal error.
+    fn credentials_refused(&mut self, now: Now) {
+        self.drop_link();
+        if self.auth_resets == 0 {
+            self.auth_resets += 1;
+            self.forget_session();
+            self.attempt = 0;
+            self.connect(now);
+        } else {
+            self.wants_link = false;
+            self.emit(UiEvent::Error {
+                code: "auth_failed",
+                message: "The chat could not sign in. Please reload the page or try again later.".into(),
+            });
+            self.set_state(ConnState::Failed);
         }
     }
 
@@ -1029,6 +1141,9 @@ impl Engine {
             }
             Timer::Heartbeat => {
                 if self.link == Link::Open {
+                    if self.link_is_dead(now) {
+                        return self.dead_link(now);
+                    }
                     self.send_heartbeat(now);
                 }
             }
@@ -1042,6 +1157,72 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// No answer to heartbeats for two intervals (vendors that answer them).
+    fn link_is_dead(&self, now: Now) -> bool {
+        self.codec.expects_pong()
+            && self
+                .last_pong
+                .is_some_and(|t| now.utc_ms - t > 2 * self.heartbeat_ms as i64)
+    }
+
+    /// A half-open link: close it ourselves and reconnect, whatever code the server answers.
+    fn dead_link(&mut self, now: Now) {
+        self.log(Level::Warn, "no answer to heartbeats for two intervals; reconnecting".into());
+        self.drop_link();
+        self.emit(UiEvent::Typing(false));
+        let _ = now;
+        self.schedule_reconnect();
+    }
+
+    /// Sends a frame unless the codec has nothing to say for it.
+    fn send_frame(&mut self, frame: String) {
+        if !frame.is_empty() {
+            self.out.push(Output::Send(frame));
+        }
+    }
+
+    fn end_chat(&mut self, now: Now) {
+        if !self.codec.can_end() {
+            return;
+        }
+        if let Some(request) = self.session.as_ref().and_then(|s| self.codec.end_request(s)) {
+            // Ended over HTTP (Iraa): the answer changes nothing, the conversation is over.
+            let id = self.request_id();
+            let bearer = self.token.bearer();
+            self.out.push(Output::Http { id, request, bearer });
+            self.system_notice(now, "This conversation has ended.".into(), false);
+            self.forget_session();
+            self.drop_link();
+            self.wants_link = false;
+            self.set_state(ConnState::Ended);
+        } else if self.link == Link::Open {
+            let frame = self.codec.encode(&Command::EndSession);
+            self.send_frame(frame);
+        }
+    }
+
+    fn lead_submitted(&mut self, fields: BTreeMap<String, String>) {
+        if let Some(url) = self.lead_url.clone() {
+            let body = serde_json::to_string(&fields).ok();
+            let id = self.request_id();
+            self.out.push(Output::Http {
+                id,
+                request: HttpRequest {
+                    method: "POST",
+                    url,
+                    body,
+                    read: crate::protocol::Read::Whole,
+                },
+                bearer: None,
+            });
+        }
+        for (k, v) in &fields {
+            self.lead.insert(k.clone(), v.clone());
+        }
+        let cta_url = self.lead_cta.take();
+        self.emit(UiEvent::LeadSent { fields, cta_url });
     }
 
     fn send_heartbeat(&mut self, now: Now) {

@@ -3,6 +3,7 @@
 //! A codec turns a vendor's frames into [`Event`]s and the engine's [`Command`]s into frames.
 //! Nothing outside `src/protocol/` knows which vendor is on the line.
 
+pub mod iraa;
 pub mod plati;
 pub mod plura;
 pub mod poly;
@@ -86,6 +87,20 @@ pub enum Event {
     Language(String),
     /// The server ended the conversation.
     SessionEnded { reason: String },
+    /// Page actions to run in order (Iraa).
+    PageActions(Vec<PageAction>),
+    /// Text the visitor may hear, when sound is on (Iraa `speech`).
+    Speech(String),
+    /// A lead form to show inline (Iraa).
+    LeadForm {
+        fields: Vec<String>,
+        cta_text: Option<String>,
+        cta_url: Option<String>,
+    },
+    /// The server reported a problem with a code (Iraa `error`).
+    ServerError { code: String, message: String },
+    /// The server answered a heartbeat.
+    Pong,
     /// The history replay sent on connect is over.
     ReplayEnd,
     /// An echo of something we sent that needs no action (heartbeat, join, end).
@@ -126,6 +141,41 @@ pub enum Command<'a> {
     Join,
     /// The visitor ends the conversation.
     EndSession,
+    /// The visitor's own click or navigation in the demo surface (Iraa `iframe_event`).
+    PageEvent {
+        event: &'a str,
+        selector: &'a str,
+        url: &'a str,
+    },
+}
+
+/// What a server-reported problem asks of the engine (Iraa's error codes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// Credentials were refused: one fresh session, then give up.
+    Auth,
+    /// The conversation is gone: forget it and start a new one, telling the visitor.
+    SessionGone,
+    /// Our own bug (bad frame): log it and show a non-fatal notice, never loop.
+    Notice,
+    /// The configuration is wrong: stop.
+    Config,
+}
+
+/// One page action an agent asked for (Iraa `iframeCommands`); fields as the wire gives them.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PageAction {
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
 }
 
 /// What a close the engine did not ask for means.
@@ -139,6 +189,8 @@ pub enum ClosePolicy {
     Replaced,
     /// The server no longer knows the conversation: start a new one.
     NewSession,
+    /// The server refused our credentials: one fresh session, then give up.
+    Auth,
 }
 
 /// What the socket URL needs beyond the session.
@@ -151,10 +203,13 @@ pub struct LinkParams<'a> {
 
 /// A conversation the server knows: its id, and the route the socket URL needs (for Plura
 /// the flow instance id, which a session POST may replace).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Session {
     pub id: String,
     pub route: String,
+    /// A per-conversation token the socket URL carries (Iraa's session JWT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// How a driver reads an answer.
@@ -255,6 +310,23 @@ pub trait Codec {
     ) -> Result<Option<HttpRequest>, String>;
     /// Reads the answer to [`Codec::session_request`].
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String>;
+    /// What a successful session answer says besides the session (Iraa: greeting, agent name).
+    fn session_events(&self, _body: &str) -> Vec<Event> {
+        Vec::new()
+    }
+    /// Whether the server answers heartbeats (Iraa's `pong`): two intervals without one mean
+    /// the link is dead.
+    fn expects_pong(&self) -> bool {
+        false
+    }
+    /// The HTTP call that ends a conversation, for vendors that end it over HTTP (Iraa).
+    fn end_request(&self, _session: &Session) -> Option<HttpRequest> {
+        None
+    }
+    /// What a server `error` code asks of the engine.
+    fn problem(&self, _code: &str) -> Problem {
+        Problem::Notice
+    }
     fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError>;
     fn encode(&self, command: &Command) -> String;
     /// Heartbeat period while open (until capabilities say otherwise); the first one is sent

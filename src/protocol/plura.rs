@@ -109,6 +109,7 @@ impl Codec for Plura {
             (Some(id), Some(route)) => Ok(Session {
                 id: id.to_string(),
                 route: route.to_string(),
+                token: None,
             }),
             _ => Err("session POST answer lacks \"session\" or \"flow_id\"".into()),
         }
@@ -157,7 +158,7 @@ impl Codec for Plura {
                 kind: "typing",
             }),
             // Plura has no join or end frames; the engine never asks for them.
-            Command::Join | Command::EndSession => return String::new(),
+            Command::Join | Command::EndSession | Command::PageEvent { .. } => return String::new(),
             Command::Heartbeat(now) => serde_json::to_string(&Outgoing {
                 message: Stamp {
                     stamp: utc_stamp(now.utc_ms),

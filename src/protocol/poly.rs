@@ -277,6 +277,7 @@ impl Codec for Poly {
             Some(id) if !id.is_empty() => Ok(Session {
                 id: id.to_string(),
                 route: String::new(),
+                token: None,
             }),
             _ => Err("session answer has no session_id".into()),
         }
@@ -325,6 +326,8 @@ impl Codec for Poly {
             Command::Heartbeat(_) => ("EVENT_TYPE_HEARTBEAT", json!({})),
             Command::Join => ("EVENT_TYPE_REQUEST_POLY_AGENT_JOIN", json!({})),
             Command::EndSession => ("EVENT_TYPE_USER_END_SESSION", json!({})),
+            // PolyAI has no page events; the engine never asks.
+            Command::PageEvent { .. } => return String::new(),
         };
         json!({"type": kind, "payload": payload}).to_string()
     }

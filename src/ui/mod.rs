@@ -21,6 +21,39 @@ pub enum UiAction {
     Suggest(String),
     EndChat,
     NewChat,
+    /// Stop the agent's running page actions.
+    StopActions,
+    ToggleSound,
+    /// The lead form's values.
+    LeadSubmit(Vec<(String, String)>),
+}
+
+/// An inline lead form being shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadFormView {
+    pub fields: Vec<String>,
+    pub prefill: Vec<(String, String)>,
+    pub cta_text: Option<String>,
+}
+
+/// A plausible e-mail address: something@something.something, no spaces.
+pub fn plausible_email(v: &str) -> bool {
+    let v = v.trim();
+    match v.split_once('@') {
+        Some((user, domain)) => {
+            !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !v.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn field_label(field: &str) -> String {
+    let words = field.replace(['_', '-'], " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
 }
 
 pub type Actions = Rc<dyn Fn(UiAction)>;
@@ -53,6 +86,12 @@ pub struct ViewModel {
     pub typing: RwSignal<bool>,
     pub lang: RwSignal<Option<String>>,
     pub can_end: RwSignal<bool>,
+    /// The agent is running page actions (shows the bar with Stop).
+    pub acting: RwSignal<bool>,
+    /// Spoken answers are possible (Iraa) and whether the visitor turned them on.
+    pub can_speak: RwSignal<bool>,
+    pub sound: RwSignal<bool>,
+    pub lead_form: RwSignal<Option<LeadFormView>>,
 }
 
 impl ViewModel {
@@ -69,6 +108,10 @@ impl ViewModel {
             typing: RwSignal::new(false),
             lang: RwSignal::new(None),
             can_end: RwSignal::new(false),
+            acting: RwSignal::new(false),
+            can_speak: RwSignal::new(false),
+            sound: RwSignal::new(false),
+            lead_form: RwSignal::new(None),
         }
     }
 }
@@ -189,6 +232,15 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         let act = act.clone();
         move |_| act(UiAction::NewChat)
     };
+    let stop_actions = {
+        let act = act.clone();
+        move |_| act(UiAction::StopActions)
+    };
+    let toggle_sound = {
+        let act = act.clone();
+        move |_| act(UiAction::ToggleSound)
+    };
+    let act_lead = send_wrapper::SendWrapper::new(act.clone());
 
     let launcher = layout.show_launcher.then(|| {
         view! {
@@ -233,6 +285,13 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                             .map(|src| view! { <img class="avatar" src=src alt="" /> })
                     }}
                     <h2 class="title">{move || model.title.get()}</h2>
+                    <button class="sound" type="button"
+                        hidden=move || !model.can_speak.get()
+                        aria-pressed=move || model.sound.get().to_string()
+                        aria-label=move || if model.sound.get() { "Turn sound off" } else { "Turn sound on" }
+                        on:click=toggle_sound>
+                        {move || if model.sound.get() { "🔊" } else { "🔈" }}
+                    </button>
                     <button class="end" type="button"
                         hidden=move || !model.can_end.get() || model.state.get() != ConnState::Open
                         on:click=end_chat>
@@ -267,6 +326,11 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 <p class="typing" hidden=move || !model.typing.get() aria-label="Typing">
                     <span></span><span></span><span></span>
                 </p>
+                <div class="acting" role="status" hidden=move || !model.acting.get()>
+                    <span>"The agent is showing you around…"</span>
+                    <button type="button" class="stop" on:click=stop_actions>"Stop"</button>
+                </div>
+                {move || model.lead_form.get().map(|form| lead_form(form, act_lead.clone()))}
                 <div class="ended" hidden=move || model.state.get() != ConnState::Ended>
                     <button type="button" class="new-chat" on:click=new_chat>"Start a new chat"</button>
                 </div>
@@ -295,6 +359,59 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 </form>
             </section>
         </div>
+    }
+}
+
+fn lead_form(form: LeadFormView, act: send_wrapper::SendWrapper<Actions>) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let form_ref: NodeRef<html::Form> = NodeRef::new();
+    let fields = form.fields.clone();
+    let submit = move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
+        let Some(el) = form_ref.get() else { return };
+        let mut values = Vec::new();
+        for f in &fields {
+            let input = el
+                .query_selector(&format!("input[name=\"{}\"]", f.replace('"', "")))
+                .ok()
+                .flatten()
+                .and_then(|i| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(i).ok());
+            let value = input.map(|i| i.value()).unwrap_or_default();
+            if f == "email" && !plausible_email(&value) {
+                error.set(Some("Please enter a valid e-mail address.".into()));
+                return;
+            }
+            values.push((f.clone(), value.trim().to_string()));
+        }
+        error.set(None);
+        (*act)(UiAction::LeadSubmit(values));
+    };
+    let inputs = form
+        .fields
+        .iter()
+        .map(|f| {
+            let value = form.prefill.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()).unwrap_or_default();
+            let kind = match f.as_str() {
+                "email" => "email",
+                "phone" => "tel",
+                _ => "text",
+            };
+            let id = format!("confab-lead-{f}");
+            view! {
+                <label for=id.clone()>{field_label(f)}</label>
+                <input id=id name=f.clone() type=kind value=value required=true autocomplete=f.clone() />
+            }
+        })
+        .collect::<Vec<_>>();
+    let cta = form.cta_text.unwrap_or_else(|| "Send".into());
+    view! {
+        <form class="lead" node_ref=form_ref on:submit=submit aria-label="Your details">
+            {inputs}
+            <p class="lead-error" role="alert" hidden=move || error.with(|e| e.is_none())>
+                {move || error.get().unwrap_or_default()}
+            </p>
+            <button type="submit" class="lead-submit">{cta}</button>
+        </form>
     }
 }
 

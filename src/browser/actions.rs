@@ -1,0 +1,213 @@
+//! Runs an agent's page actions in order on the configured target, through
+//! `www/page-actions.js`, after the DOM-free safety rules of `crate::actions`. Each action run
+//! or refused is reported; a failure or Stop (or the visitor's own click or key press in the
+//! target) ends the rest of the sequence, which is reported as not run.
+
+use crate::actions::{check_navigate, precheck};
+use crate::config::PageActions;
+use crate::protocol::PageAction;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen(module = "/www/page-actions.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createTarget, catch)]
+    fn create_target(spec: &str, on_visitor: &js_sys::Function, on_interrupt: &js_sys::Function) -> Result<JsValue, JsValue>;
+}
+
+/// What happened to one action (the page's `action` event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionReport {
+    pub action: String,
+    pub selector: Option<String>,
+    pub url: Option<String>,
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+pub struct PageActionRunner {
+    target: Option<JsValue>,
+    off: bool,
+    allowed: Vec<String>,
+    /// Bumped by Stop and by each new sequence: a running sequence checks it between actions.
+    generation: Rc<Cell<u64>>,
+    report: Rc<dyn Fn(ActionReport)>,
+    busy: Rc<dyn Fn(bool)>,
+    _on_visitor: Closure<dyn FnMut(String, String, String)>,
+    _on_interrupt: Closure<dyn FnMut()>,
+}
+
+fn call(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
+    f.call1(target, arg)
+}
+
+async fn call_async(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsValue, String> {
+    let promise: js_sys::Promise = call(target, method, arg).map_err(js_message)?.dyn_into().map_err(js_message)?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.map_err(js_message)
+}
+
+fn js_message(e: JsValue) -> String {
+    js_sys::Reflect::get(&e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "the action failed".into())
+}
+
+impl PageActionRunner {
+    pub fn new(
+        mode: &PageActions,
+        allowed: Vec<String>,
+        on_visitor: Rc<dyn Fn(String, String, String)>,
+        report: Rc<dyn Fn(ActionReport)>,
+        busy: Rc<dyn Fn(bool)>,
+    ) -> PageActionRunner {
+        let generation = Rc::new(Cell::new(0u64));
+        let g = generation.clone();
+        let on_interrupt = Closure::<dyn FnMut()>::new(move || g.set(g.get() + 1));
+        let on_visitor = Closure::<dyn FnMut(String, String, String)>::new(move |e, s, u| on_visitor(e, s, u));
+        let spec = match mode {
+            PageActions::Off => None,
+            PageActions::Host => Some("host".to_string()),
+            PageActions::Frame(selector) => Some(selector.clone()),
+        };
+        let target = spec.and_then(|spec| {
+            match create_target(&spec, on_visitor.as_ref().unchecked_ref(), on_interrupt.as_ref().unchecked_ref()) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    super::console_warn(&format!("page actions are unavailable: {}", js_message(e)));
+                    None
+                }
+            }
+        });
+        PageActionRunner {
+            target,
+            off: matches!(mode, PageActions::Off),
+            allowed,
+            generation,
+            report,
+            busy,
+            _on_visitor: on_visitor,
+            _on_interrupt: on_interrupt,
+        }
+    }
+
+    /// Runs `actions` in order; a sequence already running is stopped first.
+    pub fn run(&self, actions: Vec<PageAction>) {
+        let generation = self.generation.get() + 1;
+        self.generation.set(generation);
+        let gen_cell = self.generation.clone();
+        let target = self.target.clone();
+        let off = self.off;
+        let allowed = self.allowed.clone();
+        let report = self.report.clone();
+        let busy = self.busy.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let refuse = |a: &PageAction, why: String| {
+                report(ActionReport {
+                    action: a.action.clone(),
+                    selector: a.selector.clone(),
+                    url: a.url.clone(),
+                    ok: false,
+                    error: Some(why),
+                })
+            };
+            let Some(target) = target else {
+                let why = if off { "page actions are off on this page" } else { "the page-action target is unavailable" };
+                for a in &actions {
+                    refuse(a, why.to_string());
+                }
+                return;
+            };
+            busy(true);
+            let _ = call(&target, "setRunning", &JsValue::TRUE);
+            let mut stopped: Option<String> = None;
+            for a in &actions {
+                if let Some(why) = &stopped {
+                    refuse(a, why.clone());
+                    continue;
+                }
+                if gen_cell.get() != generation {
+                    let why = "stopped before it ran".to_string();
+                    refuse(a, why.clone());
+                    stopped = Some(why);
+                    continue;
+                }
+                if let Err(why) = precheck(a) {
+                    refuse(a, why);
+                    stopped = Some("an earlier action failed".into());
+                    continue;
+                }
+                let mut action = a.clone();
+                if a.action == "navigate" {
+                    let resolved = call_async(&target, "resolve", &JsValue::from_str(a.url.as_deref().unwrap_or(""))).await;
+                    let checked = resolved.and_then(|r| {
+                        let get = |k: &str| js_sys::Reflect::get(&r, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
+                        let (href, origin) = (get("href").unwrap_or_default(), get("origin").unwrap_or_default());
+                        check_navigate(&href, &origin, &allowed).map(|_| href)
+                    });
+                    match checked {
+                        Ok(href) => action.url = Some(href),
+                        Err(why) => {
+                            refuse(a, why);
+                            stopped = Some("an earlier action was refused".into());
+                            continue;
+                        }
+                    }
+                }
+                let arg = serde_wasm_bindgen::to_value(&action).unwrap_or(JsValue::NULL);
+                match call_async(&target, "run", &arg).await {
+                    Ok(_) if gen_cell.get() == generation => report(ActionReport {
+                        action: a.action.clone(),
+                        selector: a.selector.clone(),
+                        url: action.url.clone(),
+                        ok: true,
+                        error: None,
+                    }),
+                    Ok(_) => {
+                        // The visitor interrupted while this one ran: it ran, the rest do not.
+                        report(ActionReport {
+                            action: a.action.clone(),
+                            selector: a.selector.clone(),
+                            url: action.url.clone(),
+                            ok: true,
+                            error: None,
+                        });
+                        stopped = Some("stopped by the visitor".into());
+                    }
+                    Err(why) => {
+                        refuse(a, why);
+                        stopped = Some("an earlier action failed".into());
+                    }
+                }
+            }
+            if gen_cell.get() == generation {
+                let _ = call(&target, "setRunning", &JsValue::FALSE);
+                busy(false);
+            }
+        });
+    }
+
+    /// Stop: the running sequence ends after its current action.
+    pub fn stop(&self) {
+        self.generation.set(self.generation.get() + 1);
+        if let Some(t) = &self.target {
+            let _ = call(t, "setRunning", &JsValue::FALSE);
+        }
+        (self.busy)(false);
+    }
+}
+
+impl Drop for PageActionRunner {
+    fn drop(&mut self) {
+        self.generation.set(self.generation.get() + 1);
+        if let Some(t) = &self.target {
+            if let Ok(f) = js_sys::Reflect::get(t, &JsValue::from_str("stop")).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+                let _ = f.call0(t);
+            }
+        }
+    }
+}
