@@ -17,7 +17,9 @@ demo: dist
 	@cargo build -p devserver
 	@echo
 	@echo "Confab demo: http://127.0.0.1:$(DEMO_PORT)/"
-	@target/debug/devserver --port $(DEMO_PORT) --www www --dist dist
+	@echo "(the Iraa demo product is also served from http://127.0.0.1:8081/, another origin)"
+	@target/debug/devserver --port 8081 --www www --dist dist & trap "kill $$!" EXIT; \
+	  target/debug/devserver --port $(DEMO_PORT) --www www --dist dist
 
 test: setup
 	@scripts/test.sh

@@ -693,7 +693,10 @@ impl Runtime {
         if let Some(e) = &r.error {
             set(&detail, "error", e);
             console_warn(&format!("page action {} refused: {e}", r.action));
-            self.model.notice.set(Some(format!("The agent couldn't do that on the page: {e}")));
+            // The first failure of a sequence says why; the rest only follow from it.
+            if !e.starts_with("an earlier") && !e.starts_with("stopped") && !e.starts_with("replaced") {
+                self.model.notice.set(Some(format!("The agent couldn't do that on the page: {e}")));
+            }
         }
         self.emit_event("action", &detail);
     }

@@ -97,6 +97,16 @@ fn lead_attributes_become_snake_case_fields() {
         ("data-lead-empty", ""),
     ])
     .unwrap();
+    let iraa = parse(&[
+        ("data-provider", "iraa"),
+        ("data-public-key", "pk_test_x"),
+        ("data-product-id", "default"),
+        ("data-lead-url", "https://crm.example.com/leads"),
+        ("data-lead-email", "a@b.c"),
+    ])
+    .unwrap();
+    assert!(!iraa.lead.contains_key("url"), "data-lead-url is not lead data");
+    assert!(matches!(iraa.provider_config, ProviderConfig::Iraa { lead_url: Some(ref u), .. } if u == "https://crm.example.com/leads"));
     assert_eq!(
         c.lead.get("phone").map(String::as_str),
         Some("+15551234567")

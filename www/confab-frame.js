@@ -28,6 +28,10 @@ window.addEventListener('message', async (e) => {
     clearHighlight();
     return;
   }
+  if (m.type === 'hello') {
+    tell(e.origin, { type: 'visitor', event: 'navigate', selector: '', url: location.href });
+    return;
+  }
   if (m.type !== 'run') return;
   const a = m.action || {};
   try {
@@ -52,6 +56,3 @@ watchVisitor(
   (selector, url) => { if (parentOrigin) tell(parentOrigin, { type: 'visitor', event: 'click', selector, url }); },
   () => { if (parentOrigin) tell(parentOrigin, { type: 'visitor', event: 'key', selector: '', url: location.href }); },
 );
-for (const origin of allowed) {
-  tell(origin, { type: 'visitor', event: 'navigate', selector: '', url: location.href });
-}

@@ -185,6 +185,21 @@ let nextId = 0;
 // presses while actions run. Returns {run(action), resolve(url), setRunning(bool), stop()}.
 export function createTarget(spec, onVisitor, onInterrupt) {
   let running = false;
+  // Stop rejects the action in progress at once (a long `wait` included).
+  let cancelWaiters = [];
+  const cancellable = (work) => Promise.race([
+    work,
+    new Promise((_, reject) => cancelWaiters.push(() => reject(new Error('stopped by the visitor')))),
+  ]);
+  const setRunningBase = (on) => { running = on; };
+  // Stop: the action in progress is rejected at once and the highlight removed.
+  const cancelBase = () => {
+    running = false;
+    const waiters = cancelWaiters;
+    cancelWaiters = [];
+    waiters.forEach((w) => w());
+    clearHighlight();
+  };
   let unwatch = () => {};
   const watch = (doc) => {
     unwatch();
@@ -198,9 +213,10 @@ export function createTarget(spec, onVisitor, onInterrupt) {
   if (spec === 'host') {
     watch(document);
     return {
-      run: (action) => runIn(document, action),
+      run: (action) => cancellable(runIn(document, action)),
       resolve: (url) => Promise.resolve({ href: new URL(url, location.href).href, origin: location.origin }),
-      setRunning: (on) => { running = on; if (!on) clearHighlight(); },
+      setRunning: setRunningBase,
+      cancel: cancelBase,
       stop: () => { unwatch(); clearHighlight(); },
     };
   }
@@ -230,8 +246,8 @@ export function createTarget(spec, onVisitor, onInterrupt) {
       if (m.ok) p.resolve(m); else p.reject(new Error(m.error || 'the frame refused the action'));
     } else if (m.type === 'visitor' && typeof m.selector === 'string' && typeof m.url === 'string') {
       if (m.event === 'key') { if (running) onInterrupt(); return; }
-      if (running && m.event === 'click') onInterrupt();
-      else onVisitor(m.event === 'navigate' ? 'navigate' : 'click', m.selector.slice(0, 200), m.url.slice(0, 2000));
+      if (running) { if (m.event === 'click') onInterrupt(); return; }
+      onVisitor(m.event === 'navigate' ? 'navigate' : 'click', m.selector.slice(0, 200), m.url.slice(0, 2000));
     }
   };
   window.addEventListener('message', onMessage);
@@ -248,26 +264,46 @@ export function createTarget(spec, onVisitor, onInterrupt) {
     }, timeout);
   });
 
+  // Waiters for the frame's next load (an agent's navigate reloads it).
+  let loadWaiters = [];
   const onLoad = () => {
+    const waiters = loadWaiters;
+    loadWaiters = [];
+    waiters.forEach((w) => w());
     try {
       const el = frame();
       const doc = sameOriginDoc(el);
       if (doc) {
         watch(doc);
-        onVisitor('navigate', '', doc.defaultView.location.href);
+        if (!running) onVisitor('navigate', '', doc.defaultView.location.href);
+      } else {
+        // Cross-origin: greet the bridge, which answers with its own location.
+        el.contentWindow.postMessage({ confab: 1, type: 'hello' }, frameOrigin(el));
       }
     } catch (_) { /* not there yet */ }
   };
   try { frame().addEventListener('load', onLoad); onLoad(); } catch (_) { /* reported on run */ }
+  const nextLoad = (ms) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the page did not finish loading')), ms);
+    loadWaiters.push(() => { clearTimeout(timer); resolve(); });
+  });
 
   return {
-    run: async (action) => {
+    run: (action) => cancellable((async () => {
       const el = frame();
       const doc = sameOriginDoc(el);
+      if (action && action.action === 'navigate') {
+        // The next action belongs to the new page: wait until it has loaded.
+        const loaded = nextLoad(15000);
+        if (doc) runIn(doc, action);
+        else await ask(el, { type: 'run', action }, 5000);
+        await loaded;
+        return;
+      }
       if (doc) return runIn(doc, action);
       const waitMs = action && action.action === 'wait' ? Math.min(Number(action.timeout) || DEFAULT_WAIT_MS, 60000) : 0;
       await ask(el, { type: 'run', action }, waitMs + 5000);
-    },
+    })()),
     resolve: async (url) => {
       const el = frame();
       const doc = sameOriginDoc(el);
@@ -275,15 +311,13 @@ export function createTarget(spec, onVisitor, onInterrupt) {
       const href = new URL(url, new URL(base, location.href)).href;
       return { href, origin: doc ? doc.defaultView.location.origin : frameOrigin(el) };
     },
-    setRunning: (on) => {
-      running = on;
-      if (!on) {
-        clearHighlight();
-        try {
-          const el = frame();
-          if (!sameOriginDoc(el)) el.contentWindow.postMessage({ confab: 1, type: 'clear' }, frameOrigin(el));
-        } catch (_) { /* gone */ }
-      }
+    setRunning: setRunningBase,
+    cancel: () => {
+      cancelBase();
+      try {
+        const el = frame();
+        if (!sameOriginDoc(el)) el.contentWindow.postMessage({ confab: 1, type: 'clear' }, frameOrigin(el));
+      } catch (_) { /* gone */ }
     },
     stop: () => {
       unwatch();

@@ -1,8 +1,9 @@
 //! Confab's development server: serves `dist/` and `www/`, emulates the vendors' backends
-//! (Plura under `/plura`, Plati under `/plati`, PolyAI under `/poly`), and exposes control endpoints under `/control` for tests.
+//! (Plura under `/plura`, Plati under `/plati`, PolyAI under `/poly`, Iraa under `/iraa`), and exposes control endpoints under `/control` for tests.
 //!
 //! Usage: `devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]`
 
+mod iraa;
 mod plati;
 mod plura;
 mod poly;
@@ -24,6 +25,7 @@ pub struct App {
     pub plura: Arc<plura::Emulator>,
     pub plati: Arc<plati::Emulator>,
     pub poly: Arc<poly::Emulator>,
+    pub iraa: Arc<iraa::Emulator>,
 }
 
 struct Args {
@@ -73,6 +75,7 @@ async fn main() {
         plura: Arc::new(plura::Emulator::default()),
         plati: Arc::new(plati::Emulator::default()),
         poly: Arc::new(poly::Emulator::default()),
+        iraa: Arc::new(iraa::Emulator::default()),
     };
     let router = Router::new()
         .nest("/plura", plura::routes())
@@ -87,6 +90,9 @@ async fn main() {
         .nest("/poly", poly::routes())
         .nest("/poly-host", poly::host_routes())
         .nest("/control/poly", poly::control_routes())
+        .nest("/iraa", iraa::routes())
+        .nest("/iraa-host", iraa::host_routes())
+        .nest("/control/iraa", iraa::control_routes())
         .nest_service("/dist", ServeDir::new(&args.dist))
         .fallback_service(ServeDir::new(&args.www))
         .layer(SetResponseHeaderLayer::overriding(

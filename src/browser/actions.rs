@@ -33,6 +33,8 @@ pub struct PageActionRunner {
     allowed: Vec<String>,
     /// Bumped by Stop and by each new sequence: a running sequence checks it between actions.
     generation: Rc<Cell<u64>>,
+    /// Bumped by Stop (and the visitor's own clicks) only, to tell "stopped" from "replaced".
+    stops: Rc<Cell<u64>>,
     report: Rc<dyn Fn(ActionReport)>,
     busy: Rc<dyn Fn(bool)>,
     _on_visitor: Closure<dyn FnMut(String, String, String)>,
@@ -66,8 +68,12 @@ impl PageActionRunner {
         busy: Rc<dyn Fn(bool)>,
     ) -> PageActionRunner {
         let generation = Rc::new(Cell::new(0u64));
-        let g = generation.clone();
-        let on_interrupt = Closure::<dyn FnMut()>::new(move || g.set(g.get() + 1));
+        let stops = Rc::new(Cell::new(0u64));
+        let (g, st) = (generation.clone(), stops.clone());
+        let on_interrupt = Closure::<dyn FnMut()>::new(move || {
+            g.set(g.get() + 1);
+            st.set(st.get() + 1);
+        });
         let on_visitor = Closure::<dyn FnMut(String, String, String)>::new(move |e, s, u| on_visitor(e, s, u));
         let spec = match mode {
             PageActions::Off => None,
@@ -88,6 +94,7 @@ impl PageActionRunner {
             off: matches!(mode, PageActions::Off),
             allowed,
             generation,
+            stops,
             report,
             busy,
             _on_visitor: on_visitor,
@@ -100,6 +107,8 @@ impl PageActionRunner {
         let generation = self.generation.get() + 1;
         self.generation.set(generation);
         let gen_cell = self.generation.clone();
+        let stops = self.stops.clone();
+        let stops_at_start = stops.get();
         let target = self.target.clone();
         let off = self.off;
         let allowed = self.allowed.clone();
@@ -131,9 +140,13 @@ impl PageActionRunner {
                     continue;
                 }
                 if gen_cell.get() != generation {
-                    let why = "stopped before it ran".to_string();
-                    refuse(a, why.clone());
-                    stopped = Some(why);
+                    let why = if stops.get() != stops_at_start {
+                        "stopped by the visitor"
+                    } else {
+                        "replaced by the agent's next actions"
+                    };
+                    refuse(a, why.to_string());
+                    stopped = Some(why.to_string());
                     continue;
                 }
                 if let Err(why) = precheck(a) {
@@ -168,7 +181,7 @@ impl PageActionRunner {
                         error: None,
                     }),
                     Ok(_) => {
-                        // The visitor interrupted while this one ran: it ran, the rest do not.
+                        // Interrupted while this one ran: it ran, the rest do not.
                         report(ActionReport {
                             action: a.action.clone(),
                             selector: a.selector.clone(),
@@ -176,11 +189,19 @@ impl PageActionRunner {
                             ok: true,
                             error: None,
                         });
-                        stopped = Some("stopped by the visitor".into());
+                        stopped = Some(if stops.get() != stops_at_start {
+                            "stopped by the visitor".into()
+                        } else {
+                            "replaced by the agent's next actions".into()
+                        });
                     }
                     Err(why) => {
                         refuse(a, why);
-                        stopped = Some("an earlier action failed".into());
+                        stopped = Some(if stops.get() != stops_at_start {
+                            "stopped by the visitor".into()
+                        } else {
+                            "an earlier action failed".into()
+                        });
                     }
                 }
             }
@@ -194,8 +215,9 @@ impl PageActionRunner {
     /// Stop: the running sequence ends after its current action.
     pub fn stop(&self) {
         self.generation.set(self.generation.get() + 1);
+        self.stops.set(self.stops.get() + 1);
         if let Some(t) = &self.target {
-            let _ = call(t, "setRunning", &JsValue::FALSE);
+            let _ = call(t, "cancel", &JsValue::UNDEFINED);
         }
         (self.busy)(false);
     }

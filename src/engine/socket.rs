@@ -625,6 +625,10 @@ impl Engine {
             });
             self.out.push(Output::Send(frame));
             self.outbox.mark_sent(&id);
+            if !self.codec.acknowledges() {
+                self.outbox.remove(&id);
+                self.persist_outbox();
+            }
             if self.transcript.set_status(&id, Delivery::Sent) {
                 self.emit(UiEvent::Status {
                     id,

@@ -264,6 +264,12 @@ impl Codec for Iraa {
         true
     }
 
+    /// Iraa confirms nothing: a message written to an open socket is sent, never resent
+    /// (PROTOCOLS.md §2 has no receipt; resending could repeat a command to the agent).
+    fn acknowledges(&self) -> bool {
+        false
+    }
+
     fn problem(&self, code: &str) -> Problem {
         match code {
             "AUTH_REQUIRED" | "INVALID_TOKEN" => Problem::Auth,

@@ -323,6 +323,11 @@ pub trait Codec {
     fn end_request(&self, _session: &Session) -> Option<HttpRequest> {
         None
     }
+    /// Whether the server acknowledges each visitor message (Plura `recv`, PolyAI echo). Without
+    /// acknowledgements a message written to an open socket counts as sent and is not resent.
+    fn acknowledges(&self) -> bool {
+        true
+    }
     /// What a server `error` code asks of the engine.
     fn problem(&self, _code: &str) -> Problem {
         Problem::Notice

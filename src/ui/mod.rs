@@ -290,7 +290,11 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                         aria-pressed=move || model.sound.get().to_string()
                         aria-label=move || if model.sound.get() { "Turn sound off" } else { "Turn sound on" }
                         on:click=toggle_sound>
-                        {move || if model.sound.get() { "🔊" } else { "🔈" }}
+                        <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
+                            <path d="M4 9h4l5-4v14l-5-4H4z"></path>
+                            <path class="waves" d="M16 8a5 5 0 0 1 0 8M18.5 5.5a8.5 8.5 0 0 1 0 13"
+                                fill="none" stroke="currentColor" stroke-width="2"></path>
+                        </svg>
                     </button>
                     <button class="end" type="button"
                         hidden=move || !model.can_end.get() || model.state.get() != ConnState::Open
@@ -405,7 +409,7 @@ fn lead_form(form: LeadFormView, act: send_wrapper::SendWrapper<Actions>) -> imp
         .collect::<Vec<_>>();
     let cta = form.cta_text.unwrap_or_else(|| "Send".into());
     view! {
-        <form class="lead" node_ref=form_ref on:submit=submit aria-label="Your details">
+        <form class="lead" node_ref=form_ref on:submit=submit aria-label="Your details" novalidate=true>
             {inputs}
             <p class="lead-error" role="alert" hidden=move || error.with(|e| e.is_none())>
                 {move || error.get().unwrap_or_default()}

@@ -1,0 +1,3 @@
+document.getElementById('details').addEventListener('click', function () {
+  document.getElementById('clicked').hidden = false;
+});
