@@ -4,7 +4,15 @@
 use crate::config::normalize_origin;
 use crate::protocol::PageAction;
 
-pub const ACTIONS: [&str; 7] = ["navigate", "click", "type", "highlight", "scroll", "wait", "select"];
+pub const ACTIONS: [&str; 7] = [
+    "navigate",
+    "click",
+    "type",
+    "highlight",
+    "scroll",
+    "wait",
+    "select",
+];
 
 /// Refuses an action that is unknown or lacks what it needs.
 pub fn precheck(a: &PageAction) -> Result<(), String> {
@@ -33,9 +41,12 @@ pub fn precheck(a: &PageAction) -> Result<(), String> {
 pub fn check_navigate(href: &str, target_origin: &str, allowed: &[String]) -> Result<(), String> {
     let scheme = href.split(':').next().unwrap_or("").to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
-        return Err(format!("only http(s) URLs can be opened, not \"{scheme}:\""));
+        return Err(format!(
+            "only http(s) URLs can be opened, not \"{scheme}:\""
+        ));
     }
-    let origin = normalize_origin(href).ok_or_else(|| format!("\"{href}\" has no usable origin"))?;
+    let origin =
+        normalize_origin(href).ok_or_else(|| format!("\"{href}\" has no usable origin"))?;
     let target = normalize_origin(target_origin).unwrap_or_default();
     if origin == target || allowed.iter().any(|a| *a == origin) {
         Ok(())

@@ -154,7 +154,10 @@ impl Config {
             let name = name.trim().to_ascii_lowercase();
             let value = value.trim().to_string();
             // `data-lead-url` is Iraa's lead POST target (EMBED.md), not a lead field.
-            if let Some(field) = name.strip_prefix("data-lead-").filter(|_| name != "data-lead-url") {
+            if let Some(field) = name
+                .strip_prefix("data-lead-")
+                .filter(|_| name != "data-lead-url")
+            {
                 if !field.is_empty() && !value.is_empty() {
                     lead.insert(field.replace('-', "_"), value);
                 }

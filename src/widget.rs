@@ -1,6 +1,7 @@
 //! The wasm entry: builds the host element and shadow root, mounts the view, and runs the
 //! engine against the browser drivers. `embed.js` calls [`boot`] and forwards `window.Confab`.
 
+use crate::browser::actions::{ActionReport, PageActionRunner};
 use crate::browser::lifecycle::{is_online, Lifecycle, PageEvent};
 use crate::browser::socket::{SocketDriver, SocketEvent};
 use crate::browser::storage::Store;
@@ -13,9 +14,8 @@ use crate::engine::{
     ConnState, Delivery, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer,
     UiEvent,
 };
-use crate::protocol::plati::Plati;
-use crate::browser::actions::{ActionReport, PageActionRunner};
 use crate::protocol::iraa::Iraa;
+use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
 use crate::protocol::poly::Poly;
 use crate::protocol::Read;
@@ -234,7 +234,10 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
                 });
             }
         })));
-        if let Some(c) = config.as_ref().filter(|c| matches!(c.provider_config, ProviderConfig::Iraa { .. })) {
+        if let Some(c) = config
+            .as_ref()
+            .filter(|c| matches!(c.provider_config, ProviderConfig::Iraa { .. }))
+        {
             rt.model.can_speak.set(true);
             *rt.actions.borrow_mut() = Some(rt.page_action_runner(c));
         }
@@ -335,7 +338,10 @@ fn build_engine(config: &Config) -> Result<Box<dyn Machine>, String> {
 /// Speaks `text` with the browser's speech synthesis (only when the visitor turned sound on).
 fn speak(text: &str) {
     let synth = web_sys::window().and_then(|w| w.speech_synthesis().ok());
-    if let (Some(synth), Ok(utterance)) = (synth, web_sys::SpeechSynthesisUtterance::new_with_text(text)) {
+    if let (Some(synth), Ok(utterance)) = (
+        synth,
+        web_sys::SpeechSynthesisUtterance::new_with_text(text),
+    ) {
         synth.speak(&utterance);
     }
 }
@@ -512,7 +518,9 @@ impl Runtime {
             Output::Abort(id) => self.streams.abort(id),
             Output::RunActions(actions) => match self.actions.borrow().as_ref() {
                 Some(runner) => runner.run(actions),
-                None => console_warn("the agent sent page actions, but this provider has no page to drive"),
+                None => console_warn(
+                    "the agent sent page actions, but this provider has no page to drive",
+                ),
             },
             Output::Ui(event) => self.show(event),
             Output::Log(level, message) => match level {
@@ -642,7 +650,11 @@ impl Runtime {
                 // Only http(s) calls to action are opened.
                 if let Some(url) = cta_url.as_deref().and_then(ui::safe_image_url) {
                     if let Some(w) = web_sys::window() {
-                        let _ = w.open_with_url_and_target_and_features(&url, "_blank", "noopener,noreferrer");
+                        let _ = w.open_with_url_and_target_and_features(
+                            &url,
+                            "_blank",
+                            "noopener,noreferrer",
+                        );
                     }
                 }
             }
@@ -661,7 +673,11 @@ impl Runtime {
                 let now = js_sys::Date::now();
                 if now - rt.last_page_event.get() >= 500.0 {
                     rt.last_page_event.set(now);
-                    rt.dispatch(Input::PageEvent { event, selector, url });
+                    rt.dispatch(Input::PageEvent {
+                        event,
+                        selector,
+                        url,
+                    });
                 }
             }
         });
@@ -677,7 +693,13 @@ impl Runtime {
                 rt.model.acting.set(on);
             }
         });
-        PageActionRunner::new(&config.page_actions, config.allowed_origins.clone(), on_visitor, report, busy)
+        PageActionRunner::new(
+            &config.page_actions,
+            config.allowed_origins.clone(),
+            on_visitor,
+            report,
+            busy,
+        )
     }
 
     fn report_action(&self, r: ActionReport) {
@@ -694,8 +716,13 @@ impl Runtime {
             set(&detail, "error", e);
             console_warn(&format!("page action {} refused: {e}", r.action));
             // The first failure of a sequence says why; the rest only follow from it.
-            if !e.starts_with("an earlier") && !e.starts_with("stopped") && !e.starts_with("replaced") {
-                self.model.notice.set(Some(format!("The agent couldn't do that on the page: {e}")));
+            if !e.starts_with("an earlier")
+                && !e.starts_with("stopped")
+                && !e.starts_with("replaced")
+            {
+                self.model
+                    .notice
+                    .set(Some(format!("The agent couldn't do that on the page: {e}")));
             }
         }
         self.emit_event("action", &detail);
@@ -731,7 +758,9 @@ impl Runtime {
                 }
                 self.dispatch(Input::Sound(on));
             }
-            UiAction::LeadSubmit(values) => self.dispatch(Input::LeadSubmitted(values.into_iter().collect())),
+            UiAction::LeadSubmit(values) => {
+                self.dispatch(Input::LeadSubmitted(values.into_iter().collect()))
+            }
             UiAction::EndChat => self.dispatch(Input::EndChat),
             UiAction::NewChat => self.dispatch(Input::Reset),
             UiAction::Retry(id) => {

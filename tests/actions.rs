@@ -3,16 +3,27 @@ use confab::actions::{check_navigate, precheck};
 use confab::protocol::PageAction;
 
 fn act(action: &str, selector: Option<&str>, url: Option<&str>) -> PageAction {
-    PageAction { action: action.into(), selector: selector.map(Into::into), url: url.map(Into::into), ..PageAction::default() }
+    PageAction {
+        action: action.into(),
+        selector: selector.map(Into::into),
+        url: url.map(Into::into),
+        ..PageAction::default()
+    }
 }
 
 #[test]
 fn actions_need_their_fields() {
     assert!(precheck(&act("click", Some("#go"), None)).is_ok());
     assert!(precheck(&act("navigate", None, Some("/dashboard"))).is_ok());
-    assert!(precheck(&act("click", None, None)).unwrap_err().contains("needs a selector"));
-    assert!(precheck(&act("navigate", None, None)).unwrap_err().contains("needs a url"));
-    assert!(precheck(&act("eval", Some("x"), None)).unwrap_err().contains("unknown action \"eval\""));
+    assert!(precheck(&act("click", None, None))
+        .unwrap_err()
+        .contains("needs a selector"));
+    assert!(precheck(&act("navigate", None, None))
+        .unwrap_err()
+        .contains("needs a url"));
+    assert!(precheck(&act("eval", Some("x"), None))
+        .unwrap_err()
+        .contains("unknown action \"eval\""));
     assert!(precheck(&act("", None, None)).is_err());
     assert!(precheck(&act("type", Some(&"a".repeat(501)), None)).is_err());
 }
@@ -35,6 +46,9 @@ fn navigate_goes_only_to_http_urls_of_allowed_origins() {
         "https://app.example.com@evil.example.net/",
         "https://docs.example.com.evil.net/",
     ] {
-        assert!(check_navigate(bad, t, &allowed).is_err(), "{bad} was allowed");
+        assert!(
+            check_navigate(bad, t, &allowed).is_err(),
+            "{bad} was allowed"
+        );
     }
 }

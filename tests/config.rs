@@ -105,8 +105,13 @@ fn lead_attributes_become_snake_case_fields() {
         ("data-lead-email", "a@b.c"),
     ])
     .unwrap();
-    assert!(!iraa.lead.contains_key("url"), "data-lead-url is not lead data");
-    assert!(matches!(iraa.provider_config, ProviderConfig::Iraa { lead_url: Some(ref u), .. } if u == "https://crm.example.com/leads"));
+    assert!(
+        !iraa.lead.contains_key("url"),
+        "data-lead-url is not lead data"
+    );
+    assert!(
+        matches!(iraa.provider_config, ProviderConfig::Iraa { lead_url: Some(ref u), .. } if u == "https://crm.example.com/leads")
+    );
     assert_eq!(
         c.lead.get("phone").map(String::as_str),
         Some("+15551234567")

@@ -110,7 +110,8 @@ fn socket_urls() {
     );
     let s = Session {
         id: "webchat-session.2a36".into(),
-        route: "b7cf6862".into(), token: None
+        route: "b7cf6862".into(),
+        token: None,
     };
     assert_eq!(
         c.socket_url(Some(&s), &LinkParams::default()),
@@ -118,7 +119,8 @@ fn socket_urls() {
     );
     let odd = Session {
         id: "a/b?c".into(),
-        route: "r".into(), token: None
+        route: "r".into(),
+        token: None,
     };
     assert!(c
         .socket_url(Some(&odd), &LinkParams::default())
@@ -239,8 +241,9 @@ fn session_answer_uses_the_returned_flow_and_session() {
         c.session_response(200, ok),
         Ok(Session {
             id: "webchat-session.2a36".into(),
-            route: "b7cf6862".into()
-        , token: None})
+            route: "b7cf6862".into(),
+            token: None
+        })
     );
     let err = c
         .session_response(400, r#"{"status":"failed","message":"Phone missing"}"#)

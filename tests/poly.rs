@@ -42,7 +42,8 @@ fn codec_frames_and_urls() {
     let c = codec();
     let s = Session {
         id: "s 1".into(),
-        route: String::new(), token: None
+        route: String::new(),
+        token: None,
     };
     assert_eq!(
         c.socket_url(

@@ -72,7 +72,11 @@ async fn create(State(app): State<App>, headers: HeaderMap, body: String) -> Res
     let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     lock(&emu.sessions_created).push(json!({"authorization": key, "body": parsed}));
     if !key.starts_with("pk_") {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "AUTH_REQUIRED", "message": "a public key is required"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "AUTH_REQUIRED", "message": "a public key is required"})),
+        )
+            .into_response();
     }
     let id = emu.id("demo");
     let token = emu.id("jwt");
@@ -106,7 +110,12 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-async fn socket(State(app): State<App>, Path(id): Path<String>, Query(q): Query<TokenQuery>, ws: WebSocketUpgrade) -> Response {
+async fn socket(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Query<TokenQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
     let emu = app.iraa.clone();
     lock(&emu.connects).push(id.clone());
     let known = lock(&emu.sessions).get(&id).cloned();
@@ -119,7 +128,12 @@ async fn socket(State(app): State<App>, Path(id): Path<String>, Query(q): Query<
         match code {
             Some(code) => {
                 let (mut tx, _) = socket.split();
-                let _ = tx.send(Message::Close(Some(CloseFrame { code, reason: "refused".into() }))).await;
+                let _ = tx
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: "refused".into(),
+                    })))
+                    .await;
             }
             None => converse(emu, socket, id).await,
         }
@@ -155,7 +169,11 @@ fn commands_for(text: &str) -> Option<(String, Value, Vec<&'static str>)> {
             vec![],
         ))
     } else if t.contains("click") {
-        Some(("Opening the details.".into(), json!([{"action": "click", "selector": "#details"}]), vec![]))
+        Some((
+            "Opening the details.".into(),
+            json!([{"action": "click", "selector": "#details"}]),
+            vec![],
+        ))
     } else {
         None
     }
@@ -174,7 +192,12 @@ async fn converse(emu: std::sync::Arc<Emulator>, socket: WebSocket, session: Str
         let text = text.as_str().to_string();
         lock(&emu.frames).push(json!({"session": session, "raw": text}));
         let Ok(v) = serde_json::from_str::<Value>(&text) else {
-            let _ = tx.send(frame("error", json!({"code": "INVALID_JSON", "message": "not JSON"}))).await;
+            let _ = tx
+                .send(frame(
+                    "error",
+                    json!({"code": "INVALID_JSON", "message": "not JSON"}),
+                ))
+                .await;
             continue;
         };
         let mut out = Vec::new();
@@ -186,32 +209,63 @@ async fn converse(emu: std::sync::Arc<Emulator>, socket: WebSocket, session: Str
             }
             "iframe_event" => {}
             "visitor_message" => {
-                let said = v["payload"]["text"].as_str().unwrap_or("").trim().to_string();
+                let said = v["payload"]["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
                 if said.is_empty() {
-                    out.push(frame("error", json!({"code": "EMPTY_MESSAGE", "message": "empty"})));
+                    out.push(frame(
+                        "error",
+                        json!({"code": "EMPTY_MESSAGE", "message": "empty"}),
+                    ));
                 } else if let Some(json_cmds) = said.strip_prefix("bad: ") {
                     let cmds: Value = serde_json::from_str(json_cmds).unwrap_or(json!([]));
                     out.push(frame("agent_response", json!({"text": "Trying that.", "iframeCommands": cmds, "suggestions": [], "agentId": "demo"})));
                 } else if let Some(code) = said.strip_prefix("error ") {
-                    out.push(frame("error", json!({"code": code, "message": format!("test error {code}")})));
+                    out.push(frame(
+                        "error",
+                        json!({"code": code, "message": format!("test error {code}")}),
+                    ));
                 } else if let Some(code) = said.strip_prefix("close ") {
                     let code: u16 = code.parse().unwrap_or(1000);
-                    let _ = tx.send(Message::Close(Some(CloseFrame { code, reason: "test".into() }))).await;
+                    let _ = tx
+                        .send(Message::Close(Some(CloseFrame {
+                            code,
+                            reason: "test".into(),
+                        })))
+                        .await;
                     break;
                 } else if said == "silent" {
                     silent = true;
-                    out.push(frame("agent_response", json!({"text": "(going quiet)", "iframeCommands": [], "suggestions": []})));
+                    out.push(frame(
+                        "agent_response",
+                        json!({"text": "(going quiet)", "iframeCommands": [], "suggestions": []}),
+                    ));
                 } else if said.to_lowercase().contains("pricing") {
                     out.push(frame("agent_response", json!({"text": "Happy to share pricing. Where can we send it?", "iframeCommands": [], "suggestions": []})));
                     out.push(frame("lead_form", json!({"fields": ["email", "company"], "cta": {"text": "See pricing", "url": "http://127.0.0.1:18080/product/pricing.html"}})));
                 } else {
-                    out.push(frame("typing_indicator", json!({"agentId": "demo", "isTyping": true})));
-                    let (reply, cmds, chips) = commands_for(&said).unwrap_or((format!("You said: {said}"), json!([]), vec![]));
-                    out.push(frame("typing_indicator", json!({"agentId": "demo", "isTyping": false})));
+                    out.push(frame(
+                        "typing_indicator",
+                        json!({"agentId": "demo", "isTyping": true}),
+                    ));
+                    let (reply, cmds, chips) = commands_for(&said).unwrap_or((
+                        format!("You said: {said}"),
+                        json!([]),
+                        vec![],
+                    ));
+                    out.push(frame(
+                        "typing_indicator",
+                        json!({"agentId": "demo", "isTyping": false}),
+                    ));
                     out.push(frame("agent_response", json!({"text": reply, "speech": reply, "iframeCommands": cmds, "suggestions": chips, "agentId": "demo"})));
                 }
             }
-            _ => out.push(frame("error", json!({"code": "UNKNOWN_TYPE", "message": "unknown type"}))),
+            _ => out.push(frame(
+                "error",
+                json!({"code": "UNKNOWN_TYPE", "message": "unknown type"}),
+            )),
         }
         for m in out {
             if tx.send(m).await.is_err() {

@@ -14,7 +14,11 @@ use wasm_bindgen::JsCast;
 #[wasm_bindgen(module = "/www/page-actions.js")]
 extern "C" {
     #[wasm_bindgen(js_name = createTarget, catch)]
-    fn create_target(spec: &str, on_visitor: &js_sys::Function, on_interrupt: &js_sys::Function) -> Result<JsValue, JsValue>;
+    fn create_target(
+        spec: &str,
+        on_visitor: &js_sys::Function,
+        on_interrupt: &js_sys::Function,
+    ) -> Result<JsValue, JsValue>;
 }
 
 /// What happened to one action (the page's `action` event).
@@ -42,13 +46,19 @@ pub struct PageActionRunner {
 }
 
 fn call(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
-    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
+    let f: js_sys::Function =
+        js_sys::Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
     f.call1(target, arg)
 }
 
 async fn call_async(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsValue, String> {
-    let promise: js_sys::Promise = call(target, method, arg).map_err(js_message)?.dyn_into().map_err(js_message)?;
-    wasm_bindgen_futures::JsFuture::from(promise).await.map_err(js_message)
+    let promise: js_sys::Promise = call(target, method, arg)
+        .map_err(js_message)?
+        .dyn_into()
+        .map_err(js_message)?;
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(js_message)
 }
 
 fn js_message(e: JsValue) -> String {
@@ -74,17 +84,25 @@ impl PageActionRunner {
             g.set(g.get() + 1);
             st.set(st.get() + 1);
         });
-        let on_visitor = Closure::<dyn FnMut(String, String, String)>::new(move |e, s, u| on_visitor(e, s, u));
+        let on_visitor =
+            Closure::<dyn FnMut(String, String, String)>::new(move |e, s, u| on_visitor(e, s, u));
         let spec = match mode {
             PageActions::Off => None,
             PageActions::Host => Some("host".to_string()),
             PageActions::Frame(selector) => Some(selector.clone()),
         };
         let target = spec.and_then(|spec| {
-            match create_target(&spec, on_visitor.as_ref().unchecked_ref(), on_interrupt.as_ref().unchecked_ref()) {
+            match create_target(
+                &spec,
+                on_visitor.as_ref().unchecked_ref(),
+                on_interrupt.as_ref().unchecked_ref(),
+            ) {
                 Ok(t) => Some(t),
                 Err(e) => {
-                    super::console_warn(&format!("page actions are unavailable: {}", js_message(e)));
+                    super::console_warn(&format!(
+                        "page actions are unavailable: {}",
+                        js_message(e)
+                    ));
                     None
                 }
             }
@@ -125,7 +143,11 @@ impl PageActionRunner {
                 })
             };
             let Some(target) = target else {
-                let why = if off { "page actions are off on this page" } else { "the page-action target is unavailable" };
+                let why = if off {
+                    "page actions are off on this page"
+                } else {
+                    "the page-action target is unavailable"
+                };
                 for a in &actions {
                     refuse(a, why.to_string());
                 }
@@ -156,10 +178,22 @@ impl PageActionRunner {
                 }
                 let mut action = a.clone();
                 if a.action == "navigate" {
-                    let resolved = call_async(&target, "resolve", &JsValue::from_str(a.url.as_deref().unwrap_or(""))).await;
+                    let resolved = call_async(
+                        &target,
+                        "resolve",
+                        &JsValue::from_str(a.url.as_deref().unwrap_or("")),
+                    )
+                    .await;
                     let checked = resolved.and_then(|r| {
-                        let get = |k: &str| js_sys::Reflect::get(&r, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
-                        let (href, origin) = (get("href").unwrap_or_default(), get("origin").unwrap_or_default());
+                        let get = |k: &str| {
+                            js_sys::Reflect::get(&r, &JsValue::from_str(k))
+                                .ok()
+                                .and_then(|v| v.as_string())
+                        };
+                        let (href, origin) = (
+                            get("href").unwrap_or_default(),
+                            get("origin").unwrap_or_default(),
+                        );
                         check_navigate(&href, &origin, &allowed).map(|_| href)
                     });
                     match checked {
@@ -227,7 +261,9 @@ impl Drop for PageActionRunner {
     fn drop(&mut self) {
         self.generation.set(self.generation.get() + 1);
         if let Some(t) = &self.target {
-            if let Ok(f) = js_sys::Reflect::get(t, &JsValue::from_str("stop")).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+            if let Ok(f) = js_sys::Reflect::get(t, &JsValue::from_str("stop"))
+                .and_then(|f| f.dyn_into::<js_sys::Function>())
+            {
                 let _ = f.call0(t);
             }
         }

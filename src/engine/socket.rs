@@ -300,7 +300,11 @@ impl Engine {
                 self.persist("sound", Some(if on { "1" } else { "0" }.into()));
                 self.emit(UiEvent::Sound(on));
             }
-            Input::PageEvent { event, selector, url } => {
+            Input::PageEvent {
+                event,
+                selector,
+                url,
+            } => {
                 if self.link == Link::Open {
                     let frame = self.codec.encode(&Command::PageEvent {
                         event: &event,
@@ -975,7 +979,11 @@ impl Engine {
             Problem::SessionGone => {
                 self.forget_session();
                 self.drop_link();
-                self.system_notice(now, "The previous session expired; starting a new one.".into(), false);
+                self.system_notice(
+                    now,
+                    "The previous session expired; starting a new one.".into(),
+                    false,
+                );
                 self.attempt = 0;
                 self.connect(now);
             }
@@ -1008,7 +1016,8 @@ impl Engine {
             self.wants_link = false;
             self.emit(UiEvent::Error {
                 code: "auth_failed",
-                message: "The chat could not sign in. Please reload the page or try again later.".into(),
+                message: "The chat could not sign in. Please reload the page or try again later."
+                    .into(),
             });
             self.set_state(ConnState::Failed);
         }
@@ -1173,7 +1182,10 @@ impl Engine {
 
     /// A half-open link: close it ourselves and reconnect, whatever code the server answers.
     fn dead_link(&mut self, now: Now) {
-        self.log(Level::Warn, "no answer to heartbeats for two intervals; reconnecting".into());
+        self.log(
+            Level::Warn,
+            "no answer to heartbeats for two intervals; reconnecting".into(),
+        );
         self.drop_link();
         self.emit(UiEvent::Typing(false));
         let _ = now;
@@ -1191,11 +1203,19 @@ impl Engine {
         if !self.codec.can_end() {
             return;
         }
-        if let Some(request) = self.session.as_ref().and_then(|s| self.codec.end_request(s)) {
+        if let Some(request) = self
+            .session
+            .as_ref()
+            .and_then(|s| self.codec.end_request(s))
+        {
             // Ended over HTTP (Iraa): the answer changes nothing, the conversation is over.
             let id = self.request_id();
             let bearer = self.token.bearer();
-            self.out.push(Output::Http { id, request, bearer });
+            self.out.push(Output::Http {
+                id,
+                request,
+                bearer,
+            });
             self.system_notice(now, "This conversation has ended.".into(), false);
             self.forget_session();
             self.drop_link();

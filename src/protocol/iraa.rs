@@ -3,8 +3,8 @@
 
 use super::plati::percent_encode;
 use super::{
-    parse_typed, AgentText, ClosePolicy, Codec, Command, DecodeError, Envelope, Event, HttpRequest, LinkParams,
-    PageAction, Problem, Read, Session,
+    parse_typed, AgentText, ClosePolicy, Codec, Command, DecodeError, Envelope, Event, HttpRequest,
+    LinkParams, PageAction, Problem, Read, Session,
 };
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -34,7 +34,12 @@ fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
 fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|l| l.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -53,7 +58,11 @@ fn page_actions(value: Option<&Value>) -> Vec<PageAction> {
                 selector: text(&m, "selector"),
                 url: text(&m, "url"),
                 text: text(&m, "text"),
-                value: text(&m, "value").or_else(|| m.get("value").filter(|v| v.is_number()).map(|v| v.to_string())),
+                value: text(&m, "value").or_else(|| {
+                    m.get("value")
+                        .filter(|v| v.is_number())
+                        .map(|v| v.to_string())
+                }),
                 timeout: m.get("timeout").and_then(Value::as_u64),
             }
         })
@@ -63,7 +72,11 @@ fn page_actions(value: Option<&Value>) -> Vec<PageAction> {
 /// The greeting and agent of a session answer, as events.
 fn greeting_events(body: &Value) -> Vec<Event> {
     let mut events = Vec::new();
-    if let Some(name) = body.get("agent").and_then(|a| a.get("name")).and_then(Value::as_str) {
+    if let Some(name) = body
+        .get("agent")
+        .and_then(|a| a.get("name"))
+        .and_then(Value::as_str)
+    {
         events.push(Event::Agent {
             name: Some(name.to_string()),
             avatar: None,
@@ -93,8 +106,15 @@ impl Codec for Iraa {
     }
 
     fn socket_url(&self, session: Option<&Session>, _link: &LinkParams) -> String {
-        let (id, token) = session.map_or(("", ""), |s| (s.id.as_str(), s.token.as_deref().unwrap_or("")));
-        format!("{}/ws/session/{}?token={}", self.ws, percent_encode(id), percent_encode(token))
+        let (id, token) = session.map_or(("", ""), |s| {
+            (s.id.as_str(), s.token.as_deref().unwrap_or(""))
+        });
+        format!(
+            "{}/ws/session/{}?token={}",
+            self.ws,
+            percent_encode(id),
+            percent_encode(token)
+        )
     }
 
     fn anonymous_route(&self) -> String {
@@ -105,7 +125,10 @@ impl Codec for Iraa {
         false
     }
 
-    fn session_request(&self, lead: &BTreeMap<String, String>) -> Result<Option<HttpRequest>, String> {
+    fn session_request(
+        &self,
+        lead: &BTreeMap<String, String>,
+    ) -> Result<Option<HttpRequest>, String> {
         let mut body = json!({ "productId": self.product_id });
         // visitorMeta from lead data: name (or first + last), email, company, needs, persona.
         let mut meta = Map::new();
@@ -156,10 +179,16 @@ impl Codec for Iraa {
                         .map(str::to_string)
                 })
                 .unwrap_or_else(|| "no reason given".into());
-            return Err(format!("starting the demo session answered HTTP {status}: {why}"));
+            return Err(format!(
+                "starting the demo session answered HTTP {status}: {why}"
+            ));
         }
-        let v: Value = serde_json::from_str(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
-        match (v.get("sessionId").and_then(Value::as_str), v.get("token").and_then(Value::as_str)) {
+        let v: Value =
+            serde_json::from_str(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
+        match (
+            v.get("sessionId").and_then(Value::as_str),
+            v.get("token").and_then(Value::as_str),
+        ) {
             (Some(id), Some(token)) if !id.is_empty() && !token.is_empty() => Ok(Session {
                 id: id.to_string(),
                 route: String::new(),
@@ -170,12 +199,18 @@ impl Codec for Iraa {
     }
 
     fn session_events(&self, body: &str) -> Vec<Event> {
-        serde_json::from_str::<Value>(body).map(|v| greeting_events(&v)).unwrap_or_default()
+        serde_json::from_str::<Value>(body)
+            .map(|v| greeting_events(&v))
+            .unwrap_or_default()
     }
 
     fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError> {
         let (kind, map) = parse_typed(frame)?;
-        let p = map.get("payload").and_then(Value::as_object).cloned().unwrap_or_default();
+        let p = map
+            .get("payload")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let mut events = Vec::new();
         match kind.as_str() {
             "agent_response" => {
@@ -198,9 +233,15 @@ impl Codec for Iraa {
                     events.push(Event::PageActions(actions));
                 }
             }
-            "typing_indicator" => events.push(Event::Typing(p.get("isTyping").and_then(Value::as_bool).unwrap_or(false))),
+            "typing_indicator" => events.push(Event::Typing(
+                p.get("isTyping").and_then(Value::as_bool).unwrap_or(false),
+            )),
             "lead_form" => {
-                let cta = p.get("cta").and_then(Value::as_object).cloned().unwrap_or_default();
+                let cta = p
+                    .get("cta")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
                 events.push(Event::LeadForm {
                     fields: strings(p.get("fields")),
                     cta_text: text(&cta, "text"),
@@ -225,9 +266,14 @@ impl Codec for Iraa {
         let (kind, payload) = match command {
             Command::UserMessage { text, .. } => ("visitor_message", json!({ "text": text })),
             Command::Heartbeat(_) => ("heartbeat", json!({})),
-            Command::PageEvent { event, selector, url } => {
-                ("iframe_event", json!({ "event": event, "selector": selector, "url": url }))
-            }
+            Command::PageEvent {
+                event,
+                selector,
+                url,
+            } => (
+                "iframe_event",
+                json!({ "event": event, "selector": selector, "url": url }),
+            ),
             // Iraa has no client typing or join frames, and ends sessions over HTTP.
             Command::Typing(_) | Command::Join | Command::EndSession => return String::new(),
         };
@@ -254,7 +300,11 @@ impl Codec for Iraa {
     fn end_request(&self, session: &Session) -> Option<HttpRequest> {
         Some(HttpRequest {
             method: "POST",
-            url: format!("{}/api/v1/session/{}/end", self.api, percent_encode(&session.id)),
+            url: format!(
+                "{}/api/v1/session/{}/end",
+                self.api,
+                percent_encode(&session.id)
+            ),
             body: Some("{}".into()),
             read: Read::Whole,
         })

@@ -158,7 +158,9 @@ impl Codec for Plura {
                 kind: "typing",
             }),
             // Plura has no join or end frames; the engine never asks for them.
-            Command::Join | Command::EndSession | Command::PageEvent { .. } => return String::new(),
+            Command::Join | Command::EndSession | Command::PageEvent { .. } => {
+                return String::new()
+            }
             Command::Heartbeat(now) => serde_json::to_string(&Outgoing {
                 message: Stamp {
                     stamp: utc_stamp(now.utc_ms),
