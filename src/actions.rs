@@ -48,7 +48,7 @@ pub fn check_navigate(href: &str, target_origin: &str, allowed: &[String]) -> Re
     let origin =
         normalize_origin(href).ok_or_else(|| format!("\"{href}\" has no usable origin"))?;
     let target = normalize_origin(target_origin).unwrap_or_default();
-    if origin == target || allowed.iter().any(|a| *a == origin) {
+    if origin == target || allowed.contains(&origin) {
         Ok(())
     } else {
         Err(format!("{origin} is not an allowed origin"))

@@ -82,7 +82,7 @@ impl Rig {
                         r.body.clone().unwrap_or_default()
                     ))
                 }
-                Output::Abort(_) => {}
+                Output::Abort(_) | Output::RunActions(_) => {}
                 Output::Ui(e) => self.ui.push(e.clone()),
                 Output::Log(..) => {}
             }
