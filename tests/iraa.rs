@@ -301,6 +301,23 @@ fn messages_are_sent_once_since_nothing_acknowledges_them() {
 }
 
 #[test]
+fn typing_sends_nothing_since_iraa_has_no_typing_frame() {
+    let mut rig = Rig::open();
+    rig.feed(Input::UserTyping);
+    rig.now += 4_000;
+    rig.feed(Input::TimerFired(Timer::TypingIdle));
+    rig.feed(Input::UserTyping);
+    rig.feed(Input::UserSend("hi".into()));
+    assert!(
+        rig.out
+            .iter()
+            .all(|o| !matches!(o, Output::Send(f) if f.is_empty())),
+        "no empty frames"
+    );
+    assert_eq!(rig.count(|o| matches!(o, Output::Send(_))), 1);
+}
+
+#[test]
 fn no_pong_for_two_intervals_closes_and_reconnects() {
     let mut rig = Rig::open();
     for _ in 0..2 {

@@ -338,6 +338,18 @@ fn on_client_event(emu: &Arc<Emulator>, session: &str, text: &str) {
                 emu.publish(session, "LIVE_AGENT_MESSAGE", json!({"message_id": emu.id("live"), "agent_id": "agent_42", "text": format!("Sarah here: you said \"{said}\"."), "attachments": [], "response_suggestions": []}), None, true);
             } else if said.to_lowercase().contains("human") {
                 handoff(emu.clone(), session.to_string());
+            } else if said.to_lowercase().contains("hours") {
+                // A whole (non-streamed) message with a link card and an image card.
+                emu.publish(session, "POLY_AGENT_MESSAGE", json!({
+                    "message_id": emu.id("msg"),
+                    "text": "We're open 9 to 5, Monday to Friday.",
+                    "attachments": [
+                        {"title": "Our locations", "preview_image_url": "/avatar.svg", "content_url": "https://example.com/locations",
+                         "content_type": "ATTACHMENT_CONTENT_TYPE_URL", "call_to_action_text": "View locations"},
+                        {"title": "Unsafe", "content_url": "javascript:alert(1)", "content_type": "ATTACHMENT_CONTENT_TYPE_URL"}
+                    ],
+                    "response_suggestions": [{"message_text": "Talk to a human"}]
+                }), None, true);
             } else {
                 answer(emu.clone(), session.to_string(), crate::plura::scripted_reply(&said), vec![]);
             }

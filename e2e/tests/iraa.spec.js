@@ -32,7 +32,7 @@ const acts = (page) => page.evaluate(() => window.acts);
 test.beforeEach(async ({ request }) => { await control(request, 'POST', '/iraa/clear'); });
 
 for (const [kind, path] of [['same-origin', '/iraa-same.html'], ['cross-origin', '/iraa-frame.html']]) {
-  test(`every action works on the ${kind} demo`, async ({ page }) => {
+  test(`every action works on the ${kind} demo`, async ({ page, request }) => {
     await open(page, path);
     const frame = page.frameLocator('#demo');
 
@@ -56,6 +56,15 @@ for (const [kind, path] of [['same-origin', '/iraa-same.html'], ['cross-origin',
     await expect.poll(() => acts(page).then((a) => a.length)).toBe(14);
     await expect(frame.locator('#clicked')).toBeVisible();
     expect((await acts(page)).every((a) => a.ok)).toBe(true);
+    // The agent's own actions are never reported as the visitor's.
+    const events = (await control(request, 'GET', '/iraa/frames')).map((f) => JSON.parse(f.raw)).filter((f) => f.type === 'iframe_event');
+    expect(events.filter((e) => e.payload.event === 'click')).toEqual([]);
+
+    // The visitor's own click is reported, with a short stable selector.
+    await page.waitForTimeout(600); // past the throttle window
+    await frame.locator('#details').click();
+    await expect.poll(async () => (await control(request, 'GET', '/iraa/frames')).map((f) => JSON.parse(f.raw))
+      .filter((f) => f.type === 'iframe_event' && f.payload.event === 'click').map((f) => f.payload.selector)).toEqual(['#details']);
   });
 }
 

@@ -56,6 +56,22 @@ test('a new session joins once, the greeting streams in, chips send, the echo ma
   expect(first.cursor).toBeNull();
 });
 
+test('attachments render as safe cards and the latest message offers its chips', async ({ page }) => {
+  await open(page);
+  await say(page, 'Opening hours?');
+  const msg = w(page).incoming.last();
+  await expect(msg.locator('.text')).toHaveText("We're open 9 to 5, Monday to Friday.");
+  const cards = msg.locator('a.card');
+  await expect(cards).toHaveCount(1); // the javascript: card is dropped
+  await expect(cards.first()).toHaveAttribute('href', 'https://example.com/locations');
+  await expect(cards.first()).toHaveAttribute('rel', 'noopener noreferrer');
+  await expect(cards.first()).toHaveAttribute('target', '_blank');
+  await expect(cards.first()).toContainText('View locations');
+  await expect(msg.locator('.chip')).toHaveText(['Talk to a human']);
+  // The greeting's chips are hidden now that a newer message is last.
+  await expect(w(page).incoming.first().locator('.chips')).toBeHidden();
+});
+
 test('a drop in the middle of a streamed answer resumes to exactly the full text once', async ({ page, request }) => {
   await open(page);
   await control(request, 'POST', '/poly/faults', { drop_after_chunks: 2 });

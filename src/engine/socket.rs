@@ -784,7 +784,7 @@ impl Engine {
         if !self.joined && !self.join_sent && self.link == Link::Open {
             self.join_sent = true;
             let frame = self.codec.encode(&Command::Join);
-            self.out.push(Output::Send(frame));
+            self.send_frame(frame);
         }
     }
 
@@ -1164,8 +1164,8 @@ impl Engine {
                 if self.typing {
                     self.typing = false;
                     if self.link == Link::Open {
-                        self.out
-                            .push(Output::Send(self.codec.encode(&Command::Typing(false))));
+                        let frame = self.codec.encode(&Command::Typing(false));
+                        self.send_frame(frame);
                     }
                 }
             }
@@ -1326,8 +1326,8 @@ impl Engine {
             if self.typing {
                 self.typing = false;
                 self.stop_typing_timer();
-                self.out
-                    .push(Output::Send(self.codec.encode(&Command::Typing(false))));
+                let frame = self.codec.encode(&Command::Typing(false));
+                self.send_frame(frame);
             }
             self.flush_outbox();
         } else {
@@ -1342,8 +1342,8 @@ impl Engine {
         }
         if !self.typing {
             self.typing = true;
-            self.out
-                .push(Output::Send(self.codec.encode(&Command::Typing(true))));
+            let frame = self.codec.encode(&Command::Typing(true));
+            self.send_frame(frame);
         }
         self.out
             .push(Output::StartTimer(Timer::TypingIdle, TYPING_IDLE_MS));
