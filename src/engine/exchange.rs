@@ -3,9 +3,10 @@
 //! messages keep their order; the transcript is ours, since the server keeps no history.
 
 use super::credential::{Credential, TokenAnswer, TokenSource};
+use super::effects::Effects;
 use super::{
     ConnState, Delivery, Direction, Entry, Input, Level, Machine, Outbox, Output, Rng, Transcript,
-    UiEvent, MAX_MESSAGE_CHARS,
+    UiEvent,
 };
 use crate::clock::Now;
 use crate::protocol::sse::SseParser;
@@ -33,12 +34,11 @@ struct Running {
 
 pub struct ExchangeEngine {
     codec: Box<dyn ExchangeCodec>,
-    prefix: String,
+    fx: Effects,
     lead: BTreeMap<String, String>,
     token: TokenSource,
     visitor: String,
     fixed_visitor: bool,
-    state: ConnState,
     online: bool,
     stopped: bool,
     transcript: Transcript,
@@ -50,7 +50,6 @@ pub struct ExchangeEngine {
     rng: Rng,
     ids: u64,
     ignored_pieces: u64,
-    out: Vec<Output>,
 }
 
 impl ExchangeEngine {
@@ -64,12 +63,11 @@ impl ExchangeEngine {
     ) -> ExchangeEngine {
         ExchangeEngine {
             codec,
-            prefix: prefix.to_string(),
+            fx: Effects::new(prefix),
             lead,
             token: TokenSource::new(credential),
             fixed_visitor: visitor.is_some(),
             visitor: visitor.unwrap_or_default(),
-            state: ConnState::Idle,
             online: true,
             stopped: false,
             transcript: Transcript::default(),
@@ -81,7 +79,6 @@ impl ExchangeEngine {
             rng: Rng::new(1),
             ids: 0,
             ignored_pieces: 0,
-            out: Vec::new(),
         }
     }
 
@@ -98,19 +95,15 @@ impl ExchangeEngine {
         self.ignored_pieces
     }
 
-    fn key(&self, name: &str) -> String {
-        format!("{}:{name}", self.prefix)
-    }
-
     fn start(&mut self, stored: BTreeMap<String, String>, seed: u64) {
         self.rng = Rng::new(seed);
-        self.emit(UiEvent::State(self.state));
+        self.fx.emit(UiEvent::State(self.fx.state));
         if !self.fixed_visitor {
-            match stored.get(&self.key("identity")) {
+            match stored.get(&self.fx.key("identity")) {
                 Some(v) if super::valid_id(v) => self.visitor = v.clone(),
                 other => {
                     if other.is_some() {
-                        self.log(
+                        self.fx.log(
                             Level::Warn,
                             "stored identity was unreadable; starting a new one".into(),
                         );
@@ -119,15 +112,15 @@ impl ExchangeEngine {
                 }
             }
         }
-        if let Some(raw) = stored.get(&self.key("transcript")) {
+        if let Some(raw) = stored.get(&self.fx.key("transcript")) {
             match Transcript::from_json(raw) {
                 Some(t) => self.transcript = t,
                 None => {
-                    self.log(
+                    self.fx.log(
                         Level::Warn,
                         "stored transcript was unreadable; starting it fresh".into(),
                     );
-                    self.persist("transcript", None);
+                    self.fx.persist("transcript", None);
                 }
             }
         }
@@ -143,16 +136,16 @@ impl ExchangeEngine {
             self.transcript.set_status(id, Delivery::Interrupted);
         }
         if !cut.is_empty() {
-            self.persist_transcript();
+            self.fx.persist_transcript(&self.transcript);
         }
-        if let Some(raw) = stored.get(&self.key("outbox")) {
+        if let Some(raw) = stored.get(&self.fx.key("outbox")) {
             match Outbox::from_json(raw) {
                 Some(o) => self.outbox = o,
-                None => self.persist("outbox", None),
+                None => self.fx.persist("outbox", None),
             }
         }
         for entry in self.transcript.entries().to_vec() {
-            self.emit(UiEvent::Added {
+            self.fx.emit(UiEvent::Added {
                 entry,
                 restored: true,
             });
@@ -162,7 +155,7 @@ impl ExchangeEngine {
             if !self.transcript.contains(&id) {
                 let entry = Entry::outgoing(id.clone(), text.clone(), at);
                 self.transcript.push(entry.clone());
-                self.emit(UiEvent::Added {
+                self.fx.emit(UiEvent::Added {
                     entry,
                     restored: true,
                 });
@@ -170,10 +163,10 @@ impl ExchangeEngine {
             self.jobs
                 .push_back((Job::Message { out_id: id, text }, false));
         }
-        if stored.get(&self.key("panel")).map(String::as_str) == Some("1") {
-            self.emit(UiEvent::Panel(true));
+        if stored.get(&self.fx.key("panel")).map(String::as_str) == Some("1") {
+            self.fx.emit(UiEvent::Panel(true));
         }
-        self.set_state(if self.online {
+        self.fx.set_state(if self.online {
             ConnState::Open
         } else {
             ConnState::Offline
@@ -184,7 +177,7 @@ impl ExchangeEngine {
     fn new_visitor(&mut self) {
         self.visitor = format!("v{:016x}{:016x}", self.rng.next_u64(), self.rng.next_u64());
         let v = self.visitor.clone();
-        self.persist("identity", Some(v));
+        self.fx.persist("identity", Some(v));
     }
 
     /// Starts the next job when nothing is running.
@@ -192,7 +185,7 @@ impl ExchangeEngine {
         if self.stopped || self.running.is_some() || self.token_request.is_some() || !self.online {
             return;
         }
-        if matches!(self.state, ConnState::Failed) {
+        if matches!(self.fx.state, ConnState::Failed) {
             return;
         }
         if let Some(request) = self.token.fetch() {
@@ -201,8 +194,8 @@ impl ExchangeEngine {
             }
             let id = self.request_id();
             self.token_request = Some(id);
-            self.set_state(ConnState::Connecting);
-            self.out.push(Output::Http {
+            self.fx.set_state(ConnState::Connecting);
+            self.fx.push(Output::Http {
                 id,
                 request,
                 bearer: None,
@@ -216,7 +209,7 @@ impl ExchangeEngine {
         let request = match &job {
             Job::Message { out_id, text } => {
                 self.outbox.remove(out_id);
-                self.persist_outbox();
+                self.fx.persist_outbox(&self.outbox);
                 self.set_out_status(out_id, Delivery::Sent);
                 self.codec
                     .message_request(&self.visitor, text, bearer.is_some())
@@ -234,7 +227,7 @@ impl ExchangeEngine {
             answer: None,
             parser: SseParser::new(),
         });
-        self.out.push(Output::Http {
+        self.fx.push(Output::Http {
             id,
             request,
             bearer,
@@ -250,7 +243,7 @@ impl ExchangeEngine {
         self.token_request = None;
         match self.token.on_answer(status, body) {
             TokenAnswer::Ready => {
-                self.set_state(ConnState::Open);
+                self.fx.set_state(ConnState::Open);
                 self.pump();
             }
             TokenAnswer::AskAgain => self.pump(),
@@ -258,13 +251,13 @@ impl ExchangeEngine {
                 let message = format!(
                     "The chat could not get a sign-in token from the site (HTTP {status}). Please try again later."
                 );
-                self.log(Level::Error, why);
+                self.fx.log(Level::Error, why);
                 self.fail_queued(&message);
-                self.emit(UiEvent::Error {
+                self.fx.emit(UiEvent::Error {
                     code: "auth_failed",
                     message,
                 });
-                self.set_state(ConnState::Open);
+                self.fx.set_state(ConnState::Open);
             }
         }
     }
@@ -278,8 +271,8 @@ impl ExchangeEngine {
                 self.set_out_status(&out_id, Delivery::Failed);
             }
         }
-        self.persist_outbox();
-        self.log(Level::Warn, why.to_string());
+        self.fx.persist_outbox(&self.outbox);
+        self.fx.log(Level::Warn, why.to_string());
     }
 
     /// Takes the running exchange if it is request `id` (a late report for another is ignored).
@@ -306,16 +299,16 @@ impl ExchangeEngine {
                     Ok(text) => {
                         let entry = self.answer_entry(now, out_id, text, Delivery::Received);
                         self.transcript.push(entry.clone());
-                        self.persist_transcript();
-                        self.emit(UiEvent::Added {
+                        self.fx.persist_transcript(&self.transcript);
+                        self.fx.emit(UiEvent::Added {
                             entry,
                             restored: false,
                         });
                     }
                     Err(why) => {
-                        self.log(Level::Warn, why);
+                        self.fx.log(Level::Warn, why);
                         self.set_out_status(out_id, Delivery::Failed);
-                        self.emit(UiEvent::Error {
+                        self.fx.emit(UiEvent::Error {
                             code: "bad_answer",
                             message: "The assistant's answer could not be read. You can retry."
                                 .into(),
@@ -328,7 +321,7 @@ impl ExchangeEngine {
     }
 
     fn on_failure(&mut self, run: Running, status: u16) {
-        self.out.push(Output::Abort(run.id));
+        self.fx.push(Output::Abort(run.id));
         if status == 401 && self.token.refreshable() && !run.auth_retried {
             // PROTOCOLS.md §4: a 401 gets one fresh token and one retry.
             self.token.invalidate();
@@ -349,12 +342,13 @@ impl ExchangeEngine {
             0 => "network",
             _ => "http_error",
         };
-        self.log(Level::Warn, format!("request failed with HTTP {status}"));
-        self.emit(UiEvent::Error { code, message });
+        self.fx
+            .log(Level::Warn, format!("request failed with HTTP {status}"));
+        self.fx.emit(UiEvent::Error { code, message });
         if status == 404 {
             // A missing channel or identity is a configuration error: asking again will not help.
             self.fail_queued("stopped after HTTP 404");
-            self.set_state(ConnState::Failed);
+            self.fx.set_state(ConnState::Failed);
             return;
         }
         self.pump();
@@ -382,8 +376,8 @@ impl ExchangeEngine {
         }
         self.transcript.push(entry.clone());
         // Persisted now, so a page closed mid-answer shows it interrupted, with Retry, next time.
-        self.persist_transcript();
-        self.emit(UiEvent::Added {
+        self.fx.persist_transcript(&self.transcript);
+        self.fx.emit(UiEvent::Added {
             entry,
             restored: false,
         });
@@ -411,7 +405,7 @@ impl ExchangeEngine {
                 if let Some(e) = self.transcript.get_mut(&answer_id) {
                     e.text.push_str(&t);
                 }
-                self.emit(UiEvent::Append {
+                self.fx.emit(UiEvent::Append {
                     id: answer_id,
                     text: t,
                 });
@@ -421,53 +415,54 @@ impl ExchangeEngine {
                     e.text = full.clone();
                     e.status = Delivery::Received;
                 }
-                self.emit(UiEvent::Replace {
+                self.fx.emit(UiEvent::Replace {
                     id: answer_id.clone(),
                     text: full,
                 });
-                self.emit(UiEvent::Status {
+                self.fx.emit(UiEvent::Status {
                     id: answer_id,
                     status: Delivery::Received,
                 });
-                self.persist_transcript();
+                self.fx.persist_transcript(&self.transcript);
                 if let Some(run) = self.running.take() {
-                    self.out.push(Output::Abort(run.id));
+                    self.fx.push(Output::Abort(run.id));
                 }
                 self.pump();
             }
             StreamPiece::Error(message) => {
                 self.interrupt(&answer_id);
-                self.emit(UiEvent::Error {
+                self.fx.emit(UiEvent::Error {
                     code: "stream_error",
                     message,
                 });
                 if let Some(run) = self.running.take() {
-                    self.out.push(Output::Abort(run.id));
+                    self.fx.push(Output::Abort(run.id));
                 }
                 self.pump();
             }
             StreamPiece::Unknown(kind) => {
                 self.ignored_pieces += 1;
-                self.log(
+                self.fx.log(
                     Level::Info,
                     format!("ignored a stream event of unknown type \"{kind}\""),
                 );
             }
             StreamPiece::Malformed(why) => {
                 self.ignored_pieces += 1;
-                self.log(Level::Warn, format!("ignored a stream event: {why}"));
+                self.fx
+                    .log(Level::Warn, format!("ignored a stream event: {why}"));
             }
         }
     }
 
     fn interrupt(&mut self, answer_id: &str) {
         if self.transcript.set_status(answer_id, Delivery::Interrupted) {
-            self.emit(UiEvent::Status {
+            self.fx.emit(UiEvent::Status {
                 id: answer_id.to_string(),
                 status: Delivery::Interrupted,
             });
         }
-        self.persist_transcript();
+        self.fx.persist_transcript(&self.transcript);
     }
 
     fn on_stream_ended(&mut self, id: u32, error: Option<String>) {
@@ -478,11 +473,11 @@ impl ExchangeEngine {
             Some(answer_id) => {
                 let answer_id = answer_id.clone();
                 self.interrupt(&answer_id);
-                self.emit(UiEvent::Error {
+                self.fx.emit(UiEvent::Error {
                     code: "stream_cut",
                     message: "The answer was cut off. Press Retry to ask again.".into(),
                 });
-                self.log(
+                self.fx.log(
                     Level::Warn,
                     format!(
                         "stream ended early: {}",
@@ -499,14 +494,7 @@ impl ExchangeEngine {
         if text.trim().is_empty() {
             return;
         }
-        let chars = text.chars().count();
-        if chars > MAX_MESSAGE_CHARS {
-            self.emit(UiEvent::Error {
-                code: "message_too_long",
-                message: format!(
-                    "This message is {chars} characters long; the limit is {MAX_MESSAGE_CHARS}. Nothing was sent."
-                ),
-            });
+        if self.fx.refuse_too_long(&text) {
             return;
         }
         self.ids += 1;
@@ -519,16 +507,16 @@ impl ExchangeEngine {
         let entry = Entry::outgoing(id.clone(), text.clone(), now.utc_ms);
         self.transcript.push(entry.clone());
         self.outbox.push(id.clone(), text.clone(), now.utc_ms);
-        self.persist_transcript();
-        self.persist_outbox();
-        self.emit(UiEvent::Added {
+        self.fx.persist_transcript(&self.transcript);
+        self.fx.persist_outbox(&self.outbox);
+        self.fx.emit(UiEvent::Added {
             entry,
             restored: false,
         });
         self.jobs
             .push_back((Job::Message { out_id: id, text }, false));
-        if self.state == ConnState::Failed {
-            self.set_state(ConnState::Open);
+        if self.fx.state == ConnState::Failed {
+            self.fx.set_state(ConnState::Open);
         }
         self.pump();
     }
@@ -541,7 +529,7 @@ impl ExchangeEngine {
             (Direction::In, Delivery::Interrupted) => {
                 // Drop the partial answer; the question is asked again.
                 self.transcript.remove(id);
-                self.emit(UiEvent::Removed { id: id.to_string() });
+                self.fx.emit(UiEvent::Removed { id: id.to_string() });
                 entry
                     .reply_to
                     .and_then(|q| self.transcript.get(&q).cloned())
@@ -551,7 +539,7 @@ impl ExchangeEngine {
         };
         if let Some(q) = question {
             self.outbox.push(q.id.clone(), q.text.clone(), q.at);
-            self.persist_outbox();
+            self.fx.persist_outbox(&self.outbox);
             self.set_out_status(&q.id, Delivery::Pending);
             self.jobs.push_back((
                 Job::Message {
@@ -560,8 +548,8 @@ impl ExchangeEngine {
                 },
                 false,
             ));
-            if self.state == ConnState::Failed {
-                self.set_state(ConnState::Open);
+            if self.fx.state == ConnState::Failed {
+                self.fx.set_state(ConnState::Open);
             }
             self.pump();
         }
@@ -569,61 +557,31 @@ impl ExchangeEngine {
 
     fn set_out_status(&mut self, id: &str, status: Delivery) {
         if self.transcript.set_status(id, status) {
-            self.emit(UiEvent::Status {
+            self.fx.emit(UiEvent::Status {
                 id: id.to_string(),
                 status,
             });
-            self.persist_transcript();
+            self.fx.persist_transcript(&self.transcript);
         }
     }
 
     fn reset(&mut self) {
         if let Some(run) = self.running.take() {
-            self.out.push(Output::Abort(run.id));
+            self.fx.push(Output::Abort(run.id));
         }
         self.token_request = None;
         self.jobs.clear();
         self.transcript = Transcript::default();
         self.outbox = Outbox::default();
-        self.persist("transcript", None);
-        self.persist("outbox", None);
+        self.fx.persist("transcript", None);
+        self.fx.persist("outbox", None);
         if !self.fixed_visitor {
             self.new_visitor();
         }
-        self.emit(UiEvent::Cleared);
-        if self.state == ConnState::Failed {
-            self.set_state(ConnState::Open);
+        self.fx.emit(UiEvent::Cleared);
+        if self.fx.state == ConnState::Failed {
+            self.fx.set_state(ConnState::Open);
         }
-    }
-
-    fn set_state(&mut self, state: ConnState) {
-        if self.state != state {
-            self.state = state;
-            self.emit(UiEvent::State(state));
-        }
-    }
-
-    fn emit(&mut self, event: UiEvent) {
-        self.out.push(Output::Ui(event));
-    }
-
-    fn log(&mut self, level: Level, message: String) {
-        self.out.push(Output::Log(level, message));
-    }
-
-    fn persist(&mut self, name: &str, value: Option<String>) {
-        let key = self.key(name);
-        self.out.push(Output::Persist { key, value });
-    }
-
-    fn persist_transcript(&mut self) {
-        let v = self.transcript.to_json();
-        self.persist("transcript", Some(v));
-    }
-
-    fn persist_outbox(&mut self) {
-        let v = (!self.outbox.is_empty()).then(|| self.outbox.to_json());
-        self.persist("outbox", v);
     }
 }
 
@@ -634,7 +592,9 @@ impl Machine for ExchangeEngine {
         }
         match input {
             Input::Start { stored, seed } => self.start(stored, seed),
-            Input::Panel(open) => self.persist("panel", Some(if open { "1" } else { "0" }.into())),
+            Input::Panel(open) => self
+                .fx
+                .persist("panel", Some(if open { "1" } else { "0" }.into())),
             Input::HttpDone { id, status, body } => {
                 if self.token_request == Some(id) {
                     self.on_token(status, &body);
@@ -673,23 +633,23 @@ impl Machine for ExchangeEngine {
             }
             Input::Online => {
                 self.online = true;
-                if self.state == ConnState::Offline {
-                    self.set_state(ConnState::Open);
+                if self.fx.state == ConnState::Offline {
+                    self.fx.set_state(ConnState::Open);
                 }
                 self.pump();
             }
             Input::Offline => {
                 self.online = false;
                 if self.running.is_none() {
-                    self.set_state(ConnState::Offline);
+                    self.fx.set_state(ConnState::Offline);
                 }
             }
             Input::Reset => self.reset(),
             Input::Destroy => {
                 if let Some(run) = self.running.take() {
-                    self.out.push(Output::Abort(run.id));
+                    self.fx.push(Output::Abort(run.id));
                 }
-                self.set_state(ConnState::Idle);
+                self.fx.set_state(ConnState::Idle);
                 self.stopped = true;
             }
             Input::SocketOpened
@@ -704,17 +664,17 @@ impl Machine for ExchangeEngine {
             | Input::LeadSubmitted(_)
             | Input::Visible => {}
         }
-        std::mem::take(&mut self.out)
+        self.fx.take()
     }
 
     fn keys_to_load(&self) -> Vec<String> {
         ["identity", "transcript", "outbox", "panel"]
             .iter()
-            .map(|k| self.key(k))
+            .map(|k| self.fx.key(k))
             .collect()
     }
 
     fn state(&self) -> ConnState {
-        self.state
+        self.fx.state
     }
 }

@@ -6,6 +6,7 @@
 
 mod backoff;
 mod credential;
+mod effects;
 mod exchange;
 mod socket;
 mod transcript;

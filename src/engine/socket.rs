@@ -3,10 +3,10 @@
 //! de-duplication, streamed chunks and persistence. Time is passed in.
 
 use super::credential::{Credential, TokenAnswer, TokenSource};
+use super::effects::Effects;
 use super::{
     backoff_delay_ms, valid_id, ConnState, Delivery, Direction, Entry, Input, Level, Machine,
-    Outbox, Output, Rng, Timer, Transcript, UiEvent, MAX_MESSAGE_CHARS, STABLE_OPEN_MS,
-    TYPING_IDLE_MS,
+    Outbox, Output, Rng, Timer, Transcript, UiEvent, STABLE_OPEN_MS, TYPING_IDLE_MS,
 };
 use crate::clock::Now;
 use crate::protocol::Problem;
@@ -103,11 +103,10 @@ impl SeenIds {
 
 pub struct Engine {
     codec: Box<dyn Codec>,
-    prefix: String,
+    fx: Effects,
     lead: BTreeMap<String, String>,
     token: TokenSource,
     token_request: Option<u32>,
-    state: ConnState,
     link: Link,
     session: Option<Session>,
     session_from_lead: bool,
@@ -148,7 +147,6 @@ pub struct Engine {
     ids: u64,
     unknown_kinds: BTreeSet<String>,
     ignored_frames: u64,
-    out: Vec<Output>,
 }
 
 impl Engine {
@@ -158,11 +156,10 @@ impl Engine {
             heartbeat_ms: codec.heartbeat_interval_ms(),
             max_bytes: codec.max_message_bytes(),
             codec,
-            prefix: prefix.to_string(),
+            fx: Effects::new(prefix),
             lead,
             token: TokenSource::new(Credential::None),
             token_request: None,
-            state: ConnState::Idle,
             link: Link::Down,
             session: None,
             session_from_lead: false,
@@ -197,7 +194,6 @@ impl Engine {
             ids: 0,
             unknown_kinds: BTreeSet::new(),
             ignored_frames: 0,
-            out: Vec::new(),
         }
     }
 
@@ -214,7 +210,7 @@ impl Engine {
     }
 
     pub fn state(&self) -> ConnState {
-        self.state
+        self.fx.state
     }
 
     pub fn session(&self) -> Option<&Session> {
@@ -235,10 +231,6 @@ impl Engine {
         self.ignored_frames
     }
 
-    fn key(&self, name: &str) -> String {
-        format!("{}:{name}", self.prefix)
-    }
-
     /// The storage keys [`Input::Start`] should carry.
     pub fn keys_to_load(&self) -> Vec<String> {
         let mut keys: Vec<String> = [
@@ -250,7 +242,7 @@ impl Engine {
             "assembly",
         ]
         .iter()
-        .map(|k| self.key(k))
+        .map(|k| self.fx.key(k))
         .collect();
         keys.extend(self.codec.legacy_session_key().map(str::to_string));
         keys
@@ -264,7 +256,8 @@ impl Engine {
             Input::Start { stored, seed } => self.start(now, stored, seed),
             Input::Panel(open) => {
                 self.panel_open = open;
-                self.persist("panel", Some(if open { "1" } else { "0" }.to_string()));
+                self.fx
+                    .persist("panel", Some(if open { "1" } else { "0" }.to_string()));
                 if open {
                     self.want_link(now);
                 }
@@ -274,7 +267,7 @@ impl Engine {
             Input::Frame(text) => self.on_frame(now, &text),
             Input::BinaryFrame(len) => {
                 self.ignored_frames += 1;
-                self.log(
+                self.fx.log(
                     Level::Warn,
                     format!("ignored a binary frame of {len} bytes"),
                 );
@@ -297,8 +290,9 @@ impl Engine {
             Input::Identify(fields) => self.identify(fields),
             Input::EndChat => self.end_chat(now),
             Input::Sound(on) => {
-                self.persist("sound", Some(if on { "1" } else { "0" }.into()));
-                self.emit(UiEvent::Sound(on));
+                self.fx
+                    .persist("sound", Some(if on { "1" } else { "0" }.into()));
+                self.fx.emit(UiEvent::Sound(on));
             }
             Input::PageEvent {
                 event,
@@ -317,16 +311,16 @@ impl Engine {
             Input::LeadSubmitted(fields) => self.lead_submitted(fields),
             Input::Online => {
                 self.online = true;
-                if self.link == Link::Down && self.wants_link && self.state != ConnState::Ended {
-                    self.out.push(Output::CancelTimer(Timer::Reconnect));
+                if self.link == Link::Down && self.wants_link && self.fx.state != ConnState::Ended {
+                    self.fx.push(Output::CancelTimer(Timer::Reconnect));
                     self.connect(now);
                 }
             }
             Input::Offline => {
                 self.online = false;
-                if self.link == Link::Down && self.wants_link && self.state != ConnState::Ended {
-                    self.out.push(Output::CancelTimer(Timer::Reconnect));
-                    self.set_state(ConnState::Offline);
+                if self.link == Link::Down && self.wants_link && self.fx.state != ConnState::Ended {
+                    self.fx.push(Output::CancelTimer(Timer::Reconnect));
+                    self.fx.set_state(ConnState::Offline);
                 }
             }
             Input::Visible => self.on_visible(now),
@@ -334,21 +328,21 @@ impl Engine {
             Input::Destroy => {
                 self.drop_link();
                 for t in [Timer::Reconnect, Timer::Heartbeat, Timer::TypingIdle] {
-                    self.out.push(Output::CancelTimer(t));
+                    self.fx.push(Output::CancelTimer(t));
                 }
-                self.set_state(ConnState::Idle);
+                self.fx.set_state(ConnState::Idle);
                 self.stopped = true;
             }
         }
-        std::mem::take(&mut self.out)
+        self.fx.take()
     }
 
     fn start(&mut self, now: Now, stored: BTreeMap<String, String>, seed: u64) {
         self.rng = Rng::new(seed);
-        self.emit(UiEvent::State(self.state));
-        self.emit(UiEvent::CanEnd(self.codec.can_end()));
-        let prefix = self.prefix.clone();
-        let read = |name: &str| stored.get(&format!("{prefix}:{name}")).cloned();
+        self.fx.emit(UiEvent::State(self.fx.state));
+        self.fx.emit(UiEvent::CanEnd(self.codec.can_end()));
+        let prefix = self.fx.key("");
+        let read = |name: &str| stored.get(&format!("{prefix}{name}")).cloned();
 
         if let Some(raw) = read("session") {
             match serde_json::from_str::<StoredSession>(&raw) {
@@ -374,7 +368,7 @@ impl Engine {
                     });
                     self.persist_session();
                 }
-                self.out.push(Output::Persist {
+                self.fx.push(Output::Persist {
                     key: key.to_string(),
                     value: None,
                 });
@@ -384,7 +378,7 @@ impl Engine {
             match serde_json::from_str::<StoredAgent>(&raw) {
                 Ok(a) => {
                     self.agent_name = a.name.clone();
-                    self.emit(UiEvent::Agent {
+                    self.fx.emit(UiEvent::Agent {
                         name: a.name,
                         avatar: a.avatar,
                     })
@@ -421,17 +415,17 @@ impl Engine {
                 entry.status = Delivery::Pending;
                 self.transcript.set_status(&entry.id, Delivery::Pending);
             }
-            self.emit(UiEvent::Added {
+            self.fx.emit(UiEvent::Added {
                 entry,
                 restored: true,
             });
         }
         if read("sound").as_deref() == Some("1") {
-            self.emit(UiEvent::Sound(true));
+            self.fx.emit(UiEvent::Sound(true));
         }
         let panel_open = read("panel").as_deref() == Some("1");
         if panel_open {
-            self.emit(UiEvent::Panel(true));
+            self.fx.emit(UiEvent::Panel(true));
         }
         // A returning visitor reconnects at once, so nothing the agent says is missed.
         if self.session.is_some() || !self.outbox.is_empty() || panel_open {
@@ -443,7 +437,7 @@ impl Engine {
         self.wants_link = true;
         if self.link == Link::Down && self.session_request.is_none() && self.token_request.is_none()
         {
-            match self.state {
+            match self.fx.state {
                 ConnState::Idle | ConnState::Failed => self.connect(now),
                 ConnState::Ended => {}
                 ConnState::Reconnecting
@@ -477,14 +471,14 @@ impl Engine {
         }
         self.wants_link = true;
         if !self.online {
-            self.set_state(ConnState::Offline);
+            self.fx.set_state(ConnState::Offline);
             return;
         }
         if let Some(request) = self.token.fetch() {
             let id = self.request_id();
             self.token_request = Some(id);
-            self.set_state(self.connecting_state());
-            self.out.push(Output::Http {
+            self.fx.set_state(self.connecting_state());
+            self.fx.push(Output::Http {
                 id,
                 request,
                 bearer: None,
@@ -495,15 +489,15 @@ impl Engine {
         if may_request && !self.session_from_lead && !self.lead_refused {
             match self.codec.session_request(&self.lead) {
                 Ok(Some(request)) => {
-                    self.set_state(self.connecting_state());
+                    self.fx.set_state(self.connecting_state());
                     self.request_session(request);
                     return;
                 }
                 Ok(None) => {}
                 Err(why) => {
                     self.lead_refused = true;
-                    self.log(Level::Warn, why.clone());
-                    self.emit(UiEvent::Error {
+                    self.fx.log(Level::Warn, why.clone());
+                    self.fx.emit(UiEvent::Error {
                         code: "lead_refused",
                         message: why,
                     });
@@ -522,8 +516,8 @@ impl Engine {
             },
         );
         self.link = Link::Connecting;
-        self.set_state(self.connecting_state());
-        self.out.push(Output::Connect(url));
+        self.fx.set_state(self.connecting_state());
+        self.fx.push(Output::Connect(url));
     }
 
     fn on_token(&mut self, now: Now, status: u16, body: &str) {
@@ -531,8 +525,8 @@ impl Engine {
         match self.token.on_answer(status, body) {
             TokenAnswer::Ready | TokenAnswer::AskAgain => self.connect(now),
             TokenAnswer::Failed(why) => {
-                self.log(Level::Error, why);
-                self.emit(UiEvent::Error {
+                self.fx.log(Level::Error, why);
+                self.fx.emit(UiEvent::Error {
                     code: "auth_failed",
                     message: format!(
                         "The chat could not get a sign-in token from the site (HTTP {status}). Please try again later."
@@ -541,7 +535,7 @@ impl Engine {
                 if (500..600).contains(&status) || status == 0 || status == 429 {
                     self.schedule_reconnect();
                 } else {
-                    self.set_state(ConnState::Failed);
+                    self.fx.set_state(ConnState::Failed);
                 }
             }
         }
@@ -551,7 +545,7 @@ impl Engine {
         let id = self.request_id();
         self.session_request = Some(id);
         let bearer = self.token.bearer();
-        self.out.push(Output::Http {
+        self.fx.push(Output::Http {
             id,
             request,
             bearer,
@@ -583,8 +577,8 @@ impl Engine {
                     self.token.invalidate();
                     return self.connect(now);
                 }
-                self.log(Level::Warn, why.clone());
-                self.emit(UiEvent::Error {
+                self.fx.log(Level::Warn, why.clone());
+                self.fx.emit(UiEvent::Error {
                     code: "session_init_failed",
                     message: why,
                 });
@@ -596,7 +590,7 @@ impl Engine {
                         self.connect(now);
                     }
                 } else if refused {
-                    self.set_state(ConnState::Failed);
+                    self.fx.set_state(ConnState::Failed);
                 } else if self.link == Link::Down {
                     self.schedule_reconnect();
                 }
@@ -614,8 +608,8 @@ impl Engine {
         self.last_heartbeat = Some(now.utc_ms);
         self.last_pong = Some(now.utc_ms);
         self.awaiting_replay = self.codec.join_after_replay();
-        self.set_state(ConnState::Open);
-        self.out
+        self.fx.set_state(ConnState::Open);
+        self.fx
             .push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
         self.flush_outbox();
     }
@@ -627,14 +621,14 @@ impl Engine {
                 client_id: &id,
                 text: &text,
             });
-            self.out.push(Output::Send(frame));
+            self.fx.push(Output::Send(frame));
             self.outbox.mark_sent(&id);
             if !self.codec.acknowledges() {
                 self.outbox.remove(&id);
-                self.persist_outbox();
+                self.fx.persist_outbox(&self.outbox);
             }
             if self.transcript.set_status(&id, Delivery::Sent) {
-                self.emit(UiEvent::Status {
+                self.fx.emit(UiEvent::Status {
                     id,
                     status: Delivery::Sent,
                 });
@@ -642,7 +636,7 @@ impl Engine {
             changed = true;
         }
         if changed {
-            self.persist_transcript();
+            self.fx.persist_transcript(&self.transcript);
         }
     }
 
@@ -652,9 +646,9 @@ impl Engine {
         }
         let was_open = self.link == Link::Open;
         self.link = Link::Down;
-        self.out.push(Output::CancelTimer(Timer::Heartbeat));
+        self.fx.push(Output::CancelTimer(Timer::Heartbeat));
         self.stop_typing_timer();
-        self.emit(UiEvent::Typing(false));
+        self.fx.emit(UiEvent::Typing(false));
         if let Some(opened) = self.opened_at.take() {
             if now.utc_ms - opened >= STABLE_OPEN_MS as i64 {
                 self.attempt = 0;
@@ -669,12 +663,12 @@ impl Engine {
             }
         }
         for id in reverted {
-            self.emit(UiEvent::Status {
+            self.fx.emit(UiEvent::Status {
                 id,
                 status: Delivery::Pending,
             });
         }
-        self.log(
+        self.fx.log(
             Level::Info,
             format!(
                 "socket closed with code {code}{}",
@@ -694,12 +688,12 @@ impl Engine {
         match self.codec.close_policy(code, was_open) {
             ClosePolicy::Stop => {
                 self.wants_link = false;
-                self.set_state(ConnState::Ended);
+                self.fx.set_state(ConnState::Ended);
             }
             ClosePolicy::Replaced => {
                 self.wants_link = false;
                 self.system_notice(now, "This chat continued in another window.".into(), false);
-                self.set_state(ConnState::Ended);
+                self.fx.set_state(ConnState::Ended);
             }
             ClosePolicy::NewSession => {
                 self.forget_session();
@@ -712,7 +706,7 @@ impl Engine {
                 self.connect(now);
             }
             ClosePolicy::Auth => self.credentials_refused(now),
-            ClosePolicy::Reconnect if !self.online => self.set_state(ConnState::Offline),
+            ClosePolicy::Reconnect if !self.online => self.fx.set_state(ConnState::Offline),
             ClosePolicy::Reconnect => self.schedule_reconnect(),
         }
     }
@@ -721,18 +715,18 @@ impl Engine {
         if let Some(max) = self.max_attempts {
             if self.attempt >= max {
                 self.wants_link = false;
-                self.emit(UiEvent::Error {
+                self.fx.emit(UiEvent::Error {
                     code: "reconnect_failed",
                     message: "The chat could not reconnect. Start a new chat to continue.".into(),
                 });
-                self.set_state(ConnState::Failed);
+                self.fx.set_state(ConnState::Failed);
                 return;
             }
         }
         let delay = backoff_delay_ms(self.attempt, self.rng.unit());
         self.attempt = self.attempt.saturating_add(1);
-        self.set_state(ConnState::Reconnecting);
-        self.out.push(Output::StartTimer(Timer::Reconnect, delay));
+        self.fx.set_state(ConnState::Reconnecting);
+        self.fx.push(Output::StartTimer(Timer::Reconnect, delay));
     }
 
     fn on_frame(&mut self, now: Now, text: &str) {
@@ -743,7 +737,7 @@ impl Engine {
             Ok(envelopes) => envelopes,
             Err(e) => {
                 self.ignored_frames += 1;
-                self.log(Level::Warn, format!("ignored a frame: {e}"));
+                self.fx.log(Level::Warn, format!("ignored a frame: {e}"));
                 return;
             }
         };
@@ -793,7 +787,7 @@ impl Engine {
             Event::Session { session_id } => {
                 if !valid_id(&session_id) {
                     self.ignored_frames += 1;
-                    self.log(
+                    self.fx.log(
                         Level::Warn,
                         "ignored a session frame with an unusable id".into(),
                     );
@@ -824,8 +818,8 @@ impl Engine {
                 }
                 self.agent_name = name.clone();
                 let agent = StoredAgent { name, avatar };
-                self.persist("agent", serde_json::to_string(&agent).ok());
-                self.emit(UiEvent::Agent {
+                self.fx.persist("agent", serde_json::to_string(&agent).ok());
+                self.fx.emit(UiEvent::Agent {
                     name: agent.name,
                     avatar: agent.avatar,
                 });
@@ -861,9 +855,9 @@ impl Engine {
                     Some(id) => {
                         self.outbox.remove(&id);
                         self.transcript.set_status(&id, Delivery::Delivered);
-                        self.persist_outbox();
-                        self.persist_transcript();
-                        self.emit(UiEvent::Status {
+                        self.fx.persist_outbox(&self.outbox);
+                        self.fx.persist_transcript(&self.transcript);
+                        self.fx.emit(UiEvent::Status {
                             id,
                             status: Delivery::Delivered,
                         });
@@ -875,19 +869,19 @@ impl Engine {
                         let mut entry = Entry::outgoing(id, text, now.utc_ms);
                         entry.status = Delivery::Delivered;
                         self.transcript.push(entry.clone());
-                        self.persist_transcript();
-                        self.emit(UiEvent::Added {
+                        self.fx.persist_transcript(&self.transcript);
+                        self.fx.emit(UiEvent::Added {
                             entry,
                             restored: false,
                         });
                     }
-                    None => self.log(
+                    None => self.fx.log(
                         Level::Info,
                         "a receipt matched no message waiting for one".into(),
                     ),
                 }
             }
-            Event::Typing(on) => self.emit(UiEvent::Typing(on)),
+            Event::Typing(on) => self.fx.emit(UiEvent::Typing(on)),
             Event::Capabilities {
                 heartbeat_ms,
                 max_reconnect_attempts,
@@ -897,7 +891,7 @@ impl Engine {
                     if ms != self.heartbeat_ms {
                         self.heartbeat_ms = ms;
                         if self.link == Link::Open {
-                            self.out.push(Output::StartTimer(Timer::Heartbeat, ms));
+                            self.fx.push(Output::StartTimer(Timer::Heartbeat, ms));
                         }
                     }
                 }
@@ -909,13 +903,13 @@ impl Engine {
                 }
             }
             Event::Notice { text, error } => self.system_notice(now, text, error),
-            Event::Language(code) => self.emit(UiEvent::Language(code)),
+            Event::Language(code) => self.fx.emit(UiEvent::Language(code)),
             Event::SessionEnded { reason } => {
-                self.log(
+                self.fx.log(
                     Level::Info,
                     format!("the server ended the session ({reason})"),
                 );
-                self.emit(UiEvent::Typing(false));
+                self.fx.emit(UiEvent::Typing(false));
                 let text = match reason.as_str() {
                     "REASON_USER_ABANDONED" => {
                         "This conversation ended after a period of inactivity."
@@ -926,7 +920,7 @@ impl Engine {
                 self.forget_session();
                 self.drop_link();
                 self.wants_link = false;
-                self.set_state(ConnState::Ended);
+                self.fx.set_state(ConnState::Ended);
             }
             Event::ReplayEnd => {
                 if self.awaiting_replay {
@@ -937,10 +931,10 @@ impl Engine {
             Event::Pong => self.last_pong = Some(now.utc_ms),
             Event::PageActions(actions) => {
                 if !actions.is_empty() {
-                    self.out.push(Output::RunActions(actions));
+                    self.fx.push(Output::RunActions(actions));
                 }
             }
-            Event::Speech(text) => self.emit(UiEvent::Speak(text)),
+            Event::Speech(text) => self.fx.emit(UiEvent::Speak(text)),
             Event::LeadForm {
                 fields,
                 cta_text,
@@ -951,7 +945,7 @@ impl Engine {
                     .iter()
                     .filter_map(|f| self.lead.get(f).map(|v| (f.clone(), v.clone())))
                     .collect();
-                self.emit(UiEvent::LeadForm {
+                self.fx.emit(UiEvent::LeadForm {
                     fields,
                     prefill,
                     cta_text,
@@ -962,7 +956,7 @@ impl Engine {
             Event::Unknown { kind } => {
                 self.ignored_frames += 1;
                 if self.unknown_kinds.insert(kind.clone()) {
-                    self.log(
+                    self.fx.log(
                         Level::Info,
                         format!("ignored events of unknown type \"{kind}\""),
                     );
@@ -973,7 +967,8 @@ impl Engine {
 
     /// PROTOCOLS.md §2: each error code's behaviour; none loops.
     fn server_problem(&mut self, now: Now, code: &str, message: String) {
-        self.log(Level::Warn, format!("server error {code}: {message}"));
+        self.fx
+            .log(Level::Warn, format!("server error {code}: {message}"));
         match self.codec.problem(code) {
             Problem::Auth => self.credentials_refused(now),
             Problem::SessionGone => {
@@ -987,18 +982,18 @@ impl Engine {
                 self.attempt = 0;
                 self.connect(now);
             }
-            Problem::Notice => self.emit(UiEvent::Error {
+            Problem::Notice => self.fx.emit(UiEvent::Error {
                 code: "server_notice",
                 message: format!("The chat had a hiccup ({code}). You can keep chatting."),
             }),
             Problem::Config => {
                 self.drop_link();
                 self.wants_link = false;
-                self.emit(UiEvent::Error {
+                self.fx.emit(UiEvent::Error {
                     code: "config",
                     message: format!("This chat is not set up correctly ({code}): {message}"),
                 });
-                self.set_state(ConnState::Failed);
+                self.fx.set_state(ConnState::Failed);
             }
         }
     }
@@ -1014,12 +1009,12 @@ impl Engine {
             self.connect(now);
         } else {
             self.wants_link = false;
-            self.emit(UiEvent::Error {
+            self.fx.emit(UiEvent::Error {
                 code: "auth_failed",
                 message: "The chat could not sign in. Please reload the page or try again later."
                     .into(),
             });
-            self.set_state(ConnState::Failed);
+            self.fx.set_state(ConnState::Failed);
         }
     }
 
@@ -1029,7 +1024,7 @@ impl Engine {
                 return; // replayed after a resume: already shown
             }
         }
-        self.emit(UiEvent::Typing(false));
+        self.fx.emit(UiEvent::Typing(false));
         let id = message.id.unwrap_or_else(|| self.new_id(now, 's'));
         let entry = Entry {
             name: message.name.or_else(|| self.agent_name.clone()),
@@ -1038,8 +1033,8 @@ impl Engine {
             ..Entry::incoming(id, message.text, Delivery::Received, now.utc_ms)
         };
         self.transcript.push(entry.clone());
-        self.persist_transcript();
-        self.emit(UiEvent::Added {
+        self.fx.persist_transcript(&self.transcript);
+        self.fx.emit(UiEvent::Added {
             entry,
             restored: false,
         });
@@ -1091,19 +1086,19 @@ impl Engine {
                 entry.status = status;
                 entry.attachments = attachments.clone();
                 entry.suggestions = suggestions.clone();
-                self.emit(UiEvent::Replace {
+                self.fx.emit(UiEvent::Replace {
                     id: message_id.clone(),
                     text: full,
                 });
                 if finished {
-                    self.emit(UiEvent::Typing(false));
-                    self.emit(UiEvent::Status {
+                    self.fx.emit(UiEvent::Typing(false));
+                    self.fx.emit(UiEvent::Status {
                         id: message_id.clone(),
                         status,
                     });
                 }
                 if !attachments.is_empty() || !suggestions.is_empty() {
-                    self.emit(UiEvent::Extras {
+                    self.fx.emit(UiEvent::Extras {
                         id: message_id.clone(),
                         attachments,
                         suggestions,
@@ -1111,7 +1106,7 @@ impl Engine {
                 }
             }
             None => {
-                self.emit(UiEvent::Typing(false));
+                self.fx.emit(UiEvent::Typing(false));
                 let entry = Entry {
                     name: self.agent_name.clone(),
                     attachments,
@@ -1119,15 +1114,16 @@ impl Engine {
                     ..Entry::incoming(message_id.clone(), full, status, now.utc_ms)
                 };
                 self.transcript.push(entry.clone());
-                self.emit(UiEvent::Added {
+                self.fx.emit(UiEvent::Added {
                     entry,
                     restored: false,
                 });
             }
         }
-        self.persist_transcript();
+        self.fx.persist_transcript(&self.transcript);
         let assemblies = serde_json::to_string(&self.assemblies).ok();
-        self.persist("assembly", assemblies.filter(|a| a != "{}"));
+        self.fx
+            .persist("assembly", assemblies.filter(|a| a != "{}"));
     }
 
     fn system_notice(&mut self, now: Now, text: String, error: bool) {
@@ -1138,8 +1134,8 @@ impl Engine {
             ..Entry::incoming(id, text, Delivery::Received, now.utc_ms)
         };
         self.transcript.push(entry.clone());
-        self.persist_transcript();
-        self.emit(UiEvent::Added {
+        self.fx.persist_transcript(&self.transcript);
+        self.fx.emit(UiEvent::Added {
             entry,
             restored: false,
         });
@@ -1182,12 +1178,12 @@ impl Engine {
 
     /// A half-open link: close it ourselves and reconnect, whatever code the server answers.
     fn dead_link(&mut self, now: Now) {
-        self.log(
+        self.fx.log(
             Level::Warn,
             "no answer to heartbeats for two intervals; reconnecting".into(),
         );
         self.drop_link();
-        self.emit(UiEvent::Typing(false));
+        self.fx.emit(UiEvent::Typing(false));
         let _ = now;
         self.schedule_reconnect();
     }
@@ -1195,7 +1191,7 @@ impl Engine {
     /// Sends a frame unless the codec has nothing to say for it.
     fn send_frame(&mut self, frame: String) {
         if !frame.is_empty() {
-            self.out.push(Output::Send(frame));
+            self.fx.push(Output::Send(frame));
         }
     }
 
@@ -1211,7 +1207,7 @@ impl Engine {
             // Ended over HTTP (Iraa): the answer changes nothing, the conversation is over.
             let id = self.request_id();
             let bearer = self.token.bearer();
-            self.out.push(Output::Http {
+            self.fx.push(Output::Http {
                 id,
                 request,
                 bearer,
@@ -1220,7 +1216,7 @@ impl Engine {
             self.forget_session();
             self.drop_link();
             self.wants_link = false;
-            self.set_state(ConnState::Ended);
+            self.fx.set_state(ConnState::Ended);
         } else if self.link == Link::Open {
             let frame = self.codec.encode(&Command::EndSession);
             self.send_frame(frame);
@@ -1231,7 +1227,7 @@ impl Engine {
         if let Some(url) = self.lead_url.clone() {
             let body = serde_json::to_string(&fields).ok();
             let id = self.request_id();
-            self.out.push(Output::Http {
+            self.fx.push(Output::Http {
                 id,
                 request: HttpRequest {
                     method: "POST",
@@ -1246,23 +1242,23 @@ impl Engine {
             self.lead.insert(k.clone(), v.clone());
         }
         let cta_url = self.lead_cta.take();
-        self.emit(UiEvent::LeadSent { fields, cta_url });
+        self.fx.emit(UiEvent::LeadSent { fields, cta_url });
     }
 
     fn send_heartbeat(&mut self, now: Now) {
-        self.out
+        self.fx
             .push(Output::Send(self.codec.encode(&Command::Heartbeat(now))));
         self.last_heartbeat = Some(now.utc_ms);
-        self.out
+        self.fx
             .push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
     }
 
     fn on_visible(&mut self, now: Now) {
         match self.link {
             Link::Down
-                if self.wants_link && self.online && self.state == ConnState::Reconnecting =>
+                if self.wants_link && self.online && self.fx.state == ConnState::Reconnecting =>
             {
-                self.out.push(Output::CancelTimer(Timer::Reconnect));
+                self.fx.push(Output::CancelTimer(Timer::Reconnect));
                 self.connect(now);
             }
             // A background tab's timers are throttled: catch up on an overdue heartbeat.
@@ -1280,14 +1276,7 @@ impl Engine {
         if text.trim().is_empty() {
             return;
         }
-        let chars = text.chars().count();
-        if chars > MAX_MESSAGE_CHARS {
-            self.emit(UiEvent::Error {
-                code: "message_too_long",
-                message: format!(
-                    "This message is {chars} characters long; the limit is {MAX_MESSAGE_CHARS}. Nothing was sent."
-                ),
-            });
+        if self.fx.refuse_too_long(&text) {
             return;
         }
         let id = self.new_id(now, 'c');
@@ -1300,7 +1289,7 @@ impl Engine {
                 })
                 .len();
             if size > max {
-                self.emit(UiEvent::Error {
+                self.fx.emit(UiEvent::Error {
                     code: "message_too_long",
                     message: format!(
                         "This message is {size} bytes long; the chat accepts at most {max}. Nothing was sent."
@@ -1309,16 +1298,16 @@ impl Engine {
                 return;
             }
         }
-        if self.state == ConnState::Ended || self.state == ConnState::Failed {
+        if self.fx.state == ConnState::Ended || self.fx.state == ConnState::Failed {
             // Writing after the end starts a new conversation.
-            self.state = ConnState::Idle;
+            self.fx.state = ConnState::Idle;
             self.attempt = 0;
         }
         let entry = Entry::outgoing(id.clone(), text.clone(), now.utc_ms);
         self.outbox.push(id.clone(), text, now.utc_ms);
         self.transcript.push(entry.clone());
-        self.persist_outbox();
-        self.emit(UiEvent::Added {
+        self.fx.persist_outbox(&self.outbox);
+        self.fx.emit(UiEvent::Added {
             entry,
             restored: false,
         });
@@ -1331,7 +1320,7 @@ impl Engine {
             }
             self.flush_outbox();
         } else {
-            self.persist_transcript();
+            self.fx.persist_transcript(&self.transcript);
             self.want_link(now);
         }
     }
@@ -1345,13 +1334,13 @@ impl Engine {
             let frame = self.codec.encode(&Command::Typing(true));
             self.send_frame(frame);
         }
-        self.out
+        self.fx
             .push(Output::StartTimer(Timer::TypingIdle, TYPING_IDLE_MS));
     }
 
     fn stop_typing_timer(&mut self) {
         self.typing = false;
-        self.out.push(Output::CancelTimer(Timer::TypingIdle));
+        self.fx.push(Output::CancelTimer(Timer::TypingIdle));
     }
 
     fn identify(&mut self, fields: BTreeMap<String, String>) {
@@ -1375,8 +1364,8 @@ impl Engine {
                 Ok(None) => {}
                 Err(why) => {
                     self.lead_refused = true;
-                    self.log(Level::Warn, why.clone());
-                    self.emit(UiEvent::Error {
+                    self.fx.log(Level::Warn, why.clone());
+                    self.fx.emit(UiEvent::Error {
                         code: "lead_refused",
                         message: why,
                     });
@@ -1395,14 +1384,14 @@ impl Engine {
         self.joined = false;
         self.join_sent = false;
         self.assemblies.clear();
-        self.persist("session", None);
-        self.persist("assembly", None);
+        self.fx.persist("session", None);
+        self.fx.persist("assembly", None);
     }
 
     fn reset(&mut self, now: Now) {
         self.drop_link();
         for t in [Timer::Reconnect, Timer::Heartbeat, Timer::TypingIdle] {
-            self.out.push(Output::CancelTimer(t));
+            self.fx.push(Output::CancelTimer(t));
         }
         self.forget_session();
         self.session_request = None;
@@ -1412,15 +1401,15 @@ impl Engine {
         self.transcript = Transcript::default();
         self.outbox = Outbox::default();
         for k in ["transcript", "outbox", "agent"] {
-            self.persist(k, None);
+            self.fx.persist(k, None);
         }
-        self.emit(UiEvent::Cleared);
-        self.emit(UiEvent::Typing(false));
-        self.emit(UiEvent::Agent {
+        self.fx.emit(UiEvent::Cleared);
+        self.fx.emit(UiEvent::Typing(false));
+        self.fx.emit(UiEvent::Agent {
             name: None,
             avatar: None,
         });
-        self.set_state(ConnState::Idle);
+        self.fx.set_state(ConnState::Idle);
         // A fresh conversation starts at once when the visitor is looking at the panel.
         if self.wants_link || self.panel_open {
             self.connect(now);
@@ -1430,8 +1419,8 @@ impl Engine {
     /// Closes the socket on purpose (no reconnect follows) and stops its timers.
     fn drop_link(&mut self) {
         if self.link != Link::Down {
-            self.out.push(Output::Close);
-            self.out.push(Output::CancelTimer(Timer::Heartbeat));
+            self.fx.push(Output::Close);
+            self.fx.push(Output::CancelTimer(Timer::Heartbeat));
             self.link = Link::Down;
             self.opened_at = None;
             self.typing = false;
@@ -1449,26 +1438,6 @@ impl Engine {
         )
     }
 
-    fn set_state(&mut self, state: ConnState) {
-        if self.state != state {
-            self.state = state;
-            self.emit(UiEvent::State(state));
-        }
-    }
-
-    fn emit(&mut self, event: UiEvent) {
-        self.out.push(Output::Ui(event));
-    }
-
-    fn log(&mut self, level: Level, message: String) {
-        self.out.push(Output::Log(level, message));
-    }
-
-    fn persist(&mut self, name: &str, value: Option<String>) {
-        let key = self.key(name);
-        self.out.push(Output::Persist { key, value });
-    }
-
     fn persist_session(&mut self) {
         let value = self.session.as_ref().and_then(|s| {
             serde_json::to_string(&StoredSession {
@@ -1479,25 +1448,15 @@ impl Engine {
             })
             .ok()
         });
-        self.persist("session", value);
-    }
-
-    fn persist_transcript(&mut self) {
-        let value = self.transcript.to_json();
-        self.persist("transcript", Some(value));
-    }
-
-    fn persist_outbox(&mut self) {
-        let value = (!self.outbox.is_empty()).then(|| self.outbox.to_json());
-        self.persist("outbox", value);
+        self.fx.persist("session", value);
     }
 
     fn drop_corrupt(&mut self, name: &str) {
-        self.log(
+        self.fx.log(
             Level::Warn,
             format!("stored {name} was unreadable; starting it fresh"),
         );
-        self.persist(name, None);
+        self.fx.persist(name, None);
     }
 }
 
@@ -1509,6 +1468,6 @@ impl Machine for Engine {
         Engine::keys_to_load(self)
     }
     fn state(&self) -> ConnState {
-        self.state
+        self.fx.state
     }
 }

@@ -1,0 +1,79 @@
+//! What both engines do to the outside world while handling one input: the outputs they
+//! collect, the connection state they report, and the storage keys they write.
+
+use super::{ConnState, Level, Outbox, Output, Transcript, UiEvent, MAX_MESSAGE_CHARS};
+
+pub(crate) struct Effects {
+    prefix: String,
+    pub(crate) state: ConnState,
+    out: Vec<Output>,
+}
+
+impl Effects {
+    pub(crate) fn new(prefix: &str) -> Effects {
+        Effects {
+            prefix: prefix.to_string(),
+            state: ConnState::Idle,
+            out: Vec::new(),
+        }
+    }
+
+    /// `<prefix>:<name>`: every key of one widget shares the prefix.
+    pub(crate) fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.prefix)
+    }
+
+    pub(crate) fn push(&mut self, output: Output) {
+        self.out.push(output);
+    }
+
+    /// The outputs of the input just handled.
+    pub(crate) fn take(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.out)
+    }
+
+    pub(crate) fn set_state(&mut self, state: ConnState) {
+        if self.state != state {
+            self.state = state;
+            self.emit(UiEvent::State(state));
+        }
+    }
+
+    pub(crate) fn emit(&mut self, event: UiEvent) {
+        self.out.push(Output::Ui(event));
+    }
+
+    pub(crate) fn log(&mut self, level: Level, message: String) {
+        self.out.push(Output::Log(level, message));
+    }
+
+    pub(crate) fn persist(&mut self, name: &str, value: Option<String>) {
+        let key = self.key(name);
+        self.out.push(Output::Persist { key, value });
+    }
+
+    pub(crate) fn persist_transcript(&mut self, transcript: &Transcript) {
+        self.persist("transcript", Some(transcript.to_json()));
+    }
+
+    /// An empty outbox is removed rather than stored.
+    pub(crate) fn persist_outbox(&mut self, outbox: &Outbox) {
+        let value = (!outbox.is_empty()).then(|| outbox.to_json());
+        self.persist("outbox", value);
+    }
+
+    /// Refuses a visitor message over the length limit, saying why; true when refused.
+    pub(crate) fn refuse_too_long(&mut self, text: &str) -> bool {
+        let chars = text.chars().count();
+        if chars <= MAX_MESSAGE_CHARS {
+            return false;
+        }
+        self.emit(UiEvent::Error {
+            code: "message_too_long",
+            message: format!(
+                "This message is {chars} characters long; the limit is {MAX_MESSAGE_CHARS}. Nothing was sent."
+            ),
+        });
+        true
+    }
+}
