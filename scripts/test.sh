@@ -25,7 +25,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 target/debug/devserver --port "$CONFAB_TEST_PORT" --www www --dist dist > target/devserver-test.log 2>&1 &
 pids+=($!)
-target/debug/devserver --port "$CONFAB_HOST_PORT" --www e2e/pages --dist dist > target/devserver-host.log 2>&1 &
+target/debug/devserver --port "$CONFAB_HOST_PORT" --www e2e/pages --dist dist --csp-origin "http://127.0.0.1:$CONFAB_TEST_PORT" > target/devserver-host.log 2>&1 &
 pids+=($!)
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in "$CONFAB_TEST_PORT" "$CONFAB_HOST_PORT"; do

@@ -33,6 +33,8 @@ struct Args {
     port: u16,
     www: String,
     dist: String,
+    /// Serve `name-csp.html` as `name.html` under a strict CSP allowing this widget origin.
+    csp_origin: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
@@ -41,6 +43,7 @@ fn args() -> Result<Args, String> {
         port: 8080,
         www: "www".into(),
         dist: "dist".into(),
+        csp_origin: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -50,9 +53,10 @@ fn args() -> Result<Args, String> {
             "--port" => a.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--www" => a.www = value()?,
             "--dist" => a.dist = value()?,
+            "--csp-origin" => a.csp_origin = Some(value()?),
             "-h" | "--help" => {
                 return Err(
-                    "usage: devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]"
+                    "usage: devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist] [--csp-origin URL]"
                         .into(),
                 )
             }
@@ -95,6 +99,7 @@ async fn main() {
         .nest("/control/iraa", iraa::control_routes())
         .nest_service("/dist", ServeDir::new(&args.dist))
         .fallback_service(ServeDir::new(&args.www))
+        .layer(axum::middleware::from_fn_with_state(args.csp_origin.clone(), strict_csp))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -121,6 +126,33 @@ async fn main() {
         eprintln!("server error: {e}");
         std::process::exit(1);
     }
+}
+
+/// `name-csp.html` is `name.html` served under the strict policy a careful site would use
+/// (EMBED.md): scripts and connections only from itself and the widget's origin, no inline
+/// script or style, wasm compilation allowed.
+async fn strict_csp(
+    State(origin): State<Option<String>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path().to_string();
+    let (Some(origin), Some(stem)) = (origin, path.strip_suffix("-csp.html")) else {
+        return next.run(request).await;
+    };
+    if let Ok(uri) = format!("{stem}.html").parse() {
+        *request.uri_mut() = uri;
+    }
+    let ws = origin.replacen("http", "ws", 1);
+    let policy = format!(
+        "default-src 'self'; script-src 'self' {origin} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' {origin}; connect-src 'self' {origin} {ws}; frame-src 'self' {origin}"
+    );
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 #[derive(Deserialize)]

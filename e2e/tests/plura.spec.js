@@ -370,3 +370,23 @@ test('reset() starts a fresh conversation; destroy() removes the widget and stop
   expect(await connections(request)).toHaveLength(2);
   expect(await page.evaluate(() => Confab.state)).toBe('idle');
 });
+
+test('a host page with a strict Content-Security-Policy runs the widget with no violation', async ({ page, request }) => {
+  // The host devserver serves plura.html as plura-csp.html under a strict policy (--csp-origin).
+  const res = await request.get('http://127.0.0.1:18081/plura-csp.html');
+  expect(res.headers()['content-security-policy']).toContain("style-src 'self';");
+  await page.addInitScript(() => {
+    window.violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await page.goto('/plura-csp.html');
+  const w = widget(page);
+  await w.launcher.click();
+  await expect(w.incoming.first()).toContainText("Hi! I'm Ada");
+  await w.input.fill('hello under CSP');
+  await w.input.press('Enter');
+  await expect(w.outgoing.last()).toHaveAttribute('data-status', 'delivered');
+  // Styled by the adopted stylesheet: the launcher is round and coloured.
+  expect(await w.launcher.evaluate((el) => getComputedStyle(el).borderRadius)).toBe('50%');
+  expect(await page.evaluate(() => window.violations)).toEqual([]);
+});
