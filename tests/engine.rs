@@ -750,3 +750,35 @@ fn the_transcript_is_bounded() {
     assert_eq!(rig.engine.transcript().len(), MAX_TRANSCRIPT);
     assert_eq!(rig.engine.transcript()[0].text, "n20");
 }
+
+#[test]
+fn a_greeting_repeated_without_id_right_after_a_resume_is_shown_once() {
+    let mut rig = connected();
+    rig.frame(r#"{"type":"message","content":"Hi! How can I help?"}"#);
+    rig.feed(Input::UserSend("prices?".into()));
+    rig.frame(r#"{"type":"recv","content":"prices?"}"#);
+    rig.frame(r#"{"type":"message","content":"From $29."}"#);
+    let mut reload = Rig::new(&[]);
+    reload.storage = rig.storage.clone();
+    reload.start();
+    reload.open_socket();
+    // A server that greets again on resume, with no ids: the greeting is not repeated.
+    reload.frame(r#"{"type":"message","content":"Hi! How can I help?"}"#);
+    assert_eq!(reload.engine.transcript().len(), 3);
+    // Later, the same text is a real new message.
+    reload.advance(5_000);
+    reload.frame(r#"{"type":"message","content":"From $29."}"#);
+    assert_eq!(reload.engine.transcript().len(), 4);
+    // Nor is an answer to a message sent on this link.
+    let mut resend = Rig::new(&[]);
+    resend.storage = reload.storage.clone();
+    resend.start();
+    resend.open_socket();
+    resend.feed(Input::UserSend("prices?".into()));
+    resend.frame(r#"{"type":"message","content":"From $29."}"#);
+    assert_eq!(resend.engine.transcript().len(), 6);
+    // And a new conversation (no transcript) never drops its first message.
+    let mut fresh = connected();
+    fresh.frame(r#"{"type":"message","content":"Hello"}"#);
+    assert_eq!(fresh.engine.transcript().len(), 1);
+}

@@ -99,7 +99,10 @@ async fn main() {
         .nest("/control/iraa", iraa::control_routes())
         .nest_service("/dist", ServeDir::new(&args.dist))
         .fallback_service(ServeDir::new(&args.www))
-        .layer(axum::middleware::from_fn_with_state(args.csp_origin.clone(), strict_csp))
+        .layer(axum::middleware::from_fn_with_state(
+            args.csp_origin.clone(),
+            strict_csp,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -150,7 +153,9 @@ async fn strict_csp(
     );
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
 }

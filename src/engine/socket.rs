@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 /// Server event ids remembered for de-duplication.
 const SEEN_IDS: usize = 4_096;
+/// How soon after a resumed link opens a repeated id-less agent message counts as a repeat.
+const RESUME_ECHO_MS: i64 = 3_000;
 /// Failed handshakes in a row (closes before any open) after which a fresh token is fetched.
 const HANDSHAKE_FAILURES_FOR_NEW_TOKEN: u32 = 2;
 
@@ -133,6 +135,10 @@ pub struct Engine {
     awaiting_replay: bool,
     assemblies: BTreeMap<String, Assembly>,
     agent_name: Option<String>,
+    /// The current link was opened for a conversation we already had.
+    resumed_link: bool,
+    /// A visitor message went out on the current link (answers to it are never repeats).
+    sent_on_link: bool,
     /// When the server last answered a heartbeat (vendors that answer them).
     last_pong: Option<i64>,
     /// Fresh sessions started because credentials were refused (at most one).
@@ -184,6 +190,8 @@ impl Engine {
             awaiting_replay: false,
             assemblies: BTreeMap::new(),
             agent_name: None,
+            resumed_link: false,
+            sent_on_link: false,
             last_pong: None,
             auth_resets: 0,
             lead_cta: None,
@@ -516,6 +524,8 @@ impl Engine {
             },
         );
         self.link = Link::Connecting;
+        self.resumed_link = self.session.is_some() && !self.transcript.entries().is_empty();
+        self.sent_on_link = false;
         self.fx.set_state(self.connecting_state());
         self.fx.push(Output::Connect(url));
     }
@@ -622,6 +632,7 @@ impl Engine {
                 text: &text,
             });
             self.fx.push(Output::Send(frame));
+            self.sent_on_link = true;
             self.outbox.mark_sent(&id);
             if !self.codec.acknowledges() {
                 self.outbox.remove(&id);
@@ -1018,11 +1029,32 @@ impl Engine {
         }
     }
 
+    /// A server that greets again when a conversation is resumed, without message ids, would
+    /// put the same greeting on screen at every reload (decision, PROTOCOLS.md §1: no ids on
+    /// the wire): right after a resumed link opens, an id-less message whose text equals one
+    /// the agent already sent in this conversation is taken as that repeat.
+    fn is_resume_echo(&self, now: Now, text: &str) -> bool {
+        let just_opened = self
+            .opened_at
+            .is_some_and(|t| now.utc_ms - t <= RESUME_ECHO_MS);
+        self.resumed_link
+            && just_opened
+            && !self.sent_on_link
+            && self
+                .transcript
+                .entries()
+                .iter()
+                .any(|e| e.direction == Direction::In && e.text == text)
+    }
+
     fn agent_message(&mut self, now: Now, message: AgentText) {
         if let Some(id) = &message.id {
             if self.transcript.contains(id) {
                 return; // replayed after a resume: already shown
             }
+        }
+        if message.id.is_none() && self.is_resume_echo(now, &message.text) {
+            return;
         }
         self.fx.emit(UiEvent::Typing(false));
         let id = message.id.unwrap_or_else(|| self.new_id(now, 's'));
