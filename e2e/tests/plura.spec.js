@@ -390,3 +390,16 @@ test('a host page with a strict Content-Security-Policy runs the widget with no 
   expect(await w.launcher.evaluate((el) => getComputedStyle(el).borderRadius)).toBe('50%');
   expect(await page.evaluate(() => window.violations)).toEqual([]);
 });
+
+test('keyboard: Enter on the launcher opens, focus goes to the composer, Escape closes and returns focus', async ({ page }) => {
+  await page.goto('/plura.html');
+  const w = widget(page);
+  await w.launcher.focus();
+  await page.keyboard.press('Enter');
+  await expect(w.panel).toBeVisible();
+  await expect.poll(() => page.evaluate(() => document.querySelector('confab-widget').shadowRoot.activeElement?.tagName)).toBe('TEXTAREA');
+  await page.keyboard.press('Escape');
+  await expect(w.panel).toBeHidden();
+  expect(await page.evaluate(() => document.querySelector('confab-widget').shadowRoot.activeElement?.className)).toBe('launcher');
+  await expect(w.launcher).toHaveAttribute('aria-expanded', 'false');
+});

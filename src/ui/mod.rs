@@ -162,6 +162,13 @@ fn status_mark(status: Delivery) -> (&'static str, &'static str) {
 pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     let list: NodeRef<html::Ol> = NodeRef::new();
     let input: NodeRef<html::Textarea> = NodeRef::new();
+    let launcher_ref: NodeRef<html::Button> = NodeRef::new();
+    // Closing the panel from inside it returns focus to the launcher (keyboard users).
+    let focus_launcher = move || {
+        if let Some(el) = launcher_ref.get() {
+            let _ = el.focus();
+        }
+    };
 
     // Keep the newest message in view.
     Effect::new(move |_| {
@@ -201,7 +208,9 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 ev.prevent_default();
                 send();
             } else if ev.key() == "Escape" {
+                ev.stop_propagation();
                 act(UiAction::Close);
+                focus_launcher();
             }
         }
     };
@@ -222,7 +231,19 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     };
     let close = {
         let act = act.clone();
-        move |_| act(UiAction::Close)
+        move |_| {
+            act(UiAction::Close);
+            focus_launcher();
+        }
+    };
+    let panel_keydown = {
+        let act = act.clone();
+        move |ev: web_sys::KeyboardEvent| {
+            if ev.key() == "Escape" {
+                act(UiAction::Close);
+                focus_launcher();
+            }
+        }
     };
     let dismiss = {
         let act = act.clone();
@@ -251,6 +272,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             <button
                 class="launcher"
                 type="button"
+                node_ref=launcher_ref
                 aria-label=move || if model.open.get() { "Close chat" } else { "Open chat" }
                 aria-expanded=move || model.open.get().to_string()
                 on:click=toggle
@@ -279,6 +301,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 role="dialog"
                 aria-label=move || model.title.get()
                 hidden=move || !model.open.get()
+                on:keydown=panel_keydown
             >
                 <header class="header">
                     {move || {
