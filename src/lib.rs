@@ -4,6 +4,7 @@ pub mod actions;
 pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod i18n;
 pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]

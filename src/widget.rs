@@ -14,6 +14,7 @@ use crate::engine::{
     ConnState, Delivery, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer,
     UiEvent,
 };
+use crate::i18n::Lang;
 use crate::protocol::iraa::Iraa;
 use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
@@ -45,6 +46,8 @@ struct Runtime {
     host: web_sys::Element,
     mount: RefCell<Option<Box<dyn std::any::Any>>>,
     fixed_title: bool,
+    /// The header text when neither the page nor the server names the agent.
+    default_title: &'static str,
     destroyed: Cell<bool>,
     this: RefCell<Weak<Runtime>>,
 }
@@ -141,10 +144,15 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
             }
         }
     }
+    let browser_lang = web_sys::window().and_then(|w| w.navigator().language());
+    let lang = Lang::pick(
+        config.as_ref().and_then(|c| c.lang.as_deref()),
+        browser_lang.as_deref(),
+    );
     let title = config
         .as_ref()
         .and_then(|c| c.title.clone())
-        .unwrap_or_else(|| "Chat".to_string());
+        .unwrap_or_else(|| lang.strings().chat.to_string());
     let model = ViewModel::new(&title);
     let layout = config.as_ref().map_or(
         Layout {
@@ -152,6 +160,9 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
             fullscreen: false,
             show_launcher: true,
             theme: "auto",
+            lang: lang.tag(),
+            rtl: lang.rtl(),
+            t: lang.strings(),
         },
         |c| Layout {
             left: c.position == Position::BottomLeft,
@@ -162,6 +173,9 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
                 Theme::Dark => "dark",
                 Theme::Auto => "auto",
             },
+            lang: lang.tag(),
+            rtl: lang.rtl(),
+            t: lang.strings(),
         },
     );
     let engine = config.as_ref().and_then(|c| match build_engine(c) {
@@ -193,6 +207,7 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
         host,
         mount: RefCell::new(None),
         fixed_title: config.as_ref().is_some_and(|c| c.title.is_some()),
+        default_title: lang.strings().chat,
         destroyed: Cell::new(false),
         this: RefCell::new(Weak::new()),
     });
@@ -542,7 +557,8 @@ impl Runtime {
             }
             UiEvent::Agent { name, avatar } => {
                 if !self.fixed_title {
-                    m.title.set(name.unwrap_or_else(|| "Chat".to_string()));
+                    m.title
+                        .set(name.unwrap_or_else(|| self.default_title.to_string()));
                 }
                 m.avatar.set(avatar);
             }

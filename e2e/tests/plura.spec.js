@@ -403,3 +403,24 @@ test('keyboard: Enter on the launcher opens, focus goes to the composer, Escape 
   expect(await page.evaluate(() => document.querySelector('confab-widget').shadowRoot.activeElement?.className)).toBe('launcher');
   await expect(w.launcher).toHaveAttribute('aria-expanded', 'false');
 });
+
+test('languages: data-lang="ar" lays the panel out right to left; the browser language is used otherwise', async ({ page, browser }) => {
+  await page.goto('/plura-ar.html');
+  const root = page.locator('confab-widget .confab');
+  await expect(root).toHaveAttribute('dir', 'rtl');
+  await expect(root).toHaveAttribute('lang', 'ar');
+  await widget(page).launcher.click();
+  await expect(widget(page).input).toHaveAttribute('placeholder', 'اكتب رسالة…');
+  // Right to left: the agent's messages sit on the right.
+  await expect(widget(page).incoming.first()).toBeVisible();
+  const panel = await widget(page).panel.boundingBox();
+  const msg = await widget(page).incoming.first().boundingBox();
+  expect(msg.x + msg.width).toBeGreaterThan(panel.x + panel.width - 40);
+
+  const spanish = await browser.newContext({ locale: 'es-ES' });
+  const p2 = await spanish.newPage();
+  await p2.goto('/plura.html');
+  await expect(p2.locator('confab-widget .confab')).toHaveAttribute('dir', 'ltr');
+  await expect(p2.locator('confab-widget .launcher')).toHaveAttribute('aria-label', 'Abrir el chat');
+  await spanish.close();
+});

@@ -2,6 +2,7 @@
 //! visitor does as [`UiAction`]s. No protocol knowledge lives here.
 
 use crate::engine::{ConnState, Delivery, Direction};
+use crate::i18n::Strings;
 use crate::protocol::Attachment;
 use leptos::html;
 use leptos::prelude::*;
@@ -121,12 +122,16 @@ impl ViewModel {
 }
 
 /// Layout choices from the config, fixed for the widget's life.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Layout {
     pub left: bool,
     pub fullscreen: bool,
     pub show_launcher: bool,
     pub theme: &'static str,
+    /// The UI language's tag and direction, and its strings.
+    pub lang: &'static str,
+    pub rtl: bool,
+    pub t: &'static Strings,
 }
 
 /// Only http(s) URLs are shown or linked; anything else (javascript:, data:) is dropped.
@@ -135,31 +140,30 @@ pub fn safe_image_url(url: &str) -> Option<String> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.trim().to_string())
 }
 
-fn banner_text(state: ConnState) -> Option<&'static str> {
+fn banner_text(state: ConnState, t: &'static Strings) -> Option<&'static str> {
     match state {
-        ConnState::Connecting => Some("Connecting…"),
-        ConnState::Reconnecting => Some("Reconnecting…"),
-        ConnState::Offline => {
-            Some("You are offline. Messages will be sent when you are back online.")
-        }
-        ConnState::Ended => Some("This conversation has ended."),
-        ConnState::Failed => Some("The chat is unavailable."),
+        ConnState::Connecting => Some(t.connecting),
+        ConnState::Reconnecting => Some(t.reconnecting),
+        ConnState::Offline => Some(t.offline),
+        ConnState::Ended => Some(t.ended),
+        ConnState::Failed => Some(t.unavailable),
         ConnState::Idle | ConnState::Open => None,
     }
 }
 
-fn status_mark(status: Delivery) -> (&'static str, &'static str) {
+fn status_mark(status: Delivery, t: &'static Strings) -> (&'static str, &'static str) {
     match status {
-        Delivery::Pending => ("…", "Sending"),
-        Delivery::Sent => ("✓", "Sent"),
-        Delivery::Delivered => ("✓✓", "Delivered"),
-        Delivery::Failed => ("!", "Not sent"),
-        Delivery::Interrupted => ("", "Interrupted"),
+        Delivery::Pending => ("…", t.sending),
+        Delivery::Sent => ("✓", t.sent),
+        Delivery::Delivered => ("✓✓", t.delivered),
+        Delivery::Failed => ("!", t.not_sent),
+        Delivery::Interrupted => ("", t.interrupted),
         Delivery::Received | Delivery::Streaming => ("", ""),
     }
 }
 
 pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
+    let t = layout.t;
     let list: NodeRef<html::Ol> = NodeRef::new();
     let input: NodeRef<html::Textarea> = NodeRef::new();
     let launcher_ref: NodeRef<html::Button> = NodeRef::new();
@@ -273,7 +277,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 class="launcher"
                 type="button"
                 node_ref=launcher_ref
-                aria-label=move || if model.open.get() { "Close chat" } else { "Open chat" }
+                aria-label=move || if model.open.get() { t.close_chat } else { t.open_chat }
                 aria-expanded=move || model.open.get().to_string()
                 on:click=toggle
             >
@@ -293,7 +297,8 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             class:left=layout.left
             class:fullscreen=layout.fullscreen
             data-theme=layout.theme
-            lang=move || model.lang.get()
+            dir=if layout.rtl { "rtl" } else { "ltr" }
+            lang=move || model.lang.get().unwrap_or_else(|| layout.lang.to_string())
         >
             {launcher}
             <section
@@ -315,7 +320,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                     <button class="sound" type="button"
                         hidden=move || !model.can_speak.get()
                         aria-pressed=move || model.sound.get().to_string()
-                        aria-label=move || if model.sound.get() { "Turn sound off" } else { "Turn sound on" }
+                        aria-label=move || if model.sound.get() { t.sound_off } else { t.sound_on }
                         on:click=toggle_sound>
                         <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
                             <path d="M4 9h4l5-4v14l-5-4H4z"></path>
@@ -326,9 +331,9 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                     <button class="end" type="button"
                         hidden=move || !model.can_end.get() || model.state.get() != ConnState::Open
                         on:click=end_chat>
-                        "End chat"
+                        {t.end_chat}
                     </button>
-                    <button class="close" type="button" aria-label="Close chat" on:click=close>
+                    <button class="close" type="button" aria-label=t.close_chat on:click=close>
                         "×"
                     </button>
                 </header>
@@ -339,35 +344,35 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                     class="banner"
                     role="status"
                     data-state=move || model.state.get().as_str()
-                    hidden=move || banner_text(model.state.get()).is_none()
+                    hidden=move || banner_text(model.state.get(), t).is_none()
                 >
-                    {move || banner_text(model.state.get()).unwrap_or_default()}
+                    {move || banner_text(model.state.get(), t).unwrap_or_default()}
                 </p>
-                <ol class="messages" node_ref=list aria-live="polite" aria-label="Messages">
+                <ol class="messages" node_ref=list aria-live="polite" aria-label=t.messages>
                     <For
                         each=move || model.messages.get()
                         key=|m| m.id.clone()
                         children={
                             // Rows are rendered by Leptos, which asks for Send; the widget is single-threaded.
                             let act = send_wrapper::SendWrapper::new(act.clone());
-                            move |m: MessageView| message_row(m, model, (*act).clone())
+                            move |m: MessageView| message_row(m, model, t, (*act).clone())
                         }
                     />
                 </ol>
-                <p class="typing" hidden=move || !model.typing.get() aria-label="Typing">
+                <p class="typing" hidden=move || !model.typing.get() aria-label=t.typing>
                     <span></span><span></span><span></span>
                 </p>
                 <div class="acting" role="status" hidden=move || !model.acting.get()>
-                    <span>"The agent is showing you around…"</span>
-                    <button type="button" class="stop" on:click=stop_actions>"Stop"</button>
+                    <span>{t.acting}</span>
+                    <button type="button" class="stop" on:click=stop_actions>{t.stop}</button>
                 </div>
-                {move || model.lead_form.get().map(|form| lead_form(form, act_lead.clone()))}
+                {move || model.lead_form.get().map(|form| lead_form(form, t, act_lead.clone()))}
                 <div class="ended" hidden=move || model.state.get() != ConnState::Ended>
-                    <button type="button" class="new-chat" on:click=new_chat>"Start a new chat"</button>
+                    <button type="button" class="new-chat" on:click=new_chat>{t.new_chat}</button>
                 </div>
                 <div class="notice" role="alert" hidden=move || model.notice.with(|n| n.is_none())>
                     <span>{move || model.notice.get().unwrap_or_default()}</span>
-                    <button type="button" class="dismiss" aria-label="Dismiss" on:click=dismiss>
+                    <button type="button" class="dismiss" aria-label=t.dismiss on:click=dismiss>
                         "×"
                     </button>
                 </div>
@@ -375,13 +380,13 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                     <textarea
                         node_ref=input
                         rows="1"
-                        aria-label="Message"
-                        placeholder="Type a message…"
+                        aria-label=t.message
+                        placeholder=t.placeholder
                         disabled=move || model.config_error.with(|e| e.is_some())
                         on:keydown=on_keydown
                         on:input=on_input
                     ></textarea>
-                    <button class="send" type="submit" aria-label="Send"
+                    <button class="send" type="submit" aria-label=t.send
                         disabled=move || model.config_error.with(|e| e.is_some())>
                         <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
                             <path d="M3 20l18-8L3 4v6l12 2-12 2z"></path>
@@ -393,7 +398,11 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     }
 }
 
-fn lead_form(form: LeadFormView, act: send_wrapper::SendWrapper<Actions>) -> impl IntoView {
+fn lead_form(
+    form: LeadFormView,
+    t: &'static Strings,
+    act: send_wrapper::SendWrapper<Actions>,
+) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let form_ref: NodeRef<html::Form> = NodeRef::new();
     let fields = form.fields.clone();
@@ -409,7 +418,7 @@ fn lead_form(form: LeadFormView, act: send_wrapper::SendWrapper<Actions>) -> imp
                 .and_then(|i| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(i).ok());
             let value = input.map(|i| i.value()).unwrap_or_default();
             if f == "email" && !plausible_email(&value) {
-                error.set(Some("Please enter a valid e-mail address.".into()));
+                error.set(Some(t.invalid_email.into()));
                 return;
             }
             values.push((f.clone(), value.trim().to_string()));
@@ -434,9 +443,9 @@ fn lead_form(form: LeadFormView, act: send_wrapper::SendWrapper<Actions>) -> imp
             }
         })
         .collect::<Vec<_>>();
-    let cta = form.cta_text.unwrap_or_else(|| "Send".into());
+    let cta = form.cta_text.unwrap_or_else(|| t.send.into());
     view! {
-        <form class="lead" node_ref=form_ref on:submit=submit aria-label="Your details" novalidate=true>
+        <form class="lead" node_ref=form_ref on:submit=submit aria-label=t.your_details novalidate=true>
             {inputs}
             <p class="lead-error" role="alert" hidden=move || error.with(|e| e.is_none())>
                 {move || error.get().unwrap_or_default()}
@@ -446,7 +455,12 @@ fn lead_form(form: LeadFormView, act: send_wrapper::SendWrapper<Actions>) -> imp
     }
 }
 
-fn message_row(m: MessageView, model: ViewModel, act: Actions) -> impl IntoView {
+fn message_row(
+    m: MessageView,
+    model: ViewModel,
+    t: &'static Strings,
+    act: Actions,
+) -> impl IntoView {
     let status = m.status;
     let text = m.text;
     if m.direction == Direction::System {
@@ -526,17 +540,17 @@ fn message_row(m: MessageView, model: ViewModel, act: Actions) -> impl IntoView 
             <p class="text">{move || text.get()}</p>
             <div class="cards" hidden=move || attachments.with(|a| a.is_empty())>{cards}</div>
             {outgoing.then(|| view! {
-                <span class="mark" aria-label=move || status_mark(status.get()).1>
-                    {move || status_mark(status.get()).0}
+                <span class="mark" aria-label=move || status_mark(status.get(), t).1>
+                    {move || status_mark(status.get(), t).0}
                 </span>
             })}
             <span class="interrupted" hidden=move || status.get() != Delivery::Interrupted>
-                "Interrupted"
+                {t.interrupted}
             </span>
             <button type="button" class="retry" hidden=move || !retryable() on:click=retry>
-                "Retry"
+                {t.retry}
             </button>
-            <div class="chips" role="group" aria-label="Suggested replies"
+            <div class="chips" role="group" aria-label=t.suggested
                 hidden=move || !last() || suggestions.with(|s| s.is_empty())>
                 {chips}
             </div>
