@@ -11,6 +11,16 @@ const CORPUS = [
   '<iframe src="javascript:parent.__pwned=6"></iframe>',
 ];
 
+const SERVER = `http://127.0.0.1:${process.env.CONFAB_TEST_PORT || 18080}`;
+
+// Other suites leave emulator settings behind (e.g. Plati's 10 000-token answers): start clean.
+test.beforeEach(async ({ request }) => {
+  for (const emulator of ['plura', 'poly', 'plati', 'iraa']) {
+    const res = await request.post(`${SERVER}/control/${emulator}/clear`);
+    expect(res.ok()).toBeTruthy();
+  }
+});
+
 // Each provider's scripted agent answers "You said: <text>", so the corpus comes back as agent text.
 for (const [name, path, ready] of [
   ['Plura', '/plura.html', "Hi! I'm Ada"],
