@@ -298,17 +298,11 @@ fn build_engine(config: &Config) -> Result<Box<dyn Machine>, String> {
             token_url,
             access_token,
         } => {
-            let credential = match (token_url, access_token) {
-                (Some(url), _) => Credential::Endpoint {
-                    url: url.clone(),
-                    token: None,
-                },
-                (None, Some(token)) => {
-                    console_warn("data-access-token is for development only; use data-token-url in production");
-                    Credential::Fixed(token.clone())
-                }
-                (None, None) => Credential::None,
-            };
+            let credential = credential_from(
+                token_url,
+                access_token,
+                "data-access-token is for development only; use data-token-url in production",
+            );
             Ok(Box::new(
                 Engine::new(
                     Box::new(Poly::new(&config.api_url, &config.ws_url)),
@@ -325,20 +319,12 @@ fn build_engine(config: &Config) -> Result<Box<dyn Machine>, String> {
             api_key,
             streaming,
         } => {
-            let credential = match (token_url, api_key) {
-                (Some(url), _) => Credential::Endpoint {
-                    url: url.clone(),
-                    token: None,
-                },
-                (None, Some(key)) => {
-                    console_warn(
-                        "data-api-key puts a Plati key in the page: use it for local development only, \
-                         and data-token-url or a proxy (data-api-url) in production",
-                    );
-                    Credential::Fixed(key.clone())
-                }
-                (None, None) => Credential::None,
-            };
+            let credential = credential_from(
+                token_url,
+                api_key,
+                "data-api-key puts a Plati key in the page: use it for local development only, \
+                 and data-token-url or a proxy (data-api-url) in production",
+            );
             Ok(Box::new(ExchangeEngine::new(
                 Box::new(Plati::new(&config.api_url, channel_id, *streaming)),
                 &prefix,
@@ -347,6 +333,26 @@ fn build_engine(config: &Config) -> Result<Box<dyn Machine>, String> {
                 identity_id.clone(),
             )))
         }
+    }
+}
+
+/// The bearer source from the page: the host's token endpoint, else a literal value (for
+/// development, with a console warning), else none (a proxy adds credentials).
+fn credential_from(
+    token_url: &Option<String>,
+    literal: &Option<String>,
+    warning: &str,
+) -> Credential {
+    match (token_url, literal) {
+        (Some(url), _) => Credential::Endpoint {
+            url: url.clone(),
+            token: None,
+        },
+        (None, Some(value)) => {
+            console_warn(warning);
+            Credential::Fixed(value.clone())
+        }
+        (None, None) => Credential::None,
     }
 }
 

@@ -494,23 +494,9 @@ impl Engine {
             return;
         }
         let may_request = self.session.is_none() || self.codec.anonymous_allowed();
-        if may_request && !self.session_from_lead && !self.lead_refused {
-            match self.codec.session_request(&self.lead) {
-                Ok(Some(request)) => {
-                    self.fx.set_state(self.connecting_state());
-                    self.request_session(request);
-                    return;
-                }
-                Ok(None) => {}
-                Err(why) => {
-                    self.lead_refused = true;
-                    self.fx.log(Level::Warn, why.clone());
-                    self.fx.emit(UiEvent::Error {
-                        code: "lead_refused",
-                        message: why,
-                    });
-                }
-            }
+        if may_request && !self.session_from_lead && !self.lead_refused && self.ask_for_session() {
+            self.fx.set_state(self.connecting_state());
+            return;
         }
         if self.session.is_none() && !self.codec.anonymous_allowed() {
             return; // nothing to connect to until a session exists
@@ -1391,17 +1377,27 @@ impl Engine {
         }
         self.lead_refused = false;
         if self.wants_link && self.session_request.is_none() {
-            match self.codec.session_request(&self.lead) {
-                Ok(Some(request)) => self.request_session(request),
-                Ok(None) => {}
-                Err(why) => {
-                    self.lead_refused = true;
-                    self.fx.log(Level::Warn, why.clone());
-                    self.fx.emit(UiEvent::Error {
-                        code: "lead_refused",
-                        message: why,
-                    });
-                }
+            self.ask_for_session();
+        }
+    }
+
+    /// Sends the codec's session request, if it wants one; a refusal (lead data without what
+    /// the vendor requires) is reported once and the chat goes on. Returns whether it was sent.
+    fn ask_for_session(&mut self) -> bool {
+        match self.codec.session_request(&self.lead) {
+            Ok(Some(request)) => {
+                self.request_session(request);
+                true
+            }
+            Ok(None) => false,
+            Err(why) => {
+                self.lead_refused = true;
+                self.fx.log(Level::Warn, why.clone());
+                self.fx.emit(UiEvent::Error {
+                    code: "lead_refused",
+                    message: why,
+                });
+                false
             }
         }
     }

@@ -117,10 +117,6 @@ impl Codec for Iraa {
         )
     }
 
-    fn anonymous_route(&self) -> String {
-        String::new()
-    }
-
     fn anonymous_allowed(&self) -> bool {
         false
     }
@@ -132,14 +128,7 @@ impl Codec for Iraa {
         let mut body = json!({ "productId": self.product_id });
         // visitorMeta from lead data: name (or first + last), email, company, needs, persona.
         let mut meta = Map::new();
-        let name = lead.get("name").cloned().or_else(|| {
-            let full: Vec<&str> = [lead.get("first_name"), lead.get("last_name")]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect();
-            (!full.is_empty()).then(|| full.join(" "))
-        });
+        let name = super::lead_name(lead);
         if let Some(n) = name {
             meta.insert("name".into(), n.into());
         }

@@ -297,7 +297,9 @@ pub trait Codec {
     /// Socket URL for a new conversation (`None`) or a known one.
     fn socket_url(&self, session: Option<&Session>, link: &LinkParams) -> String;
     /// The route of a conversation the server starts for us (for Plura the configured flow id).
-    fn anonymous_route(&self) -> String;
+    fn anonymous_route(&self) -> String {
+        String::new()
+    }
     /// Whether a socket may open before any session request (Plura: anonymous chat).
     fn anonymous_allowed(&self) -> bool {
         true
@@ -377,6 +379,18 @@ pub(crate) fn parse_typed(
         .ok_or(DecodeError::MissingType)?
         .to_string();
     Ok((kind, map))
+}
+
+/// The visitor's display name from lead data: `name`, else `first_name` and `last_name` joined.
+pub(crate) fn lead_name(lead: &BTreeMap<String, String>) -> Option<String> {
+    lead.get("name").cloned().or_else(|| {
+        let parts: Vec<&str> = [lead.get("first_name"), lead.get("last_name")]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    })
 }
 
 /// A field as text: strings as they are, numbers and booleans written out, anything else absent.

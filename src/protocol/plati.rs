@@ -106,15 +106,7 @@ impl ExchangeCodec for Plati {
         lead: &BTreeMap<String, String>,
     ) -> Option<HttpRequest> {
         let mut body = serde_json::Map::new();
-        let name = lead.get("name").cloned().or_else(|| {
-            let full = [lead.get("first_name"), lead.get("last_name")]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(" ");
-            (!full.is_empty()).then_some(full)
-        });
+        let name = super::lead_name(lead);
         let mut metadata = serde_json::Map::new();
         for (k, v) in lead {
             match k.as_str() {

@@ -247,10 +247,6 @@ impl Codec for Poly {
         url
     }
 
-    fn anonymous_route(&self) -> String {
-        String::new()
-    }
-
     fn anonymous_allowed(&self) -> bool {
         false
     }
