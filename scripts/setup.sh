@@ -49,8 +49,8 @@ if [ ! -x .tools/binaryen/node_modules/.bin/wasm-opt ]; then
 fi
 
 # Playwright's test runner; the browser is Debian's, never downloaded.
-if [ ! -d e2e/node_modules/@playwright/test ]; then
-  say "npm ci (Playwright)"
+if [ ! -d e2e/node_modules/@playwright/test ] || [ ! -f e2e/node_modules/axe-core/axe.min.js ]; then
+  say "npm ci (Playwright, axe-core)"
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 say "tools ready"

@@ -104,6 +104,9 @@ pub struct Config {
     pub theme: Theme,
     pub accent: Option<String>,
     pub auto_open: bool,
+    /// A short chime for agent messages that arrive while the visitor is not looking
+    /// (`data-sound="true"`; off by default).
+    pub sound: bool,
     pub show_launcher: bool,
     pub render_mode: RenderMode,
     pub lang: Option<String>,
@@ -255,6 +258,7 @@ impl Config {
         let theme = [Theme::Light, Theme::Dark, Theme::Auto]
             [choice("data-theme", &["light", "dark", "auto"], 2)];
         let auto_open = choice("data-auto-open", &["false", "true"], 0) == 1;
+        let sound = choice("data-sound", &["false", "true"], 0) == 1;
         let show_launcher = choice("data-show-launcher", &["true", "false"], 0) == 0;
         let render_mode = [RenderMode::Default, RenderMode::Fullscreen]
             [choice("data-render-mode", &["default", "fullscreen"], 0)];
@@ -388,6 +392,7 @@ impl Config {
             theme,
             accent,
             auto_open,
+            sound,
             show_launcher,
             render_mode,
             lang,

@@ -42,6 +42,11 @@ pub struct Strings {
     pub typing: &'static str,
     pub invalid_email: &'static str,
     pub chat: &'static str,
+    pub latest: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub code: &'static str,
+    pub new_messages: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -74,6 +79,11 @@ const EN: Strings = Strings {
     typing: "Typing",
     invalid_email: "Please enter a valid e-mail address.",
     chat: "Chat",
+    latest: "Jump to latest",
+    copy: "Copy",
+    copied: "Copied",
+    code: "Code",
+    new_messages: "New messages",
 };
 
 const ES: Strings = Strings {
@@ -106,6 +116,11 @@ const ES: Strings = Strings {
     typing: "Escribiendo",
     invalid_email: "Introduce una dirección de correo válida.",
     chat: "Chat",
+    latest: "Ir a lo último",
+    copy: "Copiar",
+    copied: "Copiado",
+    code: "Código",
+    new_messages: "Mensajes nuevos",
 };
 
 const FR: Strings = Strings {
@@ -138,6 +153,11 @@ const FR: Strings = Strings {
     typing: "En train d'écrire",
     invalid_email: "Saisissez une adresse e-mail valide.",
     chat: "Chat",
+    latest: "Aller au plus récent",
+    copy: "Copier",
+    copied: "Copié",
+    code: "Code",
+    new_messages: "Nouveaux messages",
 };
 
 const DE: Strings = Strings {
@@ -170,6 +190,11 @@ const DE: Strings = Strings {
     typing: "Schreibt",
     invalid_email: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
     chat: "Chat",
+    latest: "Zu den neuesten",
+    copy: "Kopieren",
+    copied: "Kopiert",
+    code: "Code",
+    new_messages: "Neue Nachrichten",
 };
 
 const AR: Strings = Strings {
@@ -202,6 +227,11 @@ const AR: Strings = Strings {
     typing: "يكتب",
     invalid_email: "يرجى إدخال بريد إلكتروني صالح.",
     chat: "محادثة",
+    latest: "الانتقال إلى الأحدث",
+    copy: "نسخ",
+    copied: "تم النسخ",
+    code: "شيفرة",
+    new_messages: "رسائل جديدة",
 };
 
 const HE: Strings = Strings {
@@ -234,6 +264,11 @@ const HE: Strings = Strings {
     typing: "מקליד",
     invalid_email: "נא להזין כתובת דוא\"ל תקינה.",
     chat: "צ'אט",
+    latest: "מעבר להודעה האחרונה",
+    copy: "העתקה",
+    copied: "הועתק",
+    code: "קוד",
+    new_messages: "הודעות חדשות",
 };
 
 impl Lang {

@@ -50,6 +50,10 @@ struct Runtime {
     default_title: &'static str,
     destroyed: Cell<bool>,
     this: RefCell<Weak<Runtime>>,
+    /// Where tabs claim a message's chime; `None` when `data-sound` is off.
+    chime_key: Option<String>,
+    fullscreen: bool,
+    scroll_lock: browser::page::ScrollLock,
 }
 
 /// The handle `embed.js` holds; every method is safe to call at any time, even after destroy.
@@ -154,6 +158,7 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
         .and_then(|c| c.title.clone())
         .unwrap_or_else(|| lang.strings().chat.to_string());
     let model = ViewModel::new(&title);
+    model.locale.set(time_locale(lang.tag(), browser_lang.as_deref()));
     let layout = config.as_ref().map_or(
         Layout {
             left: false,
@@ -210,6 +215,12 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
         default_title: lang.strings().chat,
         destroyed: Cell::new(false),
         this: RefCell::new(Weak::new()),
+        chime_key: config
+            .as_ref()
+            .filter(|c| c.sound)
+            .map(|c| format!("{}chime", c.storage_prefix())),
+        fullscreen: layout.fullscreen,
+        scroll_lock: browser::page::ScrollLock::new(),
     });
     *rt.this.borrow_mut() = Rc::downgrade(&rt);
 
@@ -246,6 +257,10 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
                     PageEvent::Online => Input::Online,
                     PageEvent::Offline => Input::Offline,
                     PageEvent::Visible => Input::Visible,
+                    PageEvent::Viewport => {
+                        rt.fit_viewport();
+                        return;
+                    }
                 });
             }
         })));
@@ -583,6 +598,10 @@ impl Runtime {
                         m.unread.update(|n| *n += 1);
                     }
                 }
+                let chime = !restored && entry.direction == Direction::In;
+                let (id, at) = (entry.id.clone(), entry.at);
+                let announce = (!restored && entry.status != Delivery::Streaming)
+                    .then(|| entry.text.clone());
                 let view = MessageView {
                     id: entry.id,
                     direction: entry.direction,
@@ -591,12 +610,19 @@ impl Runtime {
                     attachments: RwSignal::new(entry.attachments),
                     suggestions: RwSignal::new(entry.suggestions),
                     error: entry.error,
+                    seq: 0,
+                    time: String::new(),
+                    stamp: String::new(),
+                    day_key: 0,
+                    day: None,
                 };
-                m.messages.update(|list| {
-                    list.push(view);
-                    let extra = list.len().saturating_sub(crate::engine::MAX_TRANSCRIPT);
-                    list.drain(..extra);
-                });
+                m.push(view, at);
+                if let Some(text) = announce.filter(|_| entry.direction != Direction::Out) {
+                    m.say(&text);
+                }
+                if chime {
+                    self.chime(&id);
+                }
             }
             UiEvent::Status { id, status } => self.with_message(&id, |v| v.status.set(status)),
             UiEvent::Append { id, text } => {
@@ -614,6 +640,7 @@ impl Runtime {
                     set(&detail, "id", &id);
                     set(&detail, "text", &text);
                     self.emit_event("message", &detail);
+                    m.say(&text);
                     if !m.open.get_untracked() {
                         m.unread.update(|n| *n += 1);
                     }
@@ -799,7 +826,11 @@ impl Runtime {
         self.model.open.set(open);
         if open {
             self.model.unread.set(0);
+            self.fit_viewport();
         }
+        // A panel covering the page keeps the page behind it still.
+        self.scroll_lock
+            .set(open && (self.fullscreen || browser::page::is_narrow()));
         self.emit_event(if open { "open" } else { "close" }, &js_sys::Object::new());
         self.dispatch(Input::Panel(open));
     }
@@ -815,8 +846,26 @@ impl Runtime {
         self.actions.borrow_mut().take();
         self.timers.cancel_all();
         self.lifecycle.borrow_mut().take();
+        self.scroll_lock.set(false);
         self.mount.borrow_mut().take();
         self.host.remove();
+    }
+
+    fn fit_viewport(&self) {
+        if self.model.open.get_untracked() {
+            browser::page::track_visual_viewport(&self.host);
+        }
+    }
+
+    /// The chime for an agent message, when turned on and the visitor is not looking.
+    fn chime(&self, id: &str) {
+        let Some(key) = &self.chime_key else { return };
+        let hidden = web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.visibility_state() != web_sys::VisibilityState::Visible);
+        if hidden || !self.model.open.get_untracked() {
+            browser::page::chime(key, id);
+        }
     }
 
     fn emit_event(&self, name: &str, detail: &js_sys::Object) {
@@ -834,6 +883,29 @@ impl Runtime {
         set(&detail, "message", message);
         self.emit_event("error", &detail);
     }
+}
+
+/// The locale for times and dates: the browser's own when it is a variant of the UI language
+/// (`en-GB` for English) and one the browser supports, else the UI language.
+fn time_locale(ui: &str, browser: Option<&str>) -> String {
+    let candidate = browser
+        .filter(|b| b.split('-').next().is_some_and(|p| p.eq_ignore_ascii_case(ui)))
+        .filter(|b| b.len() <= 35 && b.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let supported = candidate.filter(|b| {
+        // supportedLocalesOf throws on a malformed tag: called through Reflect, so it cannot
+        // take the widget down.
+        let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
+        let format = get(&js_sys::global(), "Intl").and_then(|i| get(&i, "DateTimeFormat"));
+        let check = format
+            .as_ref()
+            .and_then(|f| get(f, "supportedLocalesOf"))
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        check
+            .and_then(|f| f.call1(&JsValue::NULL, &js_sys::Array::of1(&(*b).into())).ok())
+            .and_then(|r| r.dyn_into::<js_sys::Array>().ok())
+            .is_some_and(|r| r.length() == 1)
+    });
+    supported.unwrap_or(ui).to_string()
 }
 
 fn set(object: &js_sys::Object, key: &str, value: &str) {

@@ -78,13 +78,15 @@ fn bad_optional_values_fall_back_with_a_warning() {
         ("data-accent", "red;background:url(x)"),
         ("data-auto-open", "TRUE"),
         ("data-storage", "none"),
+        ("data-sound", "loud"),
     ])
     .unwrap();
+    assert!(!c.sound, "an unknown data-sound leaves the chime off");
     assert_eq!(c.position, Position::BottomRight);
     assert_eq!(c.accent, None);
     assert!(c.auto_open);
     assert_eq!(c.storage, StorageKind::None);
-    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
 }
 
 #[test]

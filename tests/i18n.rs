@@ -57,6 +57,11 @@ fn every_language_has_every_string_translated() {
             t.typing,
             t.invalid_email,
             t.chat,
+            t.latest,
+            t.copy,
+            t.copied,
+            t.code,
+            t.new_messages,
         ];
         assert!(
             all.iter().all(|s| !s.trim().is_empty()),

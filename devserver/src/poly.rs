@@ -131,6 +131,7 @@ pub fn control_routes() -> Router<App> {
         .route("/frames", get(frames))
         .route("/connects", get(connects))
         .route("/journal", get(journal))
+        .route("/history", post(history))
         .route("/clear", post(clear))
 }
 
@@ -497,6 +498,38 @@ async fn journal(State(app): State<App>) -> Json<Value> {
         .iter()
         .map(|(k, s)| (k.clone(), json!(s.journal)))
         .collect::<HashMap<_, _>>()))
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    count: usize,
+    /// Also send them to live connections (default: only journal them, for a later replay).
+    #[serde(default)]
+    live: bool,
+}
+
+/// Journals `count` agent messages in every session: a long history for the next replay.
+async fn history(State(app): State<App>, Query(q): Query<HistoryQuery>) -> Json<Value> {
+    let emu = &app.poly;
+    let sessions: Vec<String> = lock(&emu.sessions).keys().cloned().collect();
+    for session in &sessions {
+        for k in 1..=q.count.min(20_000) {
+            let event = json!({"message_id": emu.id("hist"), "text": format!("History message {k} of {}: *noted*.", q.count),
+                "attachments": [], "response_suggestions": []});
+            if q.live {
+                emu.publish(session, "POLY_AGENT_MESSAGE", event, None, true);
+            } else {
+                let id = emu.id("ev");
+                let mut all = lock(&emu.sessions);
+                if let Some(s) = all.get_mut(session) {
+                    s.next_seq += 1;
+                    s.journal.push(json!({"id": id, "sequence": s.next_seq, "timestamp": "2026-11-22T00:00:00Z",
+                        "type": "EVENT_TYPE_POLY_AGENT_MESSAGE", "payload": event}));
+                }
+            }
+        }
+    }
+    Json(json!({"sessions": sessions.len()}))
 }
 
 async fn clear(State(app): State<App>) -> StatusCode {

@@ -1,4 +1,5 @@
-//! `online`, `offline` and `visibilitychange`, reported while alive, removed on drop.
+//! `online`, `offline`, `visibilitychange` and visual viewport changes, reported while alive,
+//! removed on drop.
 
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -9,6 +10,8 @@ pub enum PageEvent {
     Online,
     Offline,
     Visible,
+    /// The visual viewport moved or resized (an on-screen keyboard, pinch zoom, rotation).
+    Viewport,
 }
 
 /// One registered listener: where, which event, and the closure to remove again.
@@ -52,6 +55,12 @@ impl Lifecycle {
             "offline",
             Box::new(move |_| s(PageEvent::Offline)),
         );
+        if let Some(vv) = window.visual_viewport() {
+            for name in ["resize", "scroll"] {
+                let s = sink.clone();
+                add(vv.clone().into(), name, Box::new(move |_| s(PageEvent::Viewport)));
+            }
+        }
         if let Some(doc) = document {
             let d = doc.clone();
             let s = sink;

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod http;
 pub mod lifecycle;
+pub mod page;
 pub mod socket;
 pub mod storage;
 pub mod stream;

@@ -1,12 +1,24 @@
 //! The view: Leptos components reading a [`ViewModel`] of signals and reporting what the
 //! visitor does as [`UiAction`]s. No protocol knowledge lives here.
 
+mod rich;
+
 use crate::engine::{ConnState, Delivery, Direction};
 use crate::i18n::Strings;
 use crate::protocol::Attachment;
 use leptos::html;
 use leptos::prelude::*;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
+
+/// Messages kept in the view (the engine stores fewer; see `MAX_TRANSCRIPT`).
+pub const MAX_VIEW: usize = 5000;
+/// Rows in the DOM while following the latest message.
+pub const WINDOW: usize = 60;
+/// The most rows ever in the DOM, however far the visitor scrolls back.
+pub const MAX_SPAN: usize = 150;
+/// Rows added or moved per step when the visitor scrolls to an edge.
+const STEP: usize = 30;
 
 /// What the visitor did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +86,53 @@ pub struct MessageView {
     pub suggestions: RwSignal<Vec<String>>,
     /// A system entry reporting a problem.
     pub error: bool,
+    /// Order in the view, increasing.
+    pub seq: u64,
+    /// When it was written, in the visitor's locale, and as an ISO date-time.
+    pub time: String,
+    pub stamp: String,
+    /// A local calendar day (yyyymmdd) and, for the first message of a day, its label.
+    pub day_key: u32,
+    pub day: Option<String>,
+}
+
+/// A message's time in the visitor's locale: (`14:05`, ISO stamp, yyyymmdd, day label).
+pub fn local_time(at_ms: i64, locale: &str) -> (String, String, u32, String) {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
+    if date.get_time().is_nan() {
+        return (String::new(), String::new(), 0, String::new());
+    }
+    let key = date.get_full_year() * 10_000 + (date.get_month() + 1) * 100 + date.get_date();
+    let opts = js_sys::Object::new();
+    let put = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&opts, &k.into(), &v.into());
+    };
+    put("hour", "numeric");
+    put("minute", "2-digit");
+    let time = String::from(date.to_locale_time_string_with_options(locale, &opts));
+    let stamp = String::from(date.to_iso_string());
+    let today = js_sys::Date::new_0();
+    let day_of = |d: &js_sys::Date| (d.get_time() / 86_400_000.0).floor();
+    // Whole local days between then and today.
+    let offset = |d: &js_sys::Date| d.get_timezone_offset() * 60_000.0;
+    let days = day_of(&js_sys::Date::new(&(today.get_time() - offset(&today)).into()))
+        - day_of(&js_sys::Date::new(&(date.get_time() - offset(&date)).into()));
+    let label = if days == 0.0 || days == 1.0 {
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"numeric".into(), &"auto".into());
+        let f = js_sys::Intl::RelativeTimeFormat::new(&js_sys::Array::of1(&locale.into()), &o);
+        String::from(f.format(-days, "day"))
+    } else {
+        let o = js_sys::Object::new();
+        for (k, v) in [("weekday", "long"), ("month", "long"), ("day", "numeric")] {
+            let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
+        }
+        if date.get_full_year() != today.get_full_year() {
+            let _ = js_sys::Reflect::set(&o, &"year".into(), &"numeric".into());
+        }
+        String::from(date.to_locale_date_string(locale, &o))
+    };
+    (time, stamp, key, label)
 }
 
 /// Everything the view shows; the runtime writes it, the view reads it.
@@ -97,6 +156,17 @@ pub struct ViewModel {
     pub can_speak: RwSignal<bool>,
     pub sound: RwSignal<bool>,
     pub lead_form: RwSignal<Option<LeadFormView>>,
+    /// The polite live region: each finished agent message, once.
+    pub announce: RwSignal<String>,
+    /// The DOM window over `messages`: follow the latest, or end at `end_seq`; `span` rows.
+    pub follow: RwSignal<bool>,
+    pub end_seq: RwSignal<u64>,
+    pub span: RwSignal<usize>,
+    /// Messages that arrived while the visitor was reading further up.
+    pub unseen: RwSignal<u32>,
+    /// The locale used for times and dates.
+    pub locale: RwSignal<String>,
+    pub list: NodeRef<html::Ol>,
 }
 
 impl ViewModel {
@@ -117,7 +187,117 @@ impl ViewModel {
             can_speak: RwSignal::new(false),
             sound: RwSignal::new(false),
             lead_form: RwSignal::new(None),
+            announce: RwSignal::new(String::new()),
+            follow: RwSignal::new(true),
+            end_seq: RwSignal::new(0),
+            span: RwSignal::new(WINDOW),
+            unseen: RwSignal::new(0),
+            locale: RwSignal::new("en".into()),
+            list: NodeRef::new(),
         }
+    }
+
+    /// Adds a message at the end of the view, with its order, time and day separator.
+    pub fn push(&self, mut view: MessageView, at_ms: i64) {
+        let locale = self.locale.get_untracked();
+        let (time, stamp, key, label) = local_time(at_ms, &locale);
+        view.time = time;
+        view.stamp = stamp;
+        view.day_key = key;
+        let following = self.follow.get_untracked();
+        self.messages.update(|list| {
+            view.seq = list.last().map_or(1, |l| l.seq + 1);
+            if key != 0 && list.last().is_none_or(|l| l.day_key != key) {
+                view.day = Some(label);
+            }
+            list.push(view);
+            let extra = list.len().saturating_sub(MAX_VIEW);
+            list.drain(..extra);
+        });
+        if !following {
+            self.unseen.update(|n| *n += 1);
+        }
+    }
+
+    /// Says `text` (a finished agent message) once through the live region.
+    pub fn say(&self, text: &str) {
+        let plain = crate::markdown::parse(text, false)
+            .iter()
+            .map(block_plain)
+            .collect::<Vec<_>>()
+            .join("\n");
+        // The same words twice in a row would not be read again: make the second differ.
+        let same = self.announce.with_untracked(|a| a.trim_end_matches('\u{a0}') == plain);
+        self.announce.set(if same { plain + "\u{a0}" } else { plain });
+    }
+
+    /// The indices of the rows in the DOM: `start..end` of `messages`.
+    fn bounds(&self) -> (usize, usize, usize) {
+        let follow = self.follow.get();
+        let end_seq = self.end_seq.get();
+        let span = self.span.get();
+        self.messages.with(|list| {
+            let end = if follow {
+                list.len()
+            } else {
+                list.partition_point(|m| m.seq <= end_seq)
+            };
+            (end.saturating_sub(span), end, list.len())
+        })
+    }
+
+    fn follow_latest(&self) {
+        self.follow.set(true);
+        self.span.set(WINDOW);
+        self.unseen.set(0);
+    }
+}
+
+fn block_plain(b: &crate::markdown::Block) -> String {
+    use crate::markdown::{plain, Block};
+    match b {
+        Block::Paragraph(i) | Block::Heading(_, i) | Block::Quote(i) => plain(i),
+        Block::Code { text, .. } => text.clone(),
+        Block::List { items, .. } => items.iter().map(|i| plain(i)).collect::<Vec<_>>().join("\n"),
+        Block::Table { head, rows, .. } => std::iter::once(head)
+            .chain(rows.iter())
+            .map(|r| r.iter().map(|c| plain(c)).collect::<Vec<_>>().join(", "))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Block::Rule => String::new(),
+    }
+}
+
+/// The first row at or below the top of the scrolled list, and how far below the top it is.
+fn anchor(list: &web_sys::HtmlElement) -> Option<(String, i32)> {
+    let top = list.scroll_top();
+    let rows = list.children();
+    (0..rows.length())
+        .filter_map(|i| rows.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+        .filter(|r| r.has_attribute("data-id"))
+        .find(|r| r.offset_top() + r.offset_height() > top)
+        .and_then(|r| Some((r.get_attribute("data-id")?, r.offset_top() - top)))
+}
+
+/// Puts the anchored row back where it was, once the window change is in the DOM.
+fn keep_anchor(list: NodeRef<html::Ol>, mark: Option<(String, i32)>) {
+    let Some((id, offset)) = mark else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        leptos::task::tick().await;
+        let Some(el) = list.get_untracked() else { return };
+        let rows = el.children();
+        let row = (0..rows.length())
+            .filter_map(|i| rows.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+            .find(|r| r.get_attribute("data-id").as_deref() == Some(id.as_str()));
+        if let Some(r) = row {
+            el.set_scroll_top(r.offset_top() - offset);
+        }
+    });
+}
+
+fn scroll_to_end(list: NodeRef<html::Ol>) {
+    if let Some(el) = list.get_untracked() {
+        el.set_scroll_top(el.scroll_height());
     }
 }
 
@@ -164,7 +344,7 @@ fn status_mark(status: Delivery, t: &'static Strings) -> (&'static str, &'static
 
 pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     let t = layout.t;
-    let list: NodeRef<html::Ol> = NodeRef::new();
+    let list = model.list;
     let input: NodeRef<html::Textarea> = NodeRef::new();
     let launcher_ref: NodeRef<html::Button> = NodeRef::new();
     // Closing the panel from inside it returns focus to the launcher (keyboard users).
@@ -174,12 +354,16 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         }
     };
 
-    // Keep the newest message in view.
+    // Follow the newest message unless the visitor has scrolled up to read.
     Effect::new(move |_| {
         let count = model.messages.with(|m| m.len());
-        let _ = model.open.get();
-        if let Some(el) = list.get() {
-            el.set_scroll_top(el.scroll_height());
+        let open = model.open.get();
+        if model.follow.get() && open {
+            // After this turn's rows are in the DOM.
+            wasm_bindgen_futures::spawn_local(async move {
+                leptos::task::tick().await;
+                scroll_to_end(list);
+            });
         }
         count
     });
@@ -191,6 +375,62 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             }
         }
     });
+    // Rows in the DOM: a bounded window over the whole conversation.
+    let visible = move || {
+        let (start, end, _) = model.bounds();
+        model.messages.with(|list| list[start..end].to_vec())
+    };
+    let busy = move || {
+        model
+            .messages
+            .with(|l| l.last().is_some_and(|m| m.status.get() == Delivery::Streaming))
+    };
+    let on_scroll = move |_| {
+        let Some(el) = list.get_untracked() else { return };
+        let el: &web_sys::HtmlElement = &el;
+        let top = el.scroll_top();
+        let gap = el.scroll_height() - top - el.client_height();
+        let (start, end, len) = model.bounds();
+        let seq_at = |i: usize| model.messages.with_untracked(|l| l.get(i).map_or(0, |m| m.seq));
+        if gap <= 32 && end < len {
+            // Reading forward through older messages: move the window down.
+            let mark = anchor(el);
+            let new_end = (end + STEP).min(len);
+            if new_end == len {
+                model.follow.set(true);
+                model.unseen.set(0);
+            } else {
+                model.end_seq.set(seq_at(new_end - 1));
+            }
+            keep_anchor(list, mark);
+        } else if gap <= 32 {
+            if !model.follow.get_untracked() {
+                model.follow_latest();
+            }
+        } else if gap > 96 && model.follow.get_untracked() && end > 0 {
+            model.follow.set(false);
+            model.end_seq.set(seq_at(end - 1));
+        }
+        if top <= 32 && start > 0 {
+            // Reading back: load older rows above, dropping the newest once the DOM is full.
+            let mark = anchor(el);
+            let span = model.span.get_untracked();
+            if span + STEP <= MAX_SPAN {
+                model.span.set(span + STEP);
+            } else {
+                model.follow.set(false);
+                model.end_seq.set(seq_at(end.saturating_sub(STEP + 1)));
+            }
+            keep_anchor(list, mark);
+        }
+    };
+    let jump = move |_| {
+        model.follow_latest();
+        wasm_bindgen_futures::spawn_local(async move {
+            leptos::task::tick().await;
+            scroll_to_end(list);
+        });
+    };
 
     let send_from_input = {
         let act = act.clone();
@@ -199,6 +439,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 let text = el.value();
                 if !text.trim().is_empty() {
                     el.set_value("");
+                    model.follow_latest();
                     act(UiAction::Send(text));
                 }
             }
@@ -348,10 +589,11 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 >
                     {move || banner_text(model.state.get(), t).unwrap_or_default()}
                 </p>
-                <ol class="messages" node_ref=list aria-live="polite" aria-label=t.messages>
+                <ol class="messages" node_ref=list aria-label=t.messages
+                    aria-busy=move || busy().to_string() on:scroll=on_scroll>
                     <For
-                        each=move || model.messages.get()
-                        key=|m| m.id.clone()
+                        each=visible
+                        key=|m| m.seq
                         children={
                             // Rows are rendered by Leptos, which asks for Send; the widget is single-threaded.
                             let act = send_wrapper::SendWrapper::new(act.clone());
@@ -359,9 +601,20 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                         }
                     />
                 </ol>
-                <p class="typing" hidden=move || !model.typing.get() aria-label=t.typing>
-                    <span></span><span></span><span></span>
+                <button type="button" class="latest"
+                    hidden=move || model.follow.get() && model.unseen.get() == 0
+                    on:click=jump>
+                    {move || match model.unseen.get() {
+                        0 => t.latest.to_string(),
+                        n => format!("{} ({n})", t.new_messages),
+                    }}
+                </button>
+                <p class="sr-only" role="status" aria-live="polite" aria-atomic="true">
+                    {move || model.announce.get()}
                 </p>
+                <div class="typing" hidden=move || !model.typing.get() role="img" aria-label=t.typing>
+                    <span></span><span></span><span></span>
+                </div>
                 <div class="acting" role="status" hidden=move || !model.acting.get()>
                     <span>{t.acting}</span>
                     <button type="button" class="stop" on:click=stop_actions>{t.stop}</button>
@@ -463,9 +716,12 @@ fn message_row(
 ) -> impl IntoView {
     let status = m.status;
     let text = m.text;
+    let day = m.day.clone().map(|d| view! { <li class="day"><span>{d}</span></li> });
+    let time = view! { <time class="time" datetime=m.stamp.clone()>{m.time.clone()}</time> };
     if m.direction == Direction::System {
         return view! {
-            <li class="system" class:error=m.error data-id=m.id.clone() role="note">
+            {day}
+            <li class="system" class:error=m.error data-id=m.id.clone()>
                 <p class="text">{move || text.get()}</p>
             </li>
         }
@@ -533,11 +789,30 @@ fn message_row(
                 .collect::<Vec<_>>()
         }
     };
+    let body = if outgoing {
+        // The visitor's own words, exactly as typed.
+        view! { <p class="text">{move || text.get()}</p> }.into_any()
+    } else {
+        let streaming = Signal::derive(move || status.get() == Delivery::Streaming);
+        // A growing answer stays in view while the visitor follows the conversation.
+        Effect::new(move |_| {
+            text.track();
+            if model.follow.get_untracked() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    leptos::task::tick().await;
+                    scroll_to_end(model.list);
+                });
+            }
+        });
+        rich::rich_text(text, streaming, t).into_any()
+    };
     view! {
+        {day}
         <li class="message" class:out=outgoing class:in=!outgoing data-id=m.id.clone()
             data-status=move || format!("{:?}", status.get()).to_lowercase()
             aria-busy=move || (status.get() == Delivery::Streaming).to_string()>
-            <p class="text">{move || text.get()}</p>
+            {body}
+            {time}
             <div class="cards" hidden=move || attachments.with(|a| a.is_empty())>{cards}</div>
             {outgoing.then(|| view! {
                 <span class="mark" aria-label=move || status_mark(status.get(), t).1>
