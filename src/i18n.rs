@@ -326,3 +326,218 @@ impl Lang {
 
     pub const ALL: [Lang; 6] = [Lang::En, Lang::Es, Lang::Fr, Lang::De, Lang::Ar, Lang::He];
 }
+
+/// A system notice in the transcript (handoff, queue, session end). The engine records which
+/// one, with its details; the view words it in the visitor's language. Text a server sends
+/// as its own notice is shown as sent (`Server`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum Notice {
+    Server { text: String },
+    ContinuedElsewhere,
+    SessionExpired,
+    EndedIdle,
+    Ended,
+    AssistantLeft,
+    ConnectingTeam,
+    TeamSoon,
+    Queue {
+        position: Option<u64>,
+        queue: Option<String>,
+        wait_seconds: Option<u64>,
+    },
+    AgentJoined { name: Option<String> },
+    AgentLeft,
+    HandoffFailed,
+    HandoffTimeout,
+    NeedsTeam { queue: Option<String> },
+}
+
+impl Notice {
+    /// The notice in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        use Lang::*;
+        let pick = |v: [&str; 6]| {
+            v[match lang {
+                En => 0,
+                Es => 1,
+                Fr => 2,
+                De => 3,
+                Ar => 4,
+                He => 5,
+            }]
+            .to_string()
+        };
+        match self {
+            Notice::Server { text } => text.clone(),
+            Notice::Ended => lang.strings().ended.to_string(),
+            Notice::ContinuedElsewhere => pick([
+                "This chat continued in another window.",
+                "Este chat continuó en otra ventana.",
+                "Cette conversation se poursuit dans une autre fenêtre.",
+                "Dieser Chat wird in einem anderen Fenster fortgesetzt.",
+                "استمرت هذه المحادثة في نافذة أخرى.",
+                "הצ'אט הזה ממשיך בחלון אחר.",
+            ]),
+            Notice::SessionExpired => pick([
+                "The previous conversation expired; starting a new one.",
+                "La conversación anterior caducó; empezamos una nueva.",
+                "La conversation précédente a expiré ; une nouvelle commence.",
+                "Die vorige Unterhaltung ist abgelaufen; eine neue beginnt.",
+                "انتهت صلاحية المحادثة السابقة؛ تبدأ محادثة جديدة.",
+                "תוקף השיחה הקודמת פג; מתחילה שיחה חדשה.",
+            ]),
+            Notice::EndedIdle => pick([
+                "This conversation ended after a period of inactivity.",
+                "Esta conversación terminó tras un periodo de inactividad.",
+                "Cette conversation s'est terminée après une période d'inactivité.",
+                "Diese Unterhaltung wurde nach längerer Inaktivität beendet.",
+                "انتهت هذه المحادثة بعد فترة من عدم النشاط.",
+                "השיחה הסתיימה לאחר זמן ללא פעילות.",
+            ]),
+            Notice::AssistantLeft => pick([
+                "The virtual assistant has left the chat.",
+                "El asistente virtual ha salido del chat.",
+                "L'assistant virtuel a quitté la conversation.",
+                "Der virtuelle Assistent hat den Chat verlassen.",
+                "غادر المساعد الافتراضي المحادثة.",
+                "העוזר הווירטואלי עזב את הצ'אט.",
+            ]),
+            Notice::ConnectingTeam => pick([
+                "Connecting you with a member of our team…",
+                "Te estamos conectando con alguien de nuestro equipo…",
+                "Nous vous mettons en relation avec un membre de notre équipe…",
+                "Wir verbinden Sie mit jemandem aus unserem Team…",
+                "جارٍ توصيلك بأحد أعضاء فريقنا…",
+                "מחברים אותך לנציג מהצוות שלנו…",
+            ]),
+            Notice::TeamSoon => pick([
+                "Someone from our team will be with you shortly.",
+                "Alguien de nuestro equipo te atenderá en breve.",
+                "Un membre de notre équipe va vous répondre sous peu.",
+                "Gleich ist jemand aus unserem Team für Sie da.",
+                "سيكون أحد أعضاء فريقنا معك قريبًا.",
+                "נציג מהצוות שלנו יהיה איתך בקרוב.",
+            ]),
+            Notice::Queue {
+                position,
+                queue,
+                wait_seconds,
+            } => {
+                let mut line = match position {
+                    Some(n) => pick([
+                        "You are number {n} in the queue",
+                        "Eres el número {n} en la cola",
+                        "Vous êtes numéro {n} dans la file d'attente",
+                        "Sie sind Nummer {n} in der Warteschlange",
+                        "أنت رقم {n} في قائمة الانتظار",
+                        "את/ה מספר {n} בתור",
+                    ])
+                    .replace("{n}", &n.to_string()),
+                    None => pick([
+                        "You are in the queue",
+                        "Estás en la cola",
+                        "Vous êtes dans la file d'attente",
+                        "Sie sind in der Warteschlange",
+                        "أنت في قائمة الانتظار",
+                        "את/ה בתור",
+                    ]),
+                };
+                if let Some(q) = queue {
+                    line += &pick([" for {q}", " de {q}", " pour {q}", " für {q}", " لـ {q}", " עבור {q}"])
+                        .replace("{q}", q);
+                }
+                if let Some(s) = wait_seconds {
+                    let m = s.div_ceil(60).max(1);
+                    let wait = if m == 1 {
+                        pick([
+                            " (wait: about a minute)",
+                            " (espera: un minuto aprox.)",
+                            " (attente : environ une minute)",
+                            " (Wartezeit: etwa eine Minute)",
+                            " (الانتظار: نحو دقيقة)",
+                            " (המתנה: כדקה)",
+                        ])
+                    } else {
+                        pick([
+                            " (wait: about {m} minutes)",
+                            " (espera: unos {m} minutos)",
+                            " (attente : environ {m} minutes)",
+                            " (Wartezeit: etwa {m} Minuten)",
+                            " (الانتظار: نحو {m} دقائق)",
+                            " (המתנה: כ-{m} דקות)",
+                        ])
+                        .replace("{m}", &m.to_string())
+                    };
+                    line += &wait;
+                }
+                line + "."
+            }
+            Notice::AgentJoined { name } => match name {
+                Some(n) => pick([
+                    "{n} joined the chat.",
+                    "{n} se unió al chat.",
+                    "{n} a rejoint la conversation.",
+                    "{n} ist dem Chat beigetreten.",
+                    "انضم {n} إلى المحادثة.",
+                    "{n} הצטרף/ה לצ'אט.",
+                ])
+                .replace("{n}", n),
+                None => pick([
+                    "An agent joined the chat.",
+                    "Un agente se unió al chat.",
+                    "Un conseiller a rejoint la conversation.",
+                    "Ein Mitarbeiter ist dem Chat beigetreten.",
+                    "انضم موظف إلى المحادثة.",
+                    "נציג הצטרף לצ'אט.",
+                ]),
+            },
+            Notice::AgentLeft => pick([
+                "The agent has left the chat.",
+                "El agente ha salido del chat.",
+                "Le conseiller a quitté la conversation.",
+                "Der Mitarbeiter hat den Chat verlassen.",
+                "غادر الموظف المحادثة.",
+                "הנציג עזב את הצ'אט.",
+            ]),
+            Notice::HandoffFailed => pick([
+                "We couldn't connect you with our team right now. You can keep chatting or try again later.",
+                "No pudimos conectarte con nuestro equipo ahora. Puedes seguir chateando o intentarlo más tarde.",
+                "Impossible de vous mettre en relation avec notre équipe pour l'instant. Vous pouvez continuer ou réessayer plus tard.",
+                "Wir konnten Sie gerade nicht mit unserem Team verbinden. Sie können weiterschreiben oder es später erneut versuchen.",
+                "تعذر توصيلك بفريقنا الآن. يمكنك متابعة المحادثة أو المحاولة لاحقًا.",
+                "לא הצלחנו לחבר אותך לצוות כרגע. אפשר להמשיך בשיחה או לנסות שוב מאוחר יותר.",
+            ]),
+            Notice::HandoffTimeout => pick([
+                "No one from our team was available in time. Please try again later or contact us another way.",
+                "Nadie de nuestro equipo estuvo disponible a tiempo. Inténtalo más tarde o contáctanos por otra vía.",
+                "Personne de notre équipe n'était disponible à temps. Réessayez plus tard ou contactez-nous autrement.",
+                "Niemand aus unserem Team war rechtzeitig verfügbar. Bitte versuchen Sie es später oder auf anderem Weg.",
+                "لم يكن أحد من فريقنا متاحًا في الوقت المناسب. حاول لاحقًا أو تواصل معنا بطريقة أخرى.",
+                "אף אחד מהצוות לא היה זמין בזמן. נא לנסות מאוחר יותר או לפנות אלינו בדרך אחרת.",
+            ]),
+            Notice::NeedsTeam { queue } => {
+                let team = queue.clone();
+                match team {
+                    Some(q) => pick([
+                        "This request needs our {q} team. Please contact them through another channel.",
+                        "Esta solicitud necesita a nuestro equipo de {q}. Contáctalo por otro canal.",
+                        "Cette demande relève de notre équipe {q}. Contactez-la par un autre canal.",
+                        "Diese Anfrage braucht unser Team {q}. Bitte kontaktieren Sie es auf anderem Weg.",
+                        "يحتاج هذا الطلب إلى فريق {q} لدينا. يرجى التواصل معه عبر قناة أخرى.",
+                        "הבקשה הזו דורשת את צוות {q} שלנו. נא לפנות אליו בערוץ אחר.",
+                    ])
+                    .replace("{q}", &q),
+                    None => pick([
+                        "This request needs our support team. Please contact them through another channel.",
+                        "Esta solicitud necesita a nuestro equipo de soporte. Contáctalo por otro canal.",
+                        "Cette demande relève de notre équipe d'assistance. Contactez-la par un autre canal.",
+                        "Diese Anfrage braucht unser Support-Team. Bitte kontaktieren Sie es auf anderem Weg.",
+                        "يحتاج هذا الطلب إلى فريق الدعم لدينا. يرجى التواصل معه عبر قناة أخرى.",
+                        "הבקשה הזו דורשת את צוות התמיכה שלנו. נא לפנות אליו בערוץ אחר.",
+                    ]),
+                }
+            }
+        }
+    }
+}

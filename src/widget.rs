@@ -53,6 +53,7 @@ struct Runtime {
     /// Where tabs claim a message's chime; `None` when `data-sound` is off.
     chime_key: Option<String>,
     fullscreen: bool,
+    lang: Lang,
     scroll_lock: browser::page::ScrollLock,
 }
 
@@ -220,6 +221,7 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
             .filter(|c| c.sound)
             .map(|c| format!("{}chime", c.storage_prefix())),
         fullscreen: layout.fullscreen,
+        lang,
         scroll_lock: browser::page::ScrollLock::new(),
     });
     *rt.this.borrow_mut() = Rc::downgrade(&rt);
@@ -600,12 +602,17 @@ impl Runtime {
                 }
                 let chime = !restored && entry.direction == Direction::In;
                 let (id, at) = (entry.id.clone(), entry.at);
+                // A system notice in the visitor's language.
+                let text = match &entry.notice {
+                    Some(n) => n.text(self.lang),
+                    None => entry.text,
+                };
                 let announce = (!restored && entry.status != Delivery::Streaming)
-                    .then(|| entry.text.clone());
+                    .then(|| text.clone());
                 let view = MessageView {
                     id: entry.id,
                     direction: entry.direction,
-                    text: RwSignal::new(entry.text),
+                    text: RwSignal::new(text),
                     status: RwSignal::new(entry.status),
                     attachments: RwSignal::new(entry.attachments),
                     suggestions: RwSignal::new(entry.suggestions),

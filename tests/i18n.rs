@@ -74,3 +74,46 @@ fn every_language_has_every_string_translated() {
         }
     }
 }
+
+#[test]
+fn engine_notices_are_worded_in_every_language() {
+    use confab::i18n::Notice;
+    let all = [
+        Notice::ContinuedElsewhere,
+        Notice::SessionExpired,
+        Notice::EndedIdle,
+        Notice::Ended,
+        Notice::AssistantLeft,
+        Notice::ConnectingTeam,
+        Notice::TeamSoon,
+        Notice::Queue { position: Some(2), queue: Some("Support".into()), wait_seconds: Some(30) },
+        Notice::Queue { position: None, queue: None, wait_seconds: None },
+        Notice::AgentJoined { name: Some("Sarah".into()) },
+        Notice::AgentJoined { name: None },
+        Notice::AgentLeft,
+        Notice::HandoffFailed,
+        Notice::HandoffTimeout,
+        Notice::NeedsTeam { queue: Some("Billing".into()) },
+        Notice::NeedsTeam { queue: None },
+    ];
+    for n in &all {
+        let en = n.text(Lang::En);
+        for l in Lang::ALL {
+            let t = n.text(l);
+            assert!(!t.trim().is_empty() && !t.contains('{'), "{l:?} {n:?}: {t}");
+            if l != Lang::En {
+                assert_ne!(t, en, "{l:?} {n:?} is not translated");
+            }
+        }
+    }
+    assert_eq!(
+        all[7].text(Lang::En),
+        "You are number 2 in the queue for Support (wait: about a minute)."
+    );
+    assert_eq!(all[10].text(Lang::He), "נציג הצטרף לצ'אט.");
+    // Stored with the transcript: the notice round-trips through JSON.
+    let json = serde_json::to_string(&all[9]).unwrap();
+    assert_eq!(serde_json::from_str::<Notice>(&json).unwrap(), all[9]);
+    let server = Notice::Server { text: "Maintenance at 5pm".into() };
+    assert_eq!(server.text(Lang::Ar), "Maintenance at 5pm", "server text is shown as sent");
+}

@@ -1,5 +1,6 @@
 //! Native tests of the PolyAI codec and the socket engine's replay, cursor, de-duplication,
 //! chunk assembly and close-code handling (PROTOCOLS.md §3).
+use confab::i18n::Lang;
 use confab::clock::Now;
 use confab::engine::*;
 use confab::protocol::poly::Poly;
@@ -150,19 +151,27 @@ fn every_server_event_decodes_to_a_meaning() {
         "HANDOFF_QUEUE_STATUS",
         json!({"queue_name": "Billing", "position_in_queue": 3, "estimated_wait_seconds": 180}),
     );
-    assert_eq!(
-        q,
-        vec![Event::Notice {
-            text: "You are number 3 in the queue for Billing (wait: about 3 minutes).".into(),
-            error: false
-        }]
-    );
+    match &q[..] {
+        [Event::Notice { notice, error: false }] => {
+            assert_eq!(
+                notice.text(Lang::En),
+                "You are number 3 in the queue for Billing (wait: about 3 minutes)."
+            );
+            assert_eq!(
+                notice.text(Lang::Es),
+                "Eres el número 3 en la cola de Billing (espera: unos 3 minutos)."
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     let live = one(
         "LIVE_AGENT_JOINED",
         json!({"agent": {"id": "a42", "name": "Sarah", "avatar_url": "https://x/s.png"}}),
     );
     assert_eq!(live.len(), 2);
-    assert!(matches!(&live[1], Event::Notice { text, .. } if text == "Sarah joined the chat."));
+    assert!(
+        matches!(&live[1], Event::Notice { notice, .. } if notice.text(Lang::En) == "Sarah joined the chat." && notice.text(Lang::De) == "Sarah ist dem Chat beigetreten.")
+    );
     assert_eq!(
         one(
             "LIVE_AGENT_TYPING",
@@ -192,7 +201,7 @@ fn every_server_event_decodes_to_a_meaning() {
         );
     }
     assert!(
-        matches!(&one("SYSTEM_MESSAGE", json!({"level": "SYSTEM_MESSAGE_LEVEL_ERROR", "message": "bad"}))[0], Event::Notice { error: true, text } if text == "bad")
+        matches!(&one("SYSTEM_MESSAGE", json!({"level": "SYSTEM_MESSAGE_LEVEL_ERROR", "message": "bad"}))[0], Event::Notice { error: true, notice } if notice.text(Lang::Fr) == "bad")
     );
     assert_eq!(
         one("LANGUAGE_CHANGED", json!({"language_code": "fr-FR"})),

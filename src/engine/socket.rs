@@ -8,6 +8,7 @@ use super::{
     backoff_delay_ms, valid_id, ConnState, Delivery, Direction, Entry, Input, Level, Machine,
     Outbox, Output, Rng, Timer, Transcript, UiEvent, STABLE_OPEN_MS, TYPING_IDLE_MS,
 };
+use crate::i18n::Notice;
 use crate::clock::Now;
 use crate::protocol::Problem;
 use crate::protocol::{
@@ -689,16 +690,12 @@ impl Engine {
             }
             ClosePolicy::Replaced => {
                 self.wants_link = false;
-                self.system_notice(now, "This chat continued in another window.".into(), false);
+                self.system_notice(now, Notice::ContinuedElsewhere, false);
                 self.fx.set_state(ConnState::Ended);
             }
             ClosePolicy::NewSession => {
                 self.forget_session();
-                self.system_notice(
-                    now,
-                    "The previous conversation expired; starting a new one.".into(),
-                    false,
-                );
+                self.system_notice(now, Notice::SessionExpired, false);
                 self.attempt = 0;
                 self.connect(now);
             }
@@ -899,7 +896,7 @@ impl Engine {
                     self.max_bytes = max_message_bytes;
                 }
             }
-            Event::Notice { text, error } => self.system_notice(now, text, error),
+            Event::Notice { notice, error } => self.system_notice(now, notice, error),
             Event::Language(code) => self.fx.emit(UiEvent::Language(code)),
             Event::SessionEnded { reason } => {
                 self.fx.log(
@@ -907,13 +904,11 @@ impl Engine {
                     format!("the server ended the session ({reason})"),
                 );
                 self.fx.emit(UiEvent::Typing(false));
-                let text = match reason.as_str() {
-                    "REASON_USER_ABANDONED" => {
-                        "This conversation ended after a period of inactivity."
-                    }
-                    _ => "This conversation has ended.",
+                let notice = match reason.as_str() {
+                    "REASON_USER_ABANDONED" => Notice::EndedIdle,
+                    _ => Notice::Ended,
                 };
-                self.system_notice(now, text.into(), false);
+                self.system_notice(now, notice, false);
                 self.forget_session();
                 self.drop_link();
                 self.wants_link = false;
@@ -971,11 +966,7 @@ impl Engine {
             Problem::SessionGone => {
                 self.forget_session();
                 self.drop_link();
-                self.system_notice(
-                    now,
-                    "The previous session expired; starting a new one.".into(),
-                    false,
-                );
+                self.system_notice(now, Notice::SessionExpired, false);
                 self.attempt = 0;
                 self.connect(now);
             }
@@ -1144,11 +1135,13 @@ impl Engine {
             .persist("assembly", assemblies.filter(|a| a != "{}"));
     }
 
-    fn system_notice(&mut self, now: Now, text: String, error: bool) {
+    fn system_notice(&mut self, now: Now, notice: Notice, error: bool) {
         let id = self.new_id(now, 'n');
+        let text = notice.text(crate::i18n::Lang::En);
         let entry = Entry {
             direction: Direction::System,
             error,
+            notice: Some(notice),
             ..Entry::incoming(id, text, Delivery::Received, now.utc_ms)
         };
         self.transcript.push(entry.clone());
@@ -1230,7 +1223,7 @@ impl Engine {
                 request,
                 bearer,
             });
-            self.system_notice(now, "This conversation has ended.".into(), false);
+            self.system_notice(now, Notice::Ended, false);
             self.forget_session();
             self.drop_link();
             self.wants_link = false;

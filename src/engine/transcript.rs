@@ -68,6 +68,10 @@ pub struct Entry {
     /// For a system entry: whether it reports a problem.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub error: bool,
+    /// For a system entry: which notice, so the view can word it in the visitor's language
+    /// (`text` holds the English wording).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<crate::i18n::Notice>,
 }
 
 impl Entry {
@@ -83,6 +87,7 @@ impl Entry {
             attachments: Vec::new(),
             suggestions: Vec::new(),
             error: false,
+            notice: None,
         }
     }
 

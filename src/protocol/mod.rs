@@ -82,7 +82,10 @@ pub enum Event {
         max_message_bytes: Option<usize>,
     },
     /// Something to show in the transcript, apart from messages (handoff, system notices).
-    Notice { text: String, error: bool },
+    Notice {
+        notice: crate::i18n::Notice,
+        error: bool,
+    },
     /// The conversation's language changed (BCP-47).
     Language(String),
     /// The server ended the conversation.

@@ -6,6 +6,7 @@ use super::{
     parse_typed, AgentText, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope, Event,
     HttpRequest, LinkParams, Read, Session,
 };
+use crate::i18n::Notice;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -77,24 +78,17 @@ fn payload_of(map: &Map<String, Value>) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
-fn notice(text: impl Into<String>) -> Event {
+fn notice(notice: Notice) -> Event {
     Event::Notice {
-        text: text.into(),
+        notice,
         error: false,
     }
 }
 
-fn problem(text: impl Into<String>) -> Event {
+fn problem(notice: Notice) -> Event {
     Event::Notice {
-        text: text.into(),
+        notice,
         error: true,
-    }
-}
-
-fn minutes(seconds: u64) -> String {
-    match seconds.div_ceil(60) {
-        0 | 1 => "about a minute".into(),
-        n => format!("about {n} minutes"),
     }
 }
 
@@ -143,56 +137,38 @@ fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
                 kind: format!("{short} without message_id or chunk_index"),
             }],
         },
-        "POLY_AGENT_LEFT" => vec![notice("The virtual assistant has left the chat.")],
-        "POLY_AGENT_TRIGGERED_HANDOFF" => vec![notice("Connecting you with a member of our team…")],
-        "HANDOFF_ACCEPTED" => vec![notice("Someone from our team will be with you shortly.")],
-        "HANDOFF_QUEUE_STATUS" => {
-            let mut line = match p.get("position_in_queue").and_then(Value::as_u64) {
-                Some(n) => format!("You are number {n} in the queue"),
-                None => "You are in the queue".into(),
-            };
-            if let Some(q) = text(&p, "queue_name").filter(|q| !q.is_empty()) {
-                line.push_str(&format!(" for {q}"));
-            }
-            if let Some(s) = p.get("estimated_wait_seconds").and_then(Value::as_u64) {
-                line.push_str(&format!(" (wait: {})", minutes(s)));
-            }
-            line.push('.');
-            vec![notice(line)]
-        }
+        "POLY_AGENT_LEFT" => vec![notice(Notice::AssistantLeft)],
+        "POLY_AGENT_TRIGGERED_HANDOFF" => vec![notice(Notice::ConnectingTeam)],
+        "HANDOFF_ACCEPTED" => vec![notice(Notice::TeamSoon)],
+        "HANDOFF_QUEUE_STATUS" => vec![notice(Notice::Queue {
+            position: p.get("position_in_queue").and_then(Value::as_u64),
+            queue: text(&p, "queue_name").filter(|q| !q.is_empty()),
+            wait_seconds: p.get("estimated_wait_seconds").and_then(Value::as_u64),
+        })],
         "LIVE_AGENT_JOINED" => {
             let agent = p.get("agent").and_then(Value::as_object).cloned().unwrap_or_default();
             let name = text(&agent, "name");
-            let line = format!("{} joined the chat.", name.as_deref().unwrap_or("An agent"));
             vec![
                 Event::Agent {
-                    name,
+                    name: name.clone(),
                     avatar: text(&agent, "avatar_url"),
                     joined: false,
                 },
-                notice(line),
+                notice(Notice::AgentJoined { name }),
             ]
         }
         "LIVE_AGENT_TYPING" => vec![Event::Typing(text(&p, "state").as_deref() == Some("TYPING_STATE_STARTED"))],
-        "LIVE_AGENT_LEFT" => vec![notice("The agent has left the chat.")],
-        "HANDOFF_FAILED" => vec![problem(
-            "We couldn't connect you with our team right now. You can keep chatting or try again later.",
-        )],
-        "HANDOFF_TIMEOUT" => vec![problem(
-            "No one from our team was available in time. Please try again later or contact us another way.",
-        )],
-        "CLIENT_HANDOFF_REQUIRED" => {
-            let queue = text(&p, "queue_name").filter(|q| !q.is_empty());
-            vec![problem(match queue {
-                Some(q) => format!("This request needs our {q} team. Please contact them through another channel."),
-                None => "This request needs our support team. Please contact them through another channel.".into(),
-            })]
-        }
+        "LIVE_AGENT_LEFT" => vec![notice(Notice::AgentLeft)],
+        "HANDOFF_FAILED" => vec![problem(Notice::HandoffFailed)],
+        "HANDOFF_TIMEOUT" => vec![problem(Notice::HandoffTimeout)],
+        "CLIENT_HANDOFF_REQUIRED" => vec![problem(Notice::NeedsTeam {
+            queue: text(&p, "queue_name").filter(|q| !q.is_empty()),
+        })],
         "SYSTEM_MESSAGE" => {
             let level = text(&p, "level").unwrap_or_default();
             let message = text(&p, "message").unwrap_or_else(|| "System notice".into());
             vec![Event::Notice {
-                text: message,
+                notice: Notice::Server { text: message },
                 error: level.ends_with("ERROR") || level.ends_with("WARNING"),
             }]
         }
