@@ -739,3 +739,27 @@ fn an_outgoing_message_over_the_size_limit_is_refused() {
     assert!(!rig.sent_types().contains(&"USER_MESSAGE".to_string()));
     assert!(rig.engine.transcript().is_empty());
 }
+
+#[test]
+fn a_long_history_replays_in_one_large_batch_but_frames_stay_bounded() {
+    let c = codec();
+    let mut events = vec![start_event(1)];
+    for k in 0..5000u64 {
+        events.push(ev(
+            k + 2,
+            "POLY_AGENT_MESSAGE",
+            json!({"message_id": format!("h{k}"), "text": format!("History message {k}, with some words to make it a realistic length."), "attachments": [], "response_suggestions": []}),
+        ));
+    }
+    let frame = batch(events);
+    assert!(frame.len() > 1024 * 1024, "the batch is over a megabyte: {}", frame.len());
+    let env = c.decode(&frame).expect("a 5 000-message replay decodes");
+    let messages = env
+        .iter()
+        .flat_map(|e| e.events.iter())
+        .filter(|e| matches!(e, Event::AgentMessage(_)))
+        .count();
+    assert_eq!(messages, 5000);
+    let huge = format!("{{\"type\":\"EVENT_TYPE_HEARTBEAT\",\"pad\":\"{}\"}}", "x".repeat(9 * 1024 * 1024));
+    assert!(c.decode(&huge).is_err(), "a 9 MB frame is refused");
+}

@@ -74,17 +74,58 @@ thread_local! {
     static AUDIO: RefCell<Option<web_sys::AudioContext>> = const { RefCell::new(None) };
 }
 
-/// A short two-tone chime, made with Web Audio (no file to fetch). When several tabs show the
-/// same conversation, only the first to claim the message (a `claim_key` in localStorage
-/// holding its id) plays it.
+/// A short two-tone chime, made with Web Audio (no file to fetch), played by one tab only
+/// when several show the same conversation. Tabs claim the chime through the Web Locks API
+/// (`claim_key` held for a few seconds; a tab that cannot take it at once stays quiet) or,
+/// where that API is missing (insecure origins), by writing the message id to localStorage.
 pub fn chime(claim_key: &str, message_id: &str) {
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsValue;
+    let Some(window) = web_sys::window() else { return };
+    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok().filter(|v| v.is_object());
+    let locks = get(&window.navigator(), "locks");
+    let request = locks
+        .as_ref()
+        .and_then(|l| js_sys::Reflect::get(l, &"request".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let (Some(locks), Some(request)) = (locks, request) {
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+        let held = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+            if lock.is_null() {
+                return JsValue::UNDEFINED;
+            }
+            play();
+            // Holding the lock a little while keeps the other tabs quiet for this message.
+            js_sys::Promise::new(&mut |resolve, _| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 3000);
+                }
+            })
+            .into()
+        });
+        let args = js_sys::Array::of3(&claim_key.into(), &options, &held);
+        if let Ok(promise) = request.apply(&locks, &args) {
+            if let Ok(p) = promise.dyn_into::<js_sys::Promise>() {
+                let done = wasm_bindgen_futures::JsFuture::from(p);
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = done.await;
+                });
+            }
+            return;
+        }
+    }
+    let storage = window.local_storage().ok().flatten();
     if let Some(s) = &storage {
         if s.get_item(claim_key).ok().flatten().as_deref() == Some(message_id) {
             return;
         }
         let _ = s.set_item(claim_key, message_id);
     }
+    play();
+}
+
+fn play() {
     AUDIO.with(|slot| {
         let mut slot = slot.borrow_mut();
         if slot.is_none() {

@@ -16,6 +16,9 @@ use std::fmt;
 
 /// Largest frame a codec will parse; bigger ones are refused, not parsed.
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// PolyAI replays a whole history as one `EVENT_BATCH` frame: thousands of messages are
+/// legitimate there, so its frames may be larger (still bounded).
+pub const MAX_BATCH_FRAME_BYTES: usize = 8 * 1024 * 1024;
 
 /// A rich item attached to a message (PolyAI attachments).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -280,10 +283,7 @@ pub enum DecodeError {
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::TooLarge(n) => write!(
-                f,
-                "frame of {n} bytes is over the {MAX_FRAME_BYTES}-byte limit"
-            ),
+            DecodeError::TooLarge(n) => write!(f, "frame of {n} bytes is over the size limit"),
             DecodeError::NotJson(e) => write!(f, "frame is not JSON: {e}"),
             DecodeError::NotAnObject => write!(f, "frame is not a JSON object"),
             DecodeError::MissingType => write!(f, "frame has no string \"type\""),
@@ -368,7 +368,15 @@ pub trait Codec {
 pub(crate) fn parse_typed(
     frame: &str,
 ) -> Result<(String, serde_json::Map<String, serde_json::Value>), DecodeError> {
-    if frame.len() > MAX_FRAME_BYTES {
+    parse_typed_within(frame, MAX_FRAME_BYTES)
+}
+
+/// [`parse_typed`] with a size limit of the caller's.
+pub(crate) fn parse_typed_within(
+    frame: &str,
+    limit: usize,
+) -> Result<(String, serde_json::Map<String, serde_json::Value>), DecodeError> {
+    if frame.len() > limit {
         return Err(DecodeError::TooLarge(frame.len()));
     }
     let value: serde_json::Value =

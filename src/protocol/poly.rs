@@ -3,7 +3,7 @@
 
 use super::plati::percent_encode;
 use super::{
-    parse_typed, AgentText, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope, Event,
+    parse_typed_within, AgentText, MAX_BATCH_FRAME_BYTES, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope, Event,
     HttpRequest, LinkParams, Read, Session,
 };
 use crate::i18n::Notice;
@@ -256,7 +256,7 @@ impl Codec for Poly {
     }
 
     fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError> {
-        let (kind, map) = parse_typed(frame)?;
+        let (kind, map) = parse_typed_within(frame, MAX_BATCH_FRAME_BYTES)?;
         if kind == "EVENT_TYPE_EVENT_BATCH" {
             let payload = payload_of(&map);
             let mut out: Vec<Envelope> = payload
