@@ -722,7 +722,7 @@ fn message_row(
         return view! {
             {day}
             <li class="system" class:error=m.error data-id=m.id.clone()>
-                <p class="text">{move || text.get()}</p>
+                <p class="text" dir="auto">{move || text.get()}</p>
             </li>
         }
         .into_any();
@@ -791,7 +791,7 @@ fn message_row(
     };
     let body = if outgoing {
         // The visitor's own words, exactly as typed.
-        view! { <p class="text">{move || text.get()}</p> }.into_any()
+        view! { <p class="text" dir="auto">{move || text.get()}</p> }.into_any()
     } else {
         let streaming = Signal::derive(move || status.get() == Delivery::Streaming);
         // A growing answer stays in view while the visitor follows the conversation.
@@ -812,13 +812,15 @@ fn message_row(
             data-status=move || format!("{:?}", status.get()).to_lowercase()
             aria-busy=move || (status.get() == Delivery::Streaming).to_string()>
             {body}
-            {time}
+            <div class="meta">
+                {time}
+                {outgoing.then(|| view! {
+                    <span class="mark" aria-label=move || status_mark(status.get(), t).1>
+                        {move || status_mark(status.get(), t).0}
+                    </span>
+                })}
+            </div>
             <div class="cards" hidden=move || attachments.with(|a| a.is_empty())>{cards}</div>
-            {outgoing.then(|| view! {
-                <span class="mark" aria-label=move || status_mark(status.get(), t).1>
-                    {move || status_mark(status.get(), t).0}
-                </span>
-            })}
             <span class="interrupted" hidden=move || status.get() != Delivery::Interrupted>
                 {t.interrupted}
             </span>

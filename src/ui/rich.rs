@@ -22,7 +22,7 @@ pub fn rich_text(text: RwSignal<String>, streaming: Signal<bool>, t: &'static St
             .collect::<Vec<_>>()
     });
     view! {
-        <div class="text rich">
+        <div class="text rich" dir="auto">
             <For
                 each=move || blocks.get()
                 key=|(i, h, _)| (*i, *h)
