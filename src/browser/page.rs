@@ -19,8 +19,8 @@ pub fn track_visual_viewport(host: &web_sys::Element) {
     let Some(el) = host.dyn_ref::<web_sys::HtmlElement>() else { return };
     let Some(vv) = web_sys::window().and_then(|w| w.visual_viewport()) else { return };
     let style = el.style();
-    let _ = style.set_property("--confab-vv-height", &format!("{}px", vv.height().round()));
-    let _ = style.set_property("--confab-vv-top", &format!("{}px", vv.offset_top().round()));
+    let _ = style.set_property("--confab-vv-height", &format!("{}px", vv.height().round() as i64));
+    let _ = style.set_property("--confab-vv-top", &format!("{}px", vv.offset_top().round() as i64));
 }
 
 /// Stops (or restores) the page's own scrolling behind a panel that covers it. The page's
