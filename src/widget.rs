@@ -100,6 +100,20 @@ impl Widget {
     pub fn state(&self) -> String {
         self.rt.model.state.get_untracked().as_str().to_string()
     }
+    /// `Confab.stats()`: what a support engineer (or a test) wants to know about the link.
+    pub fn stats(&self) -> JsValue {
+        let o = js_sys::Object::new();
+        let ignored = self
+            .rt
+            .engine
+            .as_ref()
+            .and_then(|e| e.try_borrow().ok().map(|e| e.ignored_frames()))
+            .unwrap_or(0);
+        let _ = js_sys::Reflect::set(&o, &"ignoredFrames".into(), &(ignored as f64).into());
+        let _ = js_sys::Reflect::set(&o, &"liveHandles".into(), &self.live_handles().into());
+        let _ = js_sys::Reflect::set(&o, &"state".into(), &self.state().into());
+        o.into()
+    }
     /// For tests and diagnostics: timers and page listeners still registered.
     #[wasm_bindgen(js_name = "liveHandles")]
     pub fn live_handles(&self) -> u32 {

@@ -454,6 +454,23 @@ fn replayed_and_duplicated_events_are_applied_once() {
 }
 
 #[test]
+fn events_out_of_order_are_all_applied_and_the_cursor_waits_for_the_gap() {
+    let mut rig = Rig::connected(Credential::Fixed("tok".into()));
+    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    let msg = |seq: u64, id: &str, text: &str| {
+        ev(seq, "POLY_AGENT_MESSAGE", json!({"message_id": id, "text": text})).to_string()
+    };
+    rig.frame(&msg(4, "m4", "four")); // arrives before 3
+    assert_eq!(rig.engine.cursor(), Some(2), "the cursor stays below the gap");
+    assert_eq!(rig.stored_cursor(), Some(2));
+    rig.frame(&msg(3, "m3", "three"));
+    assert_eq!(rig.engine.cursor(), Some(4), "the gap filled: the cursor moves over both");
+    rig.frame(&msg(4, "m4", "four")); // a resume replays it again
+    let texts: Vec<String> = rig.texts().into_iter().map(|t| t.1).collect();
+    assert_eq!(texts, vec!["four", "three"], "each once, none lost");
+}
+
+#[test]
 fn chunks_assemble_by_index_through_gaps_repeats_and_a_resume() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
     rig.frame(&batch(vec![

@@ -46,6 +46,10 @@
     send: function (text) { call('send', [String(text == null ? '' : text)]); },
     identify: function (fields) { call('identify', [fields]); },
     reset: function () { call('reset', []); },
+    stats: function () {
+      var s = widget ? call('stats', []) : null;
+      return s || { ignoredFrames: 0, liveHandles: 0, state: api.state };
+    },
     destroy: function () { if (widget) call('destroy', []); else queue.push(['destroy', []]); },
     on: function (name, fn) {
       if (typeof fn !== 'function') throw new TypeError('Confab.on(name, fn): fn must be a function');

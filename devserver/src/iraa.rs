@@ -117,6 +117,7 @@ async fn socket(
     ws: WebSocketUpgrade,
 ) -> Response {
     let emu = app.iraa.clone();
+    let faults = app.faults.clone();
     lock(&emu.connects).push(id.clone());
     let known = lock(&emu.sessions).get(&id).cloned();
     let code = match known {
@@ -135,7 +136,10 @@ async fn socket(
                     })))
                     .await;
             }
-            None => converse(emu, socket, id).await,
+            None => {
+                let plan = faults.take("iraa");
+                converse(emu, socket, (plan, faults), id).await
+            }
         }
     })
 }
@@ -179,8 +183,14 @@ fn commands_for(text: &str) -> Option<(String, Value, Vec<&'static str>)> {
     }
 }
 
-async fn converse(emu: std::sync::Arc<Emulator>, socket: WebSocket, session: String) {
-    let (mut tx, mut rx) = socket.split();
+async fn converse(
+    emu: std::sync::Arc<Emulator>,
+    socket: WebSocket,
+    (plan, faults): (crate::faults::Plan, std::sync::Arc<crate::faults::Faults>),
+    session: String,
+) {
+    let (tx, mut rx) = socket.split();
+    let mut tx = crate::faults::Faulty::new(tx, plan, "agent_response", faults);
     let mut silent = false;
     while let Some(Ok(msg)) = rx.next().await {
         let Message::Text(text) = msg else {

@@ -3,6 +3,7 @@
 //!
 //! Usage: `devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]`
 
+mod faults;
 mod iraa;
 mod plati;
 mod plura;
@@ -26,6 +27,7 @@ pub struct App {
     pub plati: Arc<plati::Emulator>,
     pub poly: Arc<poly::Emulator>,
     pub iraa: Arc<iraa::Emulator>,
+    pub faults: Arc<faults::Faults>,
 }
 
 struct Args {
@@ -80,6 +82,7 @@ async fn main() {
         plati: Arc::new(plati::Emulator::default()),
         poly: Arc::new(poly::Emulator::default()),
         iraa: Arc::new(iraa::Emulator::default()),
+        faults: Arc::new(faults::Faults::default()),
     };
     let router = Router::new()
         .nest("/plura", plura::routes())
@@ -87,6 +90,7 @@ async fn main() {
         .route("/control/drop", post(drop_all))
         .route("/control/health", get(|| async { "ok" }))
         .nest("/control/plura", plura::control_routes())
+        .nest("/control/faults", faults::control_routes())
         .nest("/plati", plati::routes(false))
         .nest("/plati-proxy", plati::routes(true))
         .nest("/plati-host", plati::host_routes())

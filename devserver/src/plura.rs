@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -179,6 +179,7 @@ async fn socket(
     ws: WebSocketUpgrade,
 ) -> Response {
     let emu = app.plura.clone();
+    let faults = app.faults.clone();
     if emu.refusing() {
         return (StatusCode::SERVICE_UNAVAILABLE, "refusing connections").into_response();
     }
@@ -196,20 +197,23 @@ async fn socket(
     }
     let path = format!("/plura/webchat/flow/{flow}/session/{session}/r/{reconnect}");
     ws.on_upgrade(move |socket| async move {
-        converse(emu, socket, connection, path, flow, session, host).await;
+        let plan = faults.take("plura");
+        converse(emu, socket, (plan, faults), connection, path, flow, session, host).await;
     })
 }
 
 async fn converse(
     emu: std::sync::Arc<Emulator>,
     socket: WebSocket,
+    (plan, faults): (crate::faults::Plan, std::sync::Arc<crate::faults::Faults>),
     connection: u64,
     path: String,
     flow: String,
     requested: String,
     host: String,
 ) {
-    let (mut tx, mut rx) = socket.split();
+    let (tx, mut rx) = socket.split();
+    let mut tx = crate::faults::Faulty::new(tx, plan, "message", faults);
     let (control_tx, mut control_rx) = mpsc::unbounded_channel();
     lock(&emu.live).insert(connection, control_tx);
 

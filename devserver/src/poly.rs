@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -195,6 +195,7 @@ async fn socket(
     ws: WebSocketUpgrade,
 ) -> Response {
     let emu = app.poly.clone();
+    let faults = app.faults.clone();
     lock(&emu.connects).push(json!({"session_id": q.session_id, "cursor": q.cursor}));
     if lock(&emu.refuse_until).is_some_and(|t| Instant::now() < t) {
         return (StatusCode::SERVICE_UNAVAILABLE, "refusing handshakes").into_response();
@@ -221,15 +222,23 @@ async fn socket(
         }
     }
     ws.on_upgrade(move |socket| async move {
-        converse(emu.clone(), socket, session.clone(), cursor).await;
+        let plan = faults.take("poly");
+        converse(emu.clone(), socket, (plan, faults), session.clone(), cursor).await;
         if let Some(s) = lock(&emu.sessions).get_mut(&session) {
             s.connections = s.connections.saturating_sub(1);
         }
     })
 }
 
-async fn converse(emu: Arc<Emulator>, socket: WebSocket, session: String, cursor: u64) {
-    let (mut tx, mut rx) = socket.split();
+async fn converse(
+    emu: Arc<Emulator>,
+    socket: WebSocket,
+    (plan, faults): (crate::faults::Plan, Arc<crate::faults::Faults>),
+    session: String,
+    cursor: u64,
+) {
+    let (tx, mut rx) = socket.split();
+    let mut tx = crate::faults::Faulty::new(tx, plan, "EVENT_TYPE_POLY_AGENT_MESSAGE", faults);
     let subscribed = lock(&emu.sessions)
         .get(&session)
         .map(|s| (s.tx.subscribe(), s.journal.clone()));

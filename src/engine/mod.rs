@@ -27,6 +27,11 @@ pub trait Machine {
     /// The storage keys [`Input::Start`] should carry.
     fn keys_to_load(&self) -> Vec<String>;
     fn state(&self) -> ConnState;
+    /// Frames or events from the server that were malformed, binary, oversized or of an
+    /// unknown type: ignored, and counted here.
+    fn ignored_frames(&self) -> u64 {
+        0
+    }
 }
 use std::collections::BTreeMap;
 

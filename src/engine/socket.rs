@@ -19,6 +19,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 /// Server event ids remembered for de-duplication.
 const SEEN_IDS: usize = 4_096;
+/// Events remembered beyond a gap in the sequence before the gap is given up (see
+/// `Engine::advance_cursor`).
+const MAX_AHEAD: usize = 256;
 /// How soon after a resumed link opens a repeated id-less agent message counts as a repeat.
 const RESUME_ECHO_MS: i64 = 3_000;
 /// Failed handshakes in a row (closes before any open) after which a fresh token is fetched.
@@ -130,6 +133,8 @@ pub struct Engine {
     max_bytes: Option<usize>,
     typing: bool,
     cursor: Option<u64>,
+    /// Sequences applied beyond a gap in the cursor (see `advance_cursor`).
+    ahead: std::collections::BTreeSet<u64>,
     seen: SeenIds,
     joined: bool,
     join_sent: bool,
@@ -185,6 +190,7 @@ impl Engine {
             max_attempts: None,
             typing: false,
             cursor: None,
+            ahead: std::collections::BTreeSet::new(),
             seen: SeenIds::default(),
             joined: false,
             join_sent: false,
@@ -560,6 +566,7 @@ impl Engine {
                 self.session = Some(session);
                 self.session_from_lead = self.codec.anonymous_allowed();
                 self.cursor = None;
+                self.ahead.clear();
                 self.joined = false;
                 self.join_sent = false;
                 self.seen.clear();
@@ -727,11 +734,21 @@ impl Engine {
         if self.link != Link::Open {
             return;
         }
+        // Any frame at all shows the link is alive (half-open detection).
+        self.last_pong = Some(now.utc_ms);
         let envelopes = match self.codec.decode(text) {
             Ok(envelopes) => envelopes,
             Err(e) => {
                 self.ignored_frames += 1;
-                self.fx.log(Level::Warn, format!("ignored a frame: {e}"));
+                // A flood of bad frames must not flood the console: the first few, then a tally.
+                if self.ignored_frames <= 3 {
+                    self.fx.log(Level::Warn, format!("ignored a frame: {e}"));
+                } else if self.ignored_frames % 1000 == 0 {
+                    self.fx.log(
+                        Level::Warn,
+                        format!("{} frames ignored so far", self.ignored_frames),
+                    );
+                }
                 return;
             }
         };
@@ -744,7 +761,7 @@ impl Engine {
     /// cursor are skipped; the cursor is written after the event is applied.
     fn apply_envelope(&mut self, now: Now, envelope: Envelope) {
         if let Some(seq) = envelope.seq {
-            if self.cursor.is_some_and(|c| seq <= c) {
+            if self.cursor.is_some_and(|c| seq <= c) || self.ahead.contains(&seq) {
                 return;
             }
         }
@@ -762,8 +779,32 @@ impl Engine {
             self.apply(now, event, sequenced);
         }
         if let Some(seq) = envelope.seq {
-            self.cursor = Some(self.cursor.map_or(seq, |c| c.max(seq)));
+            self.advance_cursor(seq);
             self.persist_session();
+        }
+    }
+
+    /// The cursor is the highest sequence up to which *every* event was applied. An event
+    /// that arrives ahead of a gap (frames out of order) is applied and remembered; the cursor
+    /// moves over it once the gap fills, so a resume still asks for what is missing. A gap that
+    /// never fills (a server that skips numbers) is given up after `MAX_AHEAD` later events.
+    fn advance_cursor(&mut self, seq: u64) {
+        match self.cursor {
+            None if self.ahead.is_empty() => self.cursor = Some(seq),
+            Some(c) if seq == c + 1 => self.cursor = Some(seq),
+            _ => {
+                self.ahead.insert(seq);
+            }
+        }
+        while let Some(c) = self.cursor {
+            if !self.ahead.remove(&(c + 1)) {
+                break;
+            }
+            self.cursor = Some(c + 1);
+        }
+        if self.ahead.len() > MAX_AHEAD {
+            self.cursor = self.ahead.last().copied().max(self.cursor);
+            self.ahead.clear();
         }
     }
 
@@ -1401,6 +1442,7 @@ impl Engine {
         self.session = None;
         self.session_from_lead = false;
         self.cursor = None;
+        self.ahead.clear();
         self.seen.clear();
         self.joined = false;
         self.join_sent = false;
@@ -1490,5 +1532,8 @@ impl Machine for Engine {
     }
     fn state(&self) -> ConnState {
         self.fx.state
+    }
+    fn ignored_frames(&self) -> u64 {
+        self.ignored_frames
     }
 }

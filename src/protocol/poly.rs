@@ -227,6 +227,12 @@ impl Codec for Poly {
         false
     }
 
+    /// The server echoes every `HEARTBEAT` (PROTOCOLS.md §3), so two silent intervals mean a
+    /// half-open link.
+    fn expects_pong(&self) -> bool {
+        true
+    }
+
     fn session_request(
         &self,
         _lead: &BTreeMap<String, String>,
