@@ -277,6 +277,9 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
                         rt.fit_viewport();
                         return;
                     }
+                    PageEvent::Hide => Input::Suspend,
+                    PageEvent::Restored => Input::Resume,
+                    PageEvent::Stored(key, value) => Input::StoredElsewhere { key, value },
                 });
             }
         })));

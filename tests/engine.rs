@@ -510,6 +510,40 @@ fn a_visible_page_catches_up_on_an_overdue_heartbeat() {
 }
 
 #[test]
+fn after_a_sleep_past_the_deadlines_the_link_is_re_established_at_once() {
+    let mut rig = connected();
+    let before = rig.connects.len();
+    // The laptop slept for ten minutes: no timer fired, the socket still looks open.
+    rig.now += 600_000;
+    rig.feed(Input::Visible);
+    assert_eq!(rig.closes, 1, "the suspect link is closed by us");
+    assert_eq!(rig.connects.len(), before + 1, "and a new one opened at once, no backoff");
+    assert!(!rig.timers.contains_key(&Timer::Reconnect));
+    rig.open_socket();
+    assert_eq!(rig.engine.state(), ConnState::Open);
+    // A heartbeat timer that fires long after its deadline means the same.
+    rig.now += 100_000;
+    rig.feed(Input::TimerFired(Timer::Heartbeat));
+    assert_eq!(rig.connects.len(), before + 2);
+}
+
+#[test]
+fn the_back_forward_cache_closes_the_link_and_coming_back_reconnects() {
+    let mut rig = connected();
+    let before = rig.connects.len();
+    rig.feed(Input::Suspend);
+    assert_eq!(rig.closes, 1);
+    assert!(rig.timers.is_empty(), "no timer runs in the cache: {:?}", rig.timers);
+    rig.feed(Input::SocketClosed { code: 1000 });
+    rig.advance(120_000);
+    assert_eq!(rig.connects.len(), before, "no reconnect while the page is cached");
+    rig.feed(Input::Resume);
+    assert_eq!(rig.connects.len(), before + 1, "back: reconnected at once");
+    rig.feed(Input::Resume);
+    assert_eq!(rig.connects.len(), before + 1, "a second pageshow changes nothing");
+}
+
+#[test]
 fn corrupt_stored_values_are_dropped_and_the_widget_starts_fresh() {
     let mut rig = Rig::new(&[]);
     rig.storage

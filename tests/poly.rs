@@ -471,6 +471,29 @@ fn events_out_of_order_are_all_applied_and_the_cursor_waits_for_the_gap() {
 }
 
 #[test]
+fn the_stored_cursor_never_goes_backwards_when_another_tab_is_ahead() {
+    let mut rig = Rig::connected(Credential::Fixed("tok".into()));
+    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    assert_eq!(rig.stored_cursor(), Some(2));
+    let key = format!("{PREFIX}:session");
+    let mut theirs: serde_json::Value =
+        serde_json::from_str(rig.storage.get(&key).expect("stored")).expect("json");
+    theirs["cursor"] = json!(9);
+    // The other tab is further on; then this tab applies event 3 and stores its own state.
+    rig.feed(Input::StoredElsewhere { key: key.clone(), value: Some(theirs.to_string()) });
+    rig.frame(&ev(3, "POLY_AGENT_MESSAGE", json!({"message_id": "m3", "text": "three"})).to_string());
+    assert_eq!(rig.engine.cursor(), Some(3), "this tab's own cursor is its own");
+    assert_eq!(rig.stored_cursor(), Some(9), "the stored one does not go back");
+    // Another session's value, or garbage, changes nothing.
+    theirs["id"] = json!("someone-else");
+    theirs["cursor"] = json!(50);
+    rig.feed(Input::StoredElsewhere { key: key.clone(), value: Some(theirs.to_string()) });
+    rig.feed(Input::StoredElsewhere { key, value: Some("{garbage".into()) });
+    rig.frame(&ev(4, "POLY_AGENT_MESSAGE", json!({"message_id": "m4", "text": "four"})).to_string());
+    assert_eq!(rig.stored_cursor(), Some(9));
+}
+
+#[test]
 fn chunks_assemble_by_index_through_gaps_repeats_and_a_resume() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
     rig.frame(&batch(vec![

@@ -202,6 +202,7 @@ async fn socket(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn converse(
     emu: std::sync::Arc<Emulator>,
     socket: WebSocket,

@@ -1,17 +1,23 @@
-//! `online`, `offline`, `visibilitychange` and visual viewport changes, reported while alive,
-//! removed on drop.
+//! `online`, `offline`, `visibilitychange`, `pagehide`/`pageshow`, `storage` and visual
+//! viewport changes, reported while alive, removed on drop.
 
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PageEvent {
     Online,
     Offline,
     Visible,
     /// The visual viewport moved or resized (an on-screen keyboard, pinch zoom, rotation).
     Viewport,
+    /// `pagehide`: the page is leaving (perhaps into the back/forward cache).
+    Hide,
+    /// `pageshow` of a page restored from the back/forward cache.
+    Restored,
+    /// Another tab of this origin changed local storage (`key`, new value).
+    Stored(String, Option<String>),
 }
 
 /// One registered listener: where, which event, and the closure to remove again.
@@ -61,6 +67,30 @@ impl Lifecycle {
                 add(vv.clone().into(), name, Box::new(move |_| s(PageEvent::Viewport)));
             }
         }
+        let s = sink.clone();
+        add(window.clone().into(), "pagehide", Box::new(move |_| s(PageEvent::Hide)));
+        let s = sink.clone();
+        add(
+            window.clone().into(),
+            "pageshow",
+            Box::new(move |e| {
+                if e.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|p| p.persisted()) {
+                    s(PageEvent::Restored)
+                }
+            }),
+        );
+        let s = sink.clone();
+        add(
+            window.clone().into(),
+            "storage",
+            Box::new(move |e| {
+                if let Some(e) = e.dyn_ref::<web_sys::StorageEvent>() {
+                    if let Some(key) = e.key().filter(|k| k.starts_with("confab:")) {
+                        s(PageEvent::Stored(key, e.new_value()))
+                    }
+                }
+            }),
+        );
         if let Some(doc) = document {
             let d = doc.clone();
             let s = sink;

@@ -652,7 +652,12 @@ impl Machine for ExchangeEngine {
                 self.fx.set_state(ConnState::Idle);
                 self.stopped = true;
             }
-            Input::SocketOpened
+            // No link to close: a request in flight simply finishes or is cut by the browser
+            // (then it is Interrupted, with Retry).
+            Input::Suspend
+            | Input::Resume
+            | Input::StoredElsewhere { .. }
+            | Input::SocketOpened
             | Input::SocketClosed { .. }
             | Input::Frame(_)
             | Input::BinaryFrame(_)

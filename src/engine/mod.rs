@@ -119,6 +119,15 @@ pub enum Input {
         id: u32,
         error: Option<String>,
     },
+    /// The page is hidden for the back/forward cache (`pagehide`), or shown again from it
+    /// (`pageshow` with `persisted`).
+    Suspend,
+    Resume,
+    /// Another tab of this site changed a stored value (the `storage` event).
+    StoredElsewhere {
+        key: String,
+        value: Option<String>,
+    },
     /// The visitor asked to retry a failed message or an interrupted answer.
     Retry(String),
     /// The visitor ends the conversation ("End chat").

@@ -134,7 +134,11 @@ pub struct Engine {
     typing: bool,
     cursor: Option<u64>,
     /// Sequences applied beyond a gap in the cursor (see `advance_cursor`).
-    ahead: std::collections::BTreeSet<u64>,
+    ahead: BTreeSet<u64>,
+    /// The page went into the back/forward cache (`pagehide`) and has not come back.
+    suspended: bool,
+    /// The highest cursor another tab stored for this same session.
+    cursor_elsewhere: Option<u64>,
     seen: SeenIds,
     joined: bool,
     join_sent: bool,
@@ -190,7 +194,9 @@ impl Engine {
             max_attempts: None,
             typing: false,
             cursor: None,
-            ahead: std::collections::BTreeSet::new(),
+            ahead: BTreeSet::new(),
+            suspended: false,
+            cursor_elsewhere: None,
             seen: SeenIds::default(),
             joined: false,
             join_sent: false,
@@ -339,6 +345,27 @@ impl Engine {
                 }
             }
             Input::Visible => self.on_visible(now),
+            // Leaving for the back/forward cache: close the link (an open socket keeps a page
+            // out of the cache) but keep the session; coming back reconnects at once.
+            Input::Suspend => {
+                if !self.suspended {
+                    self.suspended = true;
+                    self.drop_link();
+                    self.fx.push(Output::CancelTimer(Timer::Reconnect));
+                }
+            }
+            Input::StoredElsewhere { key, value } => {
+                self.on_stored_elsewhere(&key, value.as_deref())
+            }
+            Input::Resume => {
+                if self.suspended {
+                    self.suspended = false;
+                    if self.wants_link && !self.stopped && self.fx.state != ConnState::Ended {
+                        self.attempt = 0;
+                        self.connect(now);
+                    }
+                }
+            }
             Input::Reset => self.reset(now),
             Input::Destroy => {
                 self.drop_link();
@@ -567,6 +594,7 @@ impl Engine {
                 self.session_from_lead = self.codec.anonymous_allowed();
                 self.cursor = None;
                 self.ahead.clear();
+                self.cursor_elsewhere = None;
                 self.joined = false;
                 self.join_sent = false;
                 self.seen.clear();
@@ -1205,6 +1233,9 @@ impl Engine {
                     if self.link_is_dead(now) {
                         return self.dead_link(now);
                     }
+                    if self.slept(now) {
+                        return self.relink_now(now);
+                    }
                     self.send_heartbeat(now);
                 }
             }
@@ -1218,6 +1249,25 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// The wall clock moved far past the heartbeat deadline (the machine slept, or the tab was
+    /// frozen): a link that looks open may be long gone.
+    fn slept(&self, now: Now) -> bool {
+        self.last_heartbeat
+            .is_some_and(|t| now.utc_ms - t > 3 * self.heartbeat_ms as i64)
+    }
+
+    /// Re-establishes a suspect link at once, without a backoff delay.
+    fn relink_now(&mut self, now: Now) {
+        self.fx.log(
+            Level::Info,
+            "the page slept past its heartbeat deadline; reconnecting".into(),
+        );
+        self.drop_link();
+        self.fx.push(Output::CancelTimer(Timer::Reconnect));
+        self.attempt = 0;
+        self.connect(now);
     }
 
     /// No answer to heartbeats for two intervals (vendors that answer them).
@@ -1313,6 +1363,8 @@ impl Engine {
                 self.fx.push(Output::CancelTimer(Timer::Reconnect));
                 self.connect(now);
             }
+            // Back from sleep or a frozen tab: the deadlines are checked against the wall clock.
+            Link::Open if self.link_is_dead(now) || self.slept(now) => self.relink_now(now),
             // A background tab's timers are throttled: catch up on an overdue heartbeat.
             Link::Open => {
                 let due = self.last_heartbeat.unwrap_or(now.utc_ms) + self.heartbeat_ms as i64;
@@ -1443,6 +1495,7 @@ impl Engine {
         self.session_from_lead = false;
         self.cursor = None;
         self.ahead.clear();
+        self.cursor_elsewhere = None;
         self.seen.clear();
         self.joined = false;
         self.join_sent = false;
@@ -1506,12 +1559,28 @@ impl Engine {
             serde_json::to_string(&StoredSession {
                 session: s.clone(),
                 from_lead: self.session_from_lead,
-                cursor: self.cursor,
+                // Another tab of the same conversation may have stored a later cursor: the
+                // stored cursor never goes backwards.
+                cursor: self.cursor.max(self.cursor_elsewhere),
                 joined: self.joined,
             })
             .ok()
         });
         self.fx.persist("session", value);
+    }
+
+    /// Another tab wrote one of our keys (the browser's `storage` event).
+    fn on_stored_elsewhere(&mut self, key: &str, value: Option<&str>) {
+        if key != self.fx.key("session") {
+            return;
+        }
+        let theirs = value.and_then(|v| serde_json::from_str::<StoredSession>(v).ok());
+        match (theirs, &self.session) {
+            (Some(t), Some(ours)) if t.session.id == ours.id => {
+                self.cursor_elsewhere = self.cursor_elsewhere.max(t.cursor);
+            }
+            _ => {}
+        }
     }
 
     fn drop_corrupt(&mut self, name: &str) {
