@@ -547,6 +547,11 @@ impl Runtime {
             }
             Output::CancelTimer(timer) => self.timers.cancel(timer),
             Output::Persist { key, value } => self.store.set(&key, value.as_deref()),
+            Output::PersistSession { key, value } => {
+                // Read, merge and write in one turn: another tab may have stored a later cursor.
+                let merged = crate::engine::merge_session(self.store.get(&key).as_deref(), &value);
+                self.store.set(&key, Some(&merged));
+            }
             Output::Http {
                 id,
                 request,

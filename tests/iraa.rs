@@ -443,3 +443,17 @@ fn end_chat_posts_the_end_and_forgets_the_session() {
         .iter()
         .any(|o| matches!(o, Output::Persist { key, value: None } if key.ends_with(":session"))));
 }
+
+#[test]
+fn an_agent_response_with_nothing_in_it_is_a_bad_frame_not_an_empty_bubble() {
+    let c = codec();
+    for frame in [
+        r#"{"type":"agent_response"}"#,
+        r#"{"type":"agent_response","payload":{"text":"","suggestions":[],"iframeCommands":[]}}"#,
+    ] {
+        assert!(c.decode(frame).is_err(), "{frame}");
+    }
+    assert!(c
+        .decode(r#"{"type":"agent_response","payload":{"text":"Hi"}}"#)
+        .is_ok());
+}

@@ -301,6 +301,10 @@ impl Rig {
                 } => {
                     self.storage.insert(key, v);
                 }
+                Output::PersistSession { key, value } => {
+                    let merged = confab::engine::merge_session(self.storage.get(&key).map(|v| v.as_str()), &value);
+                    self.storage.insert(key.clone(), merged);
+                }
                 Output::Persist { key, value: None } => {
                     self.storage.remove(&key);
                 }
@@ -491,6 +495,44 @@ fn the_stored_cursor_never_goes_backwards_when_another_tab_is_ahead() {
     rig.feed(Input::StoredElsewhere { key, value: Some("{garbage".into()) });
     rig.frame(&ev(4, "POLY_AGENT_MESSAGE", json!({"message_id": "m4", "text": "four"})).to_string());
     assert_eq!(rig.stored_cursor(), Some(9));
+}
+
+#[test]
+fn a_heartbeat_without_an_echo_marks_the_link_half_open_after_the_grace() {
+    let mut rig = Rig::connected(Credential::Fixed("tok".into()));
+    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    let heartbeat = rig.timers[&Timer::Heartbeat];
+    rig.now = heartbeat;
+    rig.feed(Input::TimerFired(Timer::Heartbeat));
+    assert_eq!(rig.sent_types().last().map(String::as_str), Some("HEARTBEAT"));
+    // The echo comes back: nothing happens when the grace runs out.
+    rig.now += 200;
+    rig.frame(&json!({"id": "hb1", "sequence": null, "type": "EVENT_TYPE_HEARTBEAT", "payload": {}}).to_string());
+    rig.now = rig.timers[&Timer::PongDue];
+    rig.feed(Input::TimerFired(Timer::PongDue));
+    assert_eq!(rig.engine.state(), ConnState::Open);
+    // The next heartbeat goes unanswered: 10 s later the link is given up and replaced.
+    rig.now = rig.timers[&Timer::Heartbeat];
+    rig.feed(Input::TimerFired(Timer::Heartbeat));
+    let due = rig.timers[&Timer::PongDue];
+    assert_eq!(due - rig.now, 10_000);
+    rig.now = due;
+    rig.feed(Input::TimerFired(Timer::PongDue));
+    assert_eq!(rig.engine.state(), ConnState::Reconnecting);
+    assert!(rig.timers.contains_key(&Timer::Reconnect));
+}
+
+#[test]
+fn merging_a_stored_session_keeps_the_higher_cursor_of_the_same_session_only() {
+    let ours = r#"{"id":"s1","route":"","cursor":4,"joined":true}"#;
+    let later = r#"{"id":"s1","route":"","cursor":9,"joined":true}"#;
+    let other = r#"{"id":"s2","route":"","cursor":99}"#;
+    let cursor = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap()["cursor"].as_u64();
+    assert_eq!(cursor(&merge_session(Some(later), ours)), Some(9));
+    assert_eq!(cursor(&merge_session(Some(ours), later)), Some(9));
+    assert_eq!(cursor(&merge_session(Some(other), ours)), Some(4));
+    assert_eq!(cursor(&merge_session(Some("{garbage"), ours)), Some(4));
+    assert_eq!(cursor(&merge_session(None, ours)), Some(4));
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub use exchange::ExchangeEngine;
 pub use socket::Engine;
 
 pub use backoff::{backoff_delay_ms, Rng, BACKOFF_BASE_MS, BACKOFF_CAP_MS, STABLE_OPEN_MS};
+pub use socket::merge_session;
 pub use transcript::{Delivery, Direction, Entry, Outbox, Transcript, MAX_TRANSCRIPT};
 
 use crate::clock::Now;
@@ -72,6 +73,8 @@ pub enum Timer {
     Reconnect,
     Heartbeat,
     TypingIdle,
+    /// An answer to the last heartbeat is due (providers whose server echoes heartbeats).
+    PongDue,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,6 +242,13 @@ pub enum Output {
     Persist {
         key: String,
         value: Option<String>,
+    },
+    /// Store the conversation's session record, merged with what is stored now by
+    /// [`merge_session`] (read, merge and write in one step, so another tab's later cursor is
+    /// never overwritten by an older one).
+    PersistSession {
+        key: String,
+        value: String,
     },
     /// Make a request; `bearer` goes in an `Authorization: Bearer` header (never logged).
     Http {

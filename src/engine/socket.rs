@@ -22,6 +22,8 @@ const SEEN_IDS: usize = 4_096;
 /// Events remembered beyond a gap in the sequence before the gap is given up (see
 /// `Engine::advance_cursor`).
 const MAX_AHEAD: usize = 256;
+/// How long after a heartbeat its echo may take before the link counts as half-open.
+const PONG_GRACE_MS: u64 = 10_000;
 /// How soon after a resumed link opens a repeated id-less agent message counts as a repeat.
 const RESUME_ECHO_MS: i64 = 3_000;
 /// Failed handshakes in a row (closes before any open) after which a fresh token is fetched.
@@ -32,6 +34,19 @@ enum Link {
     Down,
     Connecting,
     Open,
+}
+
+/// The session record to store, given what is stored now (perhaps written by another tab):
+/// ours, except that for the same session a higher stored cursor is kept.
+pub fn merge_session(stored: Option<&str>, ours: &str) -> String {
+    let theirs = stored.and_then(|s| serde_json::from_str::<StoredSession>(s).ok());
+    match (theirs, serde_json::from_str::<StoredSession>(ours)) {
+        (Some(t), Ok(mut o)) if t.session.id == o.session.id && t.cursor > o.cursor => {
+            o.cursor = t.cursor;
+            serde_json::to_string(&o).unwrap_or_else(|_| ours.to_string())
+        }
+        _ => ours.to_string(),
+    }
 }
 
 /// What we keep about the conversation between page loads.
@@ -369,7 +384,7 @@ impl Engine {
             Input::Reset => self.reset(now),
             Input::Destroy => {
                 self.drop_link();
-                for t in [Timer::Reconnect, Timer::Heartbeat, Timer::TypingIdle] {
+                for t in [Timer::Reconnect, Timer::Heartbeat, Timer::TypingIdle, Timer::PongDue] {
                     self.fx.push(Output::CancelTimer(t));
                 }
                 self.fx.set_state(ConnState::Idle);
@@ -1239,6 +1254,15 @@ impl Engine {
                     self.send_heartbeat(now);
                 }
             }
+            Timer::PongDue => {
+                let answered = match (self.last_pong, self.last_heartbeat) {
+                    (Some(pong), Some(beat)) => pong >= beat,
+                    _ => true,
+                };
+                if self.link == Link::Open && !answered {
+                    self.dead_link(now);
+                }
+            }
             Timer::TypingIdle => {
                 if self.typing {
                     self.typing = false;
@@ -1282,7 +1306,7 @@ impl Engine {
     fn dead_link(&mut self, now: Now) {
         self.fx.log(
             Level::Warn,
-            "no answer to heartbeats for two intervals; reconnecting".into(),
+            "the server stopped answering heartbeats (a half-open link); reconnecting".into(),
         );
         self.drop_link();
         self.fx.emit(UiEvent::Typing(false));
@@ -1353,6 +1377,11 @@ impl Engine {
         self.last_heartbeat = Some(now.utc_ms);
         self.fx
             .push(Output::StartTimer(Timer::Heartbeat, self.heartbeat_ms));
+        if self.codec.expects_pong() {
+            // A half-open link is found one grace period after the heartbeat it ignores.
+            let grace = PONG_GRACE_MS.min(self.heartbeat_ms);
+            self.fx.push(Output::StartTimer(Timer::PongDue, grace));
+        }
     }
 
     fn on_visible(&mut self, now: Now) {
@@ -1537,6 +1566,7 @@ impl Engine {
         if self.link != Link::Down {
             self.fx.push(Output::Close);
             self.fx.push(Output::CancelTimer(Timer::Heartbeat));
+            self.fx.push(Output::CancelTimer(Timer::PongDue));
             self.link = Link::Down;
             self.opened_at = None;
             self.typing = false;
@@ -1566,7 +1596,13 @@ impl Engine {
             })
             .ok()
         });
-        self.fx.persist("session", value);
+        match value {
+            Some(value) => {
+                let key = self.fx.key("session");
+                self.fx.push(Output::PersistSession { key, value });
+            }
+            None => self.fx.persist("session", None),
+        }
     }
 
     /// Another tab wrote one of our keys (the browser's `storage` event).

@@ -221,6 +221,13 @@ impl Codec for Iraa {
                 if !actions.is_empty() {
                     events.push(Event::PageActions(actions));
                 }
+                if events.is_empty() {
+                    // Nothing to show, say or do: a frame missing its content.
+                    return Err(DecodeError::MissingField {
+                        kind,
+                        field: "payload.text",
+                    });
+                }
             }
             "typing_indicator" => events.push(Event::Typing(
                 p.get("isTyping").and_then(Value::as_bool).unwrap_or(false),
