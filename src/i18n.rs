@@ -333,7 +333,9 @@ impl Lang {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 pub enum Notice {
-    Server { text: String },
+    Server {
+        text: String,
+    },
     ContinuedElsewhere,
     SessionExpired,
     EndedIdle,
@@ -346,11 +348,15 @@ pub enum Notice {
         queue: Option<String>,
         wait_seconds: Option<u64>,
     },
-    AgentJoined { name: Option<String> },
+    AgentJoined {
+        name: Option<String>,
+    },
     AgentLeft,
     HandoffFailed,
     HandoffTimeout,
-    NeedsTeam { queue: Option<String> },
+    NeedsTeam {
+        queue: Option<String>,
+    },
 }
 
 impl Notice {

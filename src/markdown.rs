@@ -68,7 +68,10 @@ pub fn safe_href(url: &str) -> Option<String> {
 
 /// Reads `src` into blocks.
 pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
-    let lines: Vec<&str> = src.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<&str> = src
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     let mut blocks = Vec::new();
     let mut para: Vec<&str> = Vec::new();
     let mut i = 0;
@@ -96,7 +99,8 @@ pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
                 while i < lines.len() {
                     let l = lines[i];
                     let t = l.trim();
-                    if t.starts_with(fence) && t.chars().all(|c| c == fence.chars().next().unwrap_or('`'))
+                    if t.starts_with(fence)
+                        && t.chars().all(|c| c == fence.chars().next().unwrap_or('`'))
                     {
                         open = false;
                         i += 1;
@@ -185,7 +189,10 @@ pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
                     Some(align) if align.len() == head.len() => {
                         let mut rows = Vec::new();
                         i += 2;
-                        while i < lines.len() && lines[i].contains('|') && !lines[i].trim().is_empty() {
+                        while i < lines.len()
+                            && lines[i].contains('|')
+                            && !lines[i].trim().is_empty()
+                        {
                             let mut cells: Vec<Vec<Inline>> = split_row(lines[i].trim())
                                 .into_iter()
                                 .map(|c| inlines(c, streaming))
@@ -512,7 +519,12 @@ impl Reader<'_> {
             return None;
         }
         // `_` inside a word (snake_case) is not emphasis.
-        if marker == b'_' && s[..i].chars().next_back().is_some_and(char::is_alphanumeric) {
+        if marker == b'_'
+            && s[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric)
+        {
             return None;
         }
         let delim = &s[i..i + width];
@@ -526,7 +538,10 @@ impl Reader<'_> {
                 && before.is_some_and(|c| !c.is_whitespace())
                 && (width == 2 || run_here == 1 || run_here == 3)
                 && !(marker == b'_'
-                    && s[at + width..].chars().next().is_some_and(char::is_alphanumeric));
+                    && s[at + width..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphanumeric));
             if closes {
                 let inner = self.nested(&s[body_start..at]);
                 let node = match (marker, width) {
@@ -617,7 +632,10 @@ impl Reader<'_> {
         // `(url "title")`: the title is dropped.
         let target = s[target_start..end].trim();
         let url = target.split_whitespace().next().unwrap_or("");
-        let url = url.strip_prefix('<').and_then(|u| u.strip_suffix('>')).unwrap_or(url);
+        let url = url
+            .strip_prefix('<')
+            .and_then(|u| u.strip_suffix('>'))
+            .unwrap_or(url);
         let children = if children.is_empty() {
             vec![Inline::Text(url.to_string())]
         } else {
@@ -648,7 +666,11 @@ impl Reader<'_> {
     /// A bare `http://` or `https://` URL starting a word.
     fn bare_url(&self, i: usize) -> Option<(Inline, usize)> {
         let s = self.src;
-        if s[..i].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '/') {
+        if s[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '/')
+        {
             return None;
         }
         let lower = s[i..s.len().min(i + 8)].to_ascii_lowercase();
@@ -660,8 +682,13 @@ impl Reader<'_> {
             .unwrap_or(s.len() - i);
         let mut url = &s[i..i + len];
         while let Some(last) = url.chars().next_back() {
-            let unbalanced_paren = last == ')' && url.matches('(').count() < url.matches(')').count();
-            if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '*' | '_' | '~' | '\'') || unbalanced_paren {
+            let unbalanced_paren =
+                last == ')' && url.matches('(').count() < url.matches(')').count();
+            if matches!(
+                last,
+                '.' | ',' | ';' | ':' | '!' | '?' | '*' | '_' | '~' | '\''
+            ) || unbalanced_paren
+            {
                 url = &url[..url.len() - last.len_utf8()];
             } else {
                 break;

@@ -173,7 +173,9 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
         .and_then(|c| c.title.clone())
         .unwrap_or_else(|| lang.strings().chat.to_string());
     let model = ViewModel::new(&title);
-    model.locale.set(time_locale(lang.tag(), browser_lang.as_deref()));
+    model
+        .locale
+        .set(time_locale(lang.tag(), browser_lang.as_deref()));
     let layout = config.as_ref().map_or(
         Layout {
             left: false,
@@ -629,8 +631,8 @@ impl Runtime {
                     Some(n) => n.text(self.lang),
                     None => entry.text,
                 };
-                let announce = (!restored && entry.status != Delivery::Streaming)
-                    .then(|| text.clone());
+                let announce =
+                    (!restored && entry.status != Delivery::Streaming).then(|| text.clone());
                 let view = MessageView {
                     id: entry.id,
                     direction: entry.direction,
@@ -918,7 +920,11 @@ impl Runtime {
 /// (`en-GB` for English) and one the browser supports, else the UI language.
 fn time_locale(ui: &str, browser: Option<&str>) -> String {
     let candidate = browser
-        .filter(|b| b.split('-').next().is_some_and(|p| p.eq_ignore_ascii_case(ui)))
+        .filter(|b| {
+            b.split('-')
+                .next()
+                .is_some_and(|p| p.eq_ignore_ascii_case(ui))
+        })
         .filter(|b| b.len() <= 35 && b.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
     let supported = candidate.filter(|b| {
         // supportedLocalesOf throws on a malformed tag: called through Reflect, so it cannot
@@ -930,7 +936,10 @@ fn time_locale(ui: &str, browser: Option<&str>) -> String {
             .and_then(|f| get(f, "supportedLocalesOf"))
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
         check
-            .and_then(|f| f.call1(&JsValue::NULL, &js_sys::Array::of1(&(*b).into())).ok())
+            .and_then(|f| {
+                f.call1(&JsValue::NULL, &js_sys::Array::of1(&(*b).into()))
+                    .ok()
+            })
             .and_then(|r| r.dyn_into::<js_sys::Array>().ok())
             .is_some_and(|r| r.length() == 1)
     });

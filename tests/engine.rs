@@ -71,7 +71,10 @@ impl Rig {
                     self.storage.insert(key.clone(), v.clone());
                 }
                 Output::PersistSession { key, value } => {
-                    let merged = confab::engine::merge_session(self.storage.get(key).map(|v| v.as_str()), value);
+                    let merged = confab::engine::merge_session(
+                        self.storage.get(key).map(|v| v.as_str()),
+                        value,
+                    );
                     self.storage.insert(key.clone(), merged);
                 }
                 Output::Persist { key, value: None } => {
@@ -521,7 +524,11 @@ fn after_a_sleep_past_the_deadlines_the_link_is_re_established_at_once() {
     rig.now += 600_000;
     rig.feed(Input::Visible);
     assert_eq!(rig.closes, 1, "the suspect link is closed by us");
-    assert_eq!(rig.connects.len(), before + 1, "and a new one opened at once, no backoff");
+    assert_eq!(
+        rig.connects.len(),
+        before + 1,
+        "and a new one opened at once, no backoff"
+    );
     assert!(!rig.timers.contains_key(&Timer::Reconnect));
     rig.open_socket();
     assert_eq!(rig.engine.state(), ConnState::Open);
@@ -537,14 +544,26 @@ fn the_back_forward_cache_closes_the_link_and_coming_back_reconnects() {
     let before = rig.connects.len();
     rig.feed(Input::Suspend);
     assert_eq!(rig.closes, 1);
-    assert!(rig.timers.is_empty(), "no timer runs in the cache: {:?}", rig.timers);
+    assert!(
+        rig.timers.is_empty(),
+        "no timer runs in the cache: {:?}",
+        rig.timers
+    );
     rig.feed(Input::SocketClosed { code: 1000 });
     rig.advance(120_000);
-    assert_eq!(rig.connects.len(), before, "no reconnect while the page is cached");
+    assert_eq!(
+        rig.connects.len(),
+        before,
+        "no reconnect while the page is cached"
+    );
     rig.feed(Input::Resume);
     assert_eq!(rig.connects.len(), before + 1, "back: reconnected at once");
     rig.feed(Input::Resume);
-    assert_eq!(rig.connects.len(), before + 1, "a second pageshow changes nothing");
+    assert_eq!(
+        rig.connects.len(),
+        before + 1,
+        "a second pageshow changes nothing"
+    );
 }
 
 #[test]

@@ -86,14 +86,26 @@ fn engine_notices_are_worded_in_every_language() {
         Notice::AssistantLeft,
         Notice::ConnectingTeam,
         Notice::TeamSoon,
-        Notice::Queue { position: Some(2), queue: Some("Support".into()), wait_seconds: Some(30) },
-        Notice::Queue { position: None, queue: None, wait_seconds: None },
-        Notice::AgentJoined { name: Some("Sarah".into()) },
+        Notice::Queue {
+            position: Some(2),
+            queue: Some("Support".into()),
+            wait_seconds: Some(30),
+        },
+        Notice::Queue {
+            position: None,
+            queue: None,
+            wait_seconds: None,
+        },
+        Notice::AgentJoined {
+            name: Some("Sarah".into()),
+        },
         Notice::AgentJoined { name: None },
         Notice::AgentLeft,
         Notice::HandoffFailed,
         Notice::HandoffTimeout,
-        Notice::NeedsTeam { queue: Some("Billing".into()) },
+        Notice::NeedsTeam {
+            queue: Some("Billing".into()),
+        },
         Notice::NeedsTeam { queue: None },
     ];
     for n in &all {
@@ -114,6 +126,12 @@ fn engine_notices_are_worded_in_every_language() {
     // Stored with the transcript: the notice round-trips through JSON.
     let json = serde_json::to_string(&all[9]).unwrap();
     assert_eq!(serde_json::from_str::<Notice>(&json).unwrap(), all[9]);
-    let server = Notice::Server { text: "Maintenance at 5pm".into() };
-    assert_eq!(server.text(Lang::Ar), "Maintenance at 5pm", "server text is shown as sent");
+    let server = Notice::Server {
+        text: "Maintenance at 5pm".into(),
+    };
+    assert_eq!(
+        server.text(Lang::Ar),
+        "Maintenance at 5pm",
+        "server text is shown as sent"
+    );
 }

@@ -25,9 +25,15 @@ fn paragraphs_emphasis_code_and_links() {
             ]),
             Block::Paragraph(vec![
                 text("See "),
-                Inline::Link { href: "https://example.com/a_(b)".into(), children: vec![text("docs")] },
+                Inline::Link {
+                    href: "https://example.com/a_(b)".into(),
+                    children: vec![text("docs")]
+                },
                 text(" or "),
-                Inline::Link { href: "https://x.org/p".into(), children: vec![text("https://x.org/p")] },
+                Inline::Link {
+                    href: "https://x.org/p".into(),
+                    children: vec![text("https://x.org/p")]
+                },
                 text("."),
             ]),
         ]
@@ -78,13 +84,21 @@ fn lists_headings_quotes_rules_and_fences() {
     );
     assert_eq!(
         blocks[2],
-        Block::List { ordered: true, start: 3, items: vec![vec![text("three")], vec![text("four")]] }
+        Block::List {
+            ordered: true,
+            start: 3,
+            items: vec![vec![text("three")], vec![text("four")]]
+        }
     );
     assert_eq!(blocks[3], Block::Quote(vec![text("quoted\nmore")]));
     assert_eq!(blocks[4], Block::Rule);
     assert_eq!(
         blocks[5],
-        Block::Code { lang: "rust".into(), text: "fn main() {}\n  indented".into(), open: false }
+        Block::Code {
+            lang: "rust".into(),
+            text: "fn main() {}\n  indented".into(),
+            open: false
+        }
     );
     assert_eq!(blocks[6], Block::Paragraph(vec![text("after")]));
 }
@@ -109,7 +123,10 @@ fn pipe_tables_with_alignment() {
 
 #[test]
 fn snake_case_and_lone_stars_stay_text() {
-    assert_eq!(inlines("my_var_name and 2 * 3", false), vec![text("my_var_name and 2 * 3")]);
+    assert_eq!(
+        inlines("my_var_name and 2 * 3", false),
+        vec![text("my_var_name and 2 * 3")]
+    );
     assert_eq!(inlines("**not closed", false), vec![text("**not closed")]);
     assert_eq!(inlines("\\*escaped\\*", false), vec![text("*escaped*")]);
 }
@@ -134,10 +151,17 @@ fn streaming_prefixes_show_no_half_open_markers() {
             })
             .collect();
         for marker in ["**", "`", "[", "](", "|"] {
-            assert!(!shown.contains(marker), "prefix {end} shows {marker:?}: {shown:?}");
+            assert!(
+                !shown.contains(marker),
+                "prefix {end} shows {marker:?}: {shown:?}"
+            );
         }
     }
-    assert_eq!(parse(full, true), final_blocks, "the whole text reads the same either way");
+    assert_eq!(
+        parse(full, true),
+        final_blocks,
+        "the whole text reads the same either way"
+    );
 }
 
 #[test]
@@ -145,7 +169,11 @@ fn an_unclosed_fence_is_code_while_it_streams() {
     let blocks = parse("Here:\n```js\nlet a = 1;", true);
     assert_eq!(
         blocks[1],
-        Block::Code { lang: "js".into(), text: "let a = 1;".into(), open: true }
+        Block::Code {
+            lang: "js".into(),
+            text: "let a = 1;".into(),
+            open: true
+        }
     );
 }
 

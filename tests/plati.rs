@@ -137,7 +137,10 @@ impl Rig {
                     self.storage.insert(key, v);
                 }
                 Output::PersistSession { key, value } => {
-                    let merged = confab::engine::merge_session(self.storage.get(&key).map(|v| v.as_str()), &value);
+                    let merged = confab::engine::merge_session(
+                        self.storage.get(&key).map(|v| v.as_str()),
+                        &value,
+                    );
                     self.storage.insert(key.clone(), merged);
                 }
                 Output::Persist { key, value: None } => {

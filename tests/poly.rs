@@ -1,8 +1,8 @@
 //! Native tests of the PolyAI codec and the socket engine's replay, cursor, de-duplication,
 //! chunk assembly and close-code handling (PROTOCOLS.md §3).
-use confab::i18n::Lang;
 use confab::clock::Now;
 use confab::engine::*;
+use confab::i18n::Lang;
 use confab::protocol::poly::Poly;
 use confab::protocol::{ClosePolicy, Codec, Command, Event, LinkParams, Session};
 use serde_json::json;
@@ -152,7 +152,10 @@ fn every_server_event_decodes_to_a_meaning() {
         json!({"queue_name": "Billing", "position_in_queue": 3, "estimated_wait_seconds": 180}),
     );
     match &q[..] {
-        [Event::Notice { notice, error: false }] => {
+        [Event::Notice {
+            notice,
+            error: false,
+        }] => {
             assert_eq!(
                 notice.text(Lang::En),
                 "You are number 3 in the queue for Billing (wait: about 3 minutes)."
@@ -302,7 +305,10 @@ impl Rig {
                     self.storage.insert(key, v);
                 }
                 Output::PersistSession { key, value } => {
-                    let merged = confab::engine::merge_session(self.storage.get(&key).map(|v| v.as_str()), &value);
+                    let merged = confab::engine::merge_session(
+                        self.storage.get(&key).map(|v| v.as_str()),
+                        &value,
+                    );
                     self.storage.insert(key.clone(), merged);
                 }
                 Output::Persist { key, value: None } => {
@@ -460,15 +466,31 @@ fn replayed_and_duplicated_events_are_applied_once() {
 #[test]
 fn events_out_of_order_are_all_applied_and_the_cursor_waits_for_the_gap() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     let msg = |seq: u64, id: &str, text: &str| {
-        ev(seq, "POLY_AGENT_MESSAGE", json!({"message_id": id, "text": text})).to_string()
+        ev(
+            seq,
+            "POLY_AGENT_MESSAGE",
+            json!({"message_id": id, "text": text}),
+        )
+        .to_string()
     };
     rig.frame(&msg(4, "m4", "four")); // arrives before 3
-    assert_eq!(rig.engine.cursor(), Some(2), "the cursor stays below the gap");
+    assert_eq!(
+        rig.engine.cursor(),
+        Some(2),
+        "the cursor stays below the gap"
+    );
     assert_eq!(rig.stored_cursor(), Some(2));
     rig.frame(&msg(3, "m3", "three"));
-    assert_eq!(rig.engine.cursor(), Some(4), "the gap filled: the cursor moves over both");
+    assert_eq!(
+        rig.engine.cursor(),
+        Some(4),
+        "the gap filled: the cursor moves over both"
+    );
     rig.frame(&msg(4, "m4", "four")); // a resume replays it again
     let texts: Vec<String> = rig.texts().into_iter().map(|t| t.1).collect();
     assert_eq!(texts, vec!["four", "three"], "each once, none lost");
@@ -477,37 +499,80 @@ fn events_out_of_order_are_all_applied_and_the_cursor_waits_for_the_gap() {
 #[test]
 fn the_stored_cursor_never_goes_backwards_when_another_tab_is_ahead() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     assert_eq!(rig.stored_cursor(), Some(2));
     let key = format!("{PREFIX}:session");
     let mut theirs: serde_json::Value =
         serde_json::from_str(rig.storage.get(&key).expect("stored")).expect("json");
     theirs["cursor"] = json!(9);
     // The other tab is further on; then this tab applies event 3 and stores its own state.
-    rig.feed(Input::StoredElsewhere { key: key.clone(), value: Some(theirs.to_string()) });
-    rig.frame(&ev(3, "POLY_AGENT_MESSAGE", json!({"message_id": "m3", "text": "three"})).to_string());
-    assert_eq!(rig.engine.cursor(), Some(3), "this tab's own cursor is its own");
-    assert_eq!(rig.stored_cursor(), Some(9), "the stored one does not go back");
+    rig.feed(Input::StoredElsewhere {
+        key: key.clone(),
+        value: Some(theirs.to_string()),
+    });
+    rig.frame(
+        &ev(
+            3,
+            "POLY_AGENT_MESSAGE",
+            json!({"message_id": "m3", "text": "three"}),
+        )
+        .to_string(),
+    );
+    assert_eq!(
+        rig.engine.cursor(),
+        Some(3),
+        "this tab's own cursor is its own"
+    );
+    assert_eq!(
+        rig.stored_cursor(),
+        Some(9),
+        "the stored one does not go back"
+    );
     // Another session's value, or garbage, changes nothing.
     theirs["id"] = json!("someone-else");
     theirs["cursor"] = json!(50);
-    rig.feed(Input::StoredElsewhere { key: key.clone(), value: Some(theirs.to_string()) });
-    rig.feed(Input::StoredElsewhere { key, value: Some("{garbage".into()) });
-    rig.frame(&ev(4, "POLY_AGENT_MESSAGE", json!({"message_id": "m4", "text": "four"})).to_string());
+    rig.feed(Input::StoredElsewhere {
+        key: key.clone(),
+        value: Some(theirs.to_string()),
+    });
+    rig.feed(Input::StoredElsewhere {
+        key,
+        value: Some("{garbage".into()),
+    });
+    rig.frame(
+        &ev(
+            4,
+            "POLY_AGENT_MESSAGE",
+            json!({"message_id": "m4", "text": "four"}),
+        )
+        .to_string(),
+    );
     assert_eq!(rig.stored_cursor(), Some(9));
 }
 
 #[test]
 fn a_heartbeat_without_an_echo_marks_the_link_half_open_after_the_grace() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
-    rig.frame(&batch(vec![start_event(1), ev(2, "POLY_AGENT_JOINED", json!({}))]));
+    rig.frame(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({})),
+    ]));
     let heartbeat = rig.timers[&Timer::Heartbeat];
     rig.now = heartbeat;
     rig.feed(Input::TimerFired(Timer::Heartbeat));
-    assert_eq!(rig.sent_types().last().map(String::as_str), Some("HEARTBEAT"));
+    assert_eq!(
+        rig.sent_types().last().map(String::as_str),
+        Some("HEARTBEAT")
+    );
     // The echo comes back: nothing happens when the grace runs out.
     rig.now += 200;
-    rig.frame(&json!({"id": "hb1", "sequence": null, "type": "EVENT_TYPE_HEARTBEAT", "payload": {}}).to_string());
+    rig.frame(
+        &json!({"id": "hb1", "sequence": null, "type": "EVENT_TYPE_HEARTBEAT", "payload": {}})
+            .to_string(),
+    );
     rig.now = rig.timers[&Timer::PongDue];
     rig.feed(Input::TimerFired(Timer::PongDue));
     assert_eq!(rig.engine.state(), ConnState::Open);
@@ -834,7 +899,11 @@ fn a_long_history_replays_in_one_large_batch_but_frames_stay_bounded() {
         ));
     }
     let frame = batch(events);
-    assert!(frame.len() > 1024 * 1024, "the batch is over a megabyte: {}", frame.len());
+    assert!(
+        frame.len() > 1024 * 1024,
+        "the batch is over a megabyte: {}",
+        frame.len()
+    );
     let env = c.decode(&frame).expect("a 5 000-message replay decodes");
     let messages = env
         .iter()
@@ -842,6 +911,9 @@ fn a_long_history_replays_in_one_large_batch_but_frames_stay_bounded() {
         .filter(|e| matches!(e, Event::AgentMessage(_)))
         .count();
     assert_eq!(messages, 5000);
-    let huge = format!("{{\"type\":\"EVENT_TYPE_HEARTBEAT\",\"pad\":\"{}\"}}", "x".repeat(9 * 1024 * 1024));
+    let huge = format!(
+        "{{\"type\":\"EVENT_TYPE_HEARTBEAT\",\"pad\":\"{}\"}}",
+        "x".repeat(9 * 1024 * 1024)
+    );
     assert!(c.decode(&huge).is_err(), "a 9 MB frame is refused");
 }

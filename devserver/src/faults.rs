@@ -58,7 +58,8 @@ impl Faults {
             .and_then(VecDeque::pop_front)
             .unwrap_or_default();
         if !plan.is_empty() {
-            lock(&self.log).push(json!({"provider": provider, "event": "connection", "plan": plan}));
+            lock(&self.log)
+                .push(json!({"provider": provider, "event": "connection", "plan": plan}));
         }
         plan
     }
@@ -88,7 +89,9 @@ fn injected(kind: &str, template_type: &str) -> Vec<Message> {
     let text = |s: String| Message::Text(s.into());
     match kind {
         "malformed" => vec![text("{\"type\": \"message\", \"content\": ".into())],
-        "unknown" => vec![text(json!({"type": "confab_test_unknown", "id": "x"}).to_string())],
+        "unknown" => vec![text(
+            json!({"type": "confab_test_unknown", "id": "x"}).to_string(),
+        )],
         "missing" => vec![text(json!({"type": template_type}).to_string())],
         "binary" => vec![Message::Binary(vec![0u8, 159, 146, 150, 255].into())],
         "huge" => vec![text(
@@ -162,7 +165,10 @@ async fn pump<S>(
             }
             return;
         };
-        if matches!(message, Message::Close(_) | Message::Ping(_) | Message::Pong(_)) {
+        if matches!(
+            message,
+            Message::Close(_) | Message::Ping(_) | Message::Pong(_)
+        ) {
             if inner.send(message).await.is_err() {
                 return;
             }

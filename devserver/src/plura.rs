@@ -198,7 +198,17 @@ async fn socket(
     let path = format!("/plura/webchat/flow/{flow}/session/{session}/r/{reconnect}");
     ws.on_upgrade(move |socket| async move {
         let plan = faults.take("plura");
-        converse(emu, socket, (plan, faults), connection, path, flow, session, host).await;
+        converse(
+            emu,
+            socket,
+            (plan, faults),
+            connection,
+            path,
+            flow,
+            session,
+            host,
+        )
+        .await;
     })
 }
 

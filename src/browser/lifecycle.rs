@@ -64,17 +64,27 @@ impl Lifecycle {
         if let Some(vv) = window.visual_viewport() {
             for name in ["resize", "scroll"] {
                 let s = sink.clone();
-                add(vv.clone().into(), name, Box::new(move |_| s(PageEvent::Viewport)));
+                add(
+                    vv.clone().into(),
+                    name,
+                    Box::new(move |_| s(PageEvent::Viewport)),
+                );
             }
         }
         let s = sink.clone();
-        add(window.clone().into(), "pagehide", Box::new(move |_| s(PageEvent::Hide)));
+        add(
+            window.clone().into(),
+            "pagehide",
+            Box::new(move |_| s(PageEvent::Hide)),
+        );
         let s = sink.clone();
         add(
             window.clone().into(),
             "pageshow",
             Box::new(move |e| {
-                if e.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|p| p.persisted()) {
+                if e.dyn_ref::<web_sys::PageTransitionEvent>()
+                    .is_some_and(|p| p.persisted())
+                {
                     s(PageEvent::Restored)
                 }
             }),

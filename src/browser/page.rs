@@ -16,11 +16,21 @@ pub fn is_narrow() -> bool {
 /// `--confab-vv-height` and `--confab-vv-top` on the widget's host element; the stylesheet
 /// sizes the full-screen panel with them so the composer stays above the keyboard.
 pub fn track_visual_viewport(host: &web_sys::Element) {
-    let Some(el) = host.dyn_ref::<web_sys::HtmlElement>() else { return };
-    let Some(vv) = web_sys::window().and_then(|w| w.visual_viewport()) else { return };
+    let Some(el) = host.dyn_ref::<web_sys::HtmlElement>() else {
+        return;
+    };
+    let Some(vv) = web_sys::window().and_then(|w| w.visual_viewport()) else {
+        return;
+    };
     let style = el.style();
-    let _ = style.set_property("--confab-vv-height", &format!("{}px", vv.height().round() as i64));
-    let _ = style.set_property("--confab-vv-top", &format!("{}px", vv.offset_top().round() as i64));
+    let _ = style.set_property(
+        "--confab-vv-height",
+        &format!("{}px", vv.height().round() as i64),
+    );
+    let _ = style.set_property(
+        "--confab-vv-top",
+        &format!("{}px", vv.offset_top().round() as i64),
+    );
 }
 
 /// Stops (or restores) the page's own scrolling behind a panel that covers it. The page's
@@ -81,8 +91,14 @@ thread_local! {
 pub fn chime(claim_key: &str, message_id: &str) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsValue;
-    let Some(window) = web_sys::window() else { return };
-    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok().filter(|v| v.is_object());
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let get = |o: &JsValue, k: &str| {
+        js_sys::Reflect::get(o, &k.into())
+            .ok()
+            .filter(|v| v.is_object())
+    };
     let locks = get(&window.navigator(), "locks");
     let request = locks
         .as_ref()

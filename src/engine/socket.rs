@@ -8,8 +8,8 @@ use super::{
     backoff_delay_ms, valid_id, ConnState, Delivery, Direction, Entry, Input, Level, Machine,
     Outbox, Output, Rng, Timer, Transcript, UiEvent, STABLE_OPEN_MS, TYPING_IDLE_MS,
 };
-use crate::i18n::Notice;
 use crate::clock::Now;
+use crate::i18n::Notice;
 use crate::protocol::Problem;
 use crate::protocol::{
     AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams,
@@ -384,7 +384,12 @@ impl Engine {
             Input::Reset => self.reset(now),
             Input::Destroy => {
                 self.drop_link();
-                for t in [Timer::Reconnect, Timer::Heartbeat, Timer::TypingIdle, Timer::PongDue] {
+                for t in [
+                    Timer::Reconnect,
+                    Timer::Heartbeat,
+                    Timer::TypingIdle,
+                    Timer::PongDue,
+                ] {
                     self.fx.push(Output::CancelTimer(t));
                 }
                 self.fx.set_state(ConnState::Idle);
@@ -786,7 +791,7 @@ impl Engine {
                 // A flood of bad frames must not flood the console: the first few, then a tally.
                 if self.ignored_frames <= 3 {
                     self.fx.log(Level::Warn, format!("ignored a frame: {e}"));
-                } else if self.ignored_frames % 1000 == 0 {
+                } else if self.ignored_frames.is_multiple_of(1000) {
                     self.fx.log(
                         Level::Warn,
                         format!("{} frames ignored so far", self.ignored_frames),

@@ -3,8 +3,8 @@
 
 use super::plati::percent_encode;
 use super::{
-    parse_typed_within, AgentText, MAX_BATCH_FRAME_BYTES, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope, Event,
-    HttpRequest, LinkParams, Read, Session,
+    parse_typed_within, AgentText, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope,
+    Event, HttpRequest, LinkParams, Read, Session, MAX_BATCH_FRAME_BYTES,
 };
 use crate::i18n::Notice;
 use serde_json::{json, Map, Value};
@@ -98,12 +98,20 @@ fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
     let short = kind.strip_prefix("EVENT_TYPE_").unwrap_or(kind);
     match short {
         "SESSION_START" => {
-            let caps = p.get("capabilities").and_then(Value::as_object).cloned().unwrap_or_default();
+            let caps = p
+                .get("capabilities")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
             let int = |k: &str| caps.get(k).and_then(Value::as_u64);
             vec![Event::Capabilities {
-                heartbeat_ms: int("heartbeat_interval_seconds").filter(|s| *s > 0).map(|s| s * 1000),
+                heartbeat_ms: int("heartbeat_interval_seconds")
+                    .filter(|s| *s > 0)
+                    .map(|s| s * 1000),
                 max_reconnect_attempts: int("max_reconnect_attempts").map(|n| n.min(1000) as u32),
-                max_message_bytes: int("max_message_size_bytes").filter(|n| *n > 0).map(|n| n as usize),
+                max_message_bytes: int("max_message_size_bytes")
+                    .filter(|n| *n > 0)
+                    .map(|n| n as usize),
             }]
         }
         "POLY_AGENT_JOINED" => vec![Event::Agent {
@@ -124,12 +132,18 @@ fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
                 kind: format!("{short} without text"),
             }],
         },
-        "POLY_AGENT_MESSAGE_CHUNK" => match (text(&p, "message_id"), p.get("chunk_index").and_then(Value::as_u64)) {
+        "POLY_AGENT_MESSAGE_CHUNK" => match (
+            text(&p, "message_id"),
+            p.get("chunk_index").and_then(Value::as_u64),
+        ) {
             (Some(message_id), Some(index)) if index >= 1 => vec![Event::Chunk {
                 message_id,
                 index: index.min(u32::MAX as u64) as u32,
                 text: text(&p, "text").unwrap_or_default(),
-                complete: p.get("is_complete").and_then(Value::as_bool).unwrap_or(false),
+                complete: p
+                    .get("is_complete")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 attachments: attachments(&p),
                 suggestions: suggestions(&p),
             }],
@@ -146,7 +160,11 @@ fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
             wait_seconds: p.get("estimated_wait_seconds").and_then(Value::as_u64),
         })],
         "LIVE_AGENT_JOINED" => {
-            let agent = p.get("agent").and_then(Value::as_object).cloned().unwrap_or_default();
+            let agent = p
+                .get("agent")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
             let name = text(&agent, "name");
             vec![
                 Event::Agent {
@@ -157,7 +175,9 @@ fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
                 notice(Notice::AgentJoined { name }),
             ]
         }
-        "LIVE_AGENT_TYPING" => vec![Event::Typing(text(&p, "state").as_deref() == Some("TYPING_STATE_STARTED"))],
+        "LIVE_AGENT_TYPING" => vec![Event::Typing(
+            text(&p, "state").as_deref() == Some("TYPING_STATE_STARTED"),
+        )],
         "LIVE_AGENT_LEFT" => vec![notice(Notice::AgentLeft)],
         "HANDOFF_FAILED" => vec![problem(Notice::HandoffFailed)],
         "HANDOFF_TIMEOUT" => vec![problem(Notice::HandoffTimeout)],
@@ -191,8 +211,12 @@ fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
                 text: text(&p, "text").unwrap_or_default(),
             }]
         }
-        "HEARTBEAT" | "REQUEST_POLY_AGENT_JOIN" | "USER_END_SESSION" | "USER_TYPING" => vec![Event::Echo],
-        _ => vec![Event::Unknown { kind: kind.to_string() }],
+        "HEARTBEAT" | "REQUEST_POLY_AGENT_JOIN" | "USER_END_SESSION" | "USER_TYPING" => {
+            vec![Event::Echo]
+        }
+        _ => vec![Event::Unknown {
+            kind: kind.to_string(),
+        }],
     }
 }
 

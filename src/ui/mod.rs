@@ -115,8 +115,11 @@ pub fn local_time(at_ms: i64, locale: &str) -> (String, String, u32, String) {
     let day_of = |d: &js_sys::Date| (d.get_time() / 86_400_000.0).floor();
     // Whole local days between then and today.
     let offset = |d: &js_sys::Date| d.get_timezone_offset() * 60_000.0;
-    let days = day_of(&js_sys::Date::new(&(today.get_time() - offset(&today)).into()))
-        - day_of(&js_sys::Date::new(&(date.get_time() - offset(&date)).into()));
+    let days = day_of(&js_sys::Date::new(
+        &(today.get_time() - offset(&today)).into(),
+    )) - day_of(&js_sys::Date::new(
+        &(date.get_time() - offset(&date)).into(),
+    ));
     let label = if days == 0.0 || days == 1.0 {
         let o = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&o, &"numeric".into(), &"auto".into());
@@ -227,8 +230,11 @@ impl ViewModel {
             .collect::<Vec<_>>()
             .join("\n");
         // The same words twice in a row would not be read again: make the second differ.
-        let same = self.announce.with_untracked(|a| a.trim_end_matches('\u{a0}') == plain);
-        self.announce.set(if same { plain + "\u{a0}" } else { plain });
+        let same = self
+            .announce
+            .with_untracked(|a| a.trim_end_matches('\u{a0}') == plain);
+        self.announce
+            .set(if same { plain + "\u{a0}" } else { plain });
     }
 
     /// The indices of the rows in the DOM: `start..end` of `messages`.
@@ -258,7 +264,11 @@ fn block_plain(b: &crate::markdown::Block) -> String {
     match b {
         Block::Paragraph(i) | Block::Heading(_, i) | Block::Quote(i) => plain(i),
         Block::Code { text, .. } => text.clone(),
-        Block::List { items, .. } => items.iter().map(|i| plain(i)).collect::<Vec<_>>().join("\n"),
+        Block::List { items, .. } => items
+            .iter()
+            .map(|i| plain(i))
+            .collect::<Vec<_>>()
+            .join("\n"),
         Block::Table { head, rows, .. } => std::iter::once(head)
             .chain(rows.iter())
             .map(|r| r.iter().map(|c| plain(c)).collect::<Vec<_>>().join(", "))
@@ -284,7 +294,9 @@ fn keep_anchor(list: NodeRef<html::Ol>, mark: Option<(String, i32)>) {
     let Some((id, offset)) = mark else { return };
     wasm_bindgen_futures::spawn_local(async move {
         leptos::task::tick().await;
-        let Some(el) = list.get_untracked() else { return };
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
         let rows = el.children();
         let row = (0..rows.length())
             .filter_map(|i| rows.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
@@ -381,17 +393,24 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         model.messages.with(|list| list[start..end].to_vec())
     };
     let busy = move || {
-        model
-            .messages
-            .with(|l| l.last().is_some_and(|m| m.status.get() == Delivery::Streaming))
+        model.messages.with(|l| {
+            l.last()
+                .is_some_and(|m| m.status.get() == Delivery::Streaming)
+        })
     };
     let on_scroll = move |_| {
-        let Some(el) = list.get_untracked() else { return };
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
         let el: &web_sys::HtmlElement = &el;
         let top = el.scroll_top();
         let gap = el.scroll_height() - top - el.client_height();
         let (start, end, len) = model.bounds();
-        let seq_at = |i: usize| model.messages.with_untracked(|l| l.get(i).map_or(0, |m| m.seq));
+        let seq_at = |i: usize| {
+            model
+                .messages
+                .with_untracked(|l| l.get(i).map_or(0, |m| m.seq))
+        };
         if gap <= 32 && end < len {
             // Reading forward through older messages: move the window down.
             let mark = anchor(el);
@@ -716,7 +735,10 @@ fn message_row(
 ) -> impl IntoView {
     let status = m.status;
     let text = m.text;
-    let day = m.day.clone().map(|d| view! { <li class="day"><span>{d}</span></li> });
+    let day = m
+        .day
+        .clone()
+        .map(|d| view! { <li class="day"><span>{d}</span></li> });
     let time = view! { <time class="time" datetime=m.stamp.clone()>{m.time.clone()}</time> };
     if m.direction == Direction::System {
         return view! {

@@ -9,7 +9,11 @@ use std::hash::{Hash, Hasher};
 
 /// A message's text, re-read as it grows. Blocks are keyed by position and content, so while
 /// an answer streams only its last block is rebuilt.
-pub fn rich_text(text: RwSignal<String>, streaming: Signal<bool>, t: &'static Strings) -> impl IntoView {
+pub fn rich_text(
+    text: RwSignal<String>,
+    streaming: Signal<bool>,
+    t: &'static Strings,
+) -> impl IntoView {
     let blocks = Memo::new(move |_| {
         text.with(|s| markdown::parse(s, streaming.get()))
             .into_iter()
@@ -102,7 +106,11 @@ fn code_block(lang: String, text: String, t: &'static Strings) -> impl IntoView 
             }
         }
     };
-    let label = if lang.is_empty() { t.code.to_string() } else { lang.clone() };
+    let label = if lang.is_empty() {
+        t.code.to_string()
+    } else {
+        lang.clone()
+    };
     view! {
         <div class="code">
             <div class="code-bar">
@@ -119,11 +127,15 @@ fn code_block(lang: String, text: String, t: &'static Strings) -> impl IntoView 
 /// `navigator.clipboard.writeText(text)`, looked up at run time (absent on insecure origins).
 fn copy_text(text: &str) -> bool {
     use wasm_bindgen::{JsCast, JsValue};
-    let Some(window) = web_sys::window() else { return false };
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
     let clipboard = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("clipboard"))
         .ok()
         .filter(|c| c.is_object());
-    let Some(clipboard) = clipboard else { return false };
+    let Some(clipboard) = clipboard else {
+        return false;
+    };
     let write = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText"))
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok());

@@ -1,0 +1,543 @@
+//! Property tests of every decoder and of the engines behind them: arbitrary, mutated and
+//! structurally plausible input, for a fixed time budget per target (`CONFAB_FUZZ_MS`, default
+//! 1 500 ms), must never panic. The generator is seeded, so a failure names its seed and
+//! input and can be replayed.
+use confab::clock::Now;
+use confab::engine::{Credential, Engine, ExchangeEngine, Input, Machine, Output, Transcript};
+use confab::protocol::iraa::Iraa;
+use confab::protocol::plati::Plati;
+use confab::protocol::plura::Plura;
+use confab::protocol::poly::Poly;
+use confab::protocol::sse::SseParser;
+use confab::protocol::{Codec, ExchangeCodec};
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+/// xorshift64*: small, seeded, good enough to explore input shapes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, list: &'a [T]) -> &'a T {
+        &list[self.below(list.len())]
+    }
+}
+
+fn budget() -> Duration {
+    let ms = std::env::var("CONFAB_FUZZ_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_500);
+    Duration::from_millis(ms)
+}
+
+const ATOMS: &[&str] = &[
+    "null",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "1e308",
+    "18446744073709551616",
+    "3.5",
+    "\"\"",
+    "\"x\"",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "[]",
+    "{}",
+    "[null]",
+    "{\"a\":1}",
+    "\"é🙂\"",
+    "\"<script>\"",
+    "\"javascript:alert(1)\"",
+];
+
+/// A random JSON value, nested at most `depth` levels, with keys a decoder might look for.
+fn value(rng: &mut Rng, keys: &[&str], depth: u32) -> String {
+    if depth == 0 || rng.below(3) == 0 {
+        return rng.pick(ATOMS).to_string();
+    }
+    if rng.below(4) == 0 {
+        let n = rng.below(4);
+        let items: Vec<String> = (0..n).map(|_| value(rng, keys, depth - 1)).collect();
+        return format!("[{}]", items.join(","));
+    }
+    let n = rng.below(6);
+    let fields: Vec<String> = (0..n)
+        .map(|_| format!("\"{}\":{}", rng.pick(keys), value(rng, keys, depth - 1)))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// A frame claiming one of `types`, with random fields.
+fn typed_frame(rng: &mut Rng, types: &[&str], keys: &[&str]) -> String {
+    let ty = rng.pick(types);
+    let mut fields = vec![format!("\"type\":\"{ty}\"")];
+    for _ in 0..rng.below(5) {
+        fields.push(format!("\"{}\":{}", rng.pick(keys), value(rng, keys, 4)));
+    }
+    format!("{{{}}}", fields.join(","))
+}
+
+/// Byte-level damage to a valid frame: flips, cuts, insertions, repeats.
+fn mutate(rng: &mut Rng, seed: &str) -> String {
+    let mut bytes = seed.as_bytes().to_vec();
+    for _ in 0..1 + rng.below(4) {
+        if bytes.is_empty() {
+            break;
+        }
+        let at = rng.below(bytes.len());
+        match rng.below(5) {
+            0 => bytes[at] = (rng.next() & 0xff) as u8,
+            1 => bytes.truncate(at),
+            2 => bytes.insert(at, *rng.pick(b"{}[]\":,\\\x00\xff")),
+            3 => {
+                let piece = bytes[at..].to_vec();
+                bytes.extend_from_slice(&piece);
+            }
+            _ => {
+                bytes.remove(at);
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// One input of any of the three kinds.
+fn input(rng: &mut Rng, seeds: &[&str], types: &[&str], keys: &[&str]) -> String {
+    match rng.below(3) {
+        0 => {
+            let seed = seeds[rng.below(seeds.len())];
+            mutate(rng, seed)
+        }
+        1 => typed_frame(rng, types, keys),
+        _ => value(rng, keys, 5),
+    }
+}
+
+/// Runs `body` on generated inputs until the budget is spent; a panic fails the test with its
+/// seed and input.
+fn run(name: &str, mut body: impl FnMut(&mut Rng) -> String) -> u64 {
+    let deadline = Instant::now() + budget();
+    let mut cases = 0u64;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ name.len() as u64;
+    while Instant::now() < deadline {
+        seed = seed.wrapping_add(0x9e37_79b9);
+        let mut rng = Rng(seed | 1);
+        let mut last = String::new();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            last = body(&mut rng);
+        }));
+        assert!(
+            outcome.is_ok(),
+            "{name}: panic with seed {seed:#x} on input {last:?}"
+        );
+        cases += 1;
+    }
+    eprintln!("{name}: {cases} inputs, no panic");
+    assert!(cases > 100, "{name}: too few cases ran");
+    cases
+}
+
+const PLURA_SEEDS: &[&str] = &[
+    r#"{"type":"session","id":"1","session_id":"abc"}"#,
+    r#"{"type":"chatowner","id":"2","profilepic":"https://x/a.png","name":"Ada"}"#,
+    r#"{"type":"message","id":"3","profilepic":"","name":"Assistant","content":"Hi **there**"}"#,
+    r#"{"type":"recv","id":"4","profilepic":"","name":"Anonymous","content":"hello"}"#,
+];
+const PLURA_TYPES: &[&str] = &[
+    "session",
+    "chatowner",
+    "message",
+    "recv",
+    "typing",
+    "error",
+    "x",
+];
+const PLURA_KEYS: &[&str] = &[
+    "type",
+    "id",
+    "session_id",
+    "content",
+    "message",
+    "name",
+    "profilepic",
+];
+
+const POLY_SEEDS: &[&str] = &[
+    r#"{"id":"b","sequence":null,"type":"EVENT_TYPE_EVENT_BATCH","payload":{"events":[{"id":"e1","sequence":1,"type":"EVENT_TYPE_SESSION_START","payload":{"capabilities":{"heartbeat_interval_seconds":20}}}]}}"#,
+    r#"{"id":"e2","sequence":2,"type":"EVENT_TYPE_POLY_AGENT_MESSAGE_CHUNK","payload":{"message_id":"m","text":"Hel","chunk_index":1,"is_complete":false}}"#,
+    r#"{"id":"e3","sequence":3,"type":"EVENT_TYPE_POLY_AGENT_MESSAGE","payload":{"message_id":"m2","text":"Hi","attachments":[{"title":"t","content_url":"https://x"}],"response_suggestions":[{"message_text":"ok"}]}}"#,
+    r#"{"id":"e4","sequence":4,"type":"EVENT_TYPE_HANDOFF_QUEUE_STATUS","payload":{"position_in_queue":2,"queue_name":"Q","estimated_wait_seconds":90}}"#,
+];
+const POLY_TYPES: &[&str] = &[
+    "EVENT_TYPE_EVENT_BATCH",
+    "EVENT_TYPE_SESSION_START",
+    "EVENT_TYPE_POLY_AGENT_MESSAGE",
+    "EVENT_TYPE_POLY_AGENT_MESSAGE_CHUNK",
+    "EVENT_TYPE_USER_MESSAGE",
+    "EVENT_TYPE_LIVE_AGENT_JOINED",
+    "EVENT_TYPE_HANDOFF_QUEUE_STATUS",
+    "EVENT_TYPE_SESSION_END",
+    "EVENT_TYPE_SYSTEM_MESSAGE",
+    "EVENT_TYPE_LANGUAGE_CHANGED",
+    "EVENT_TYPE_HEARTBEAT",
+    "EVENT_TYPE_NOPE",
+];
+const POLY_KEYS: &[&str] = &[
+    "id",
+    "sequence",
+    "type",
+    "payload",
+    "events",
+    "message_id",
+    "text",
+    "chunk_index",
+    "is_complete",
+    "attachments",
+    "response_suggestions",
+    "capabilities",
+    "metadata",
+    "custom",
+    "client_event_id",
+    "agent",
+    "name",
+    "position_in_queue",
+    "reason",
+    "language_code",
+];
+
+const IRAA_SEEDS: &[&str] = &[
+    r##"{"type":"agent_response","payload":{"text":"Hi","speech":"Hi","suggestions":["a"],"iframeCommands":[{"action":"click","selector":"#x"}]}}"##,
+    r#"{"type":"lead_form","payload":{"fields":["email"],"cta":{"text":"Go","url":"https://x"}}}"#,
+    r#"{"type":"error","payload":{"code":"SESSION_EXPIRED","message":"m"}}"#,
+    r#"{"type":"typing_indicator","payload":{"isTyping":true}}"#,
+];
+const IRAA_TYPES: &[&str] = &[
+    "agent_response",
+    "lead_form",
+    "error",
+    "pong",
+    "typing_indicator",
+    "x",
+];
+const IRAA_KEYS: &[&str] = &[
+    "type",
+    "payload",
+    "text",
+    "speech",
+    "suggestions",
+    "iframeCommands",
+    "action",
+    "selector",
+    "url",
+    "value",
+    "fields",
+    "cta",
+    "code",
+    "message",
+    "isTyping",
+    "ms",
+    "option",
+];
+
+#[test]
+fn the_codecs_never_panic() {
+    let plura = Plura::new("http://a.test", "ws://a.test", "f");
+    run("plura decode", |rng| {
+        let f = input(rng, PLURA_SEEDS, PLURA_TYPES, PLURA_KEYS);
+        let _ = plura.decode(&f);
+        f
+    });
+    let poly = Poly::new("https://p.test", "wss://p.test");
+    run("poly decode", |rng| {
+        let f = input(rng, POLY_SEEDS, POLY_TYPES, POLY_KEYS);
+        let _ = poly.decode(&f);
+        f
+    });
+    let iraa = Iraa::new("https://i.test", "wss://i.test", "default");
+    run("iraa decode", |rng| {
+        let f = input(rng, IRAA_SEEDS, IRAA_TYPES, IRAA_KEYS);
+        let _ = iraa.decode(&f);
+        f
+    });
+    let plati = Plati::new("http://api.test/plati", "ch1", true);
+    let plati_seeds = [
+        r#"{"type":"token","data":{"token":"Hel"}}"#,
+        r#"{"type":"complete","data":{"response":"Hello"}}"#,
+        r#"{"success":true,"data":{"response":"Hi"}}"#,
+    ];
+    let plati_keys = [
+        "type", "data", "token", "response", "error", "message", "success",
+    ];
+    run("plati pieces and answers", |rng| {
+        let f = input(
+            rng,
+            &plati_seeds,
+            &["token", "complete", "error", "x"],
+            &plati_keys,
+        );
+        let _ = plati.stream_piece(&f);
+        let _ = plati.whole_answer(&f);
+        f
+    });
+}
+
+#[test]
+fn the_sse_parser_never_panics_on_any_bytes() {
+    let seed = b"event: token\ndata: {\"a\":1}\r\n\r\n: comment\rid: 7\nretry: x\ndata:\n\n";
+    run("sse", |rng| {
+        let mut p = SseParser::new();
+        let mut bytes = seed.to_vec();
+        for _ in 0..rng.below(6) {
+            let at = rng.below(bytes.len() + 1);
+            bytes.insert(at.min(bytes.len()), (rng.next() & 0xff) as u8);
+        }
+        let mut at = 0;
+        while at < bytes.len() {
+            let n = 1 + rng.below(7);
+            let end = (at + n).min(bytes.len());
+            let _ = p.feed(&bytes[at..end]);
+            at = end;
+        }
+        p.finish();
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
+}
+
+#[test]
+fn the_stored_state_readers_never_panic() {
+    let transcript = r#"[{"id":"a","dir":"in","text":"hi","status":"received","at":1},{"id":"b","dir":"out","text":"yo","status":"pending","at":2}]"#;
+    let keys = [
+        "id",
+        "dir",
+        "text",
+        "status",
+        "at",
+        "name",
+        "attachments",
+        "suggestions",
+        "notice",
+        "k",
+    ];
+    run("transcript", |rng| {
+        let raw = input(rng, &[transcript], &["x"], &keys);
+        let _ = Transcript::from_json(&raw);
+        raw
+    });
+    let prefix = "confab:plura:f";
+    run("engine start with stored values", |rng| {
+        let mut engine = Engine::new(
+            Box::new(Plura::new("http://a.test", "ws://a.test", "f")),
+            prefix,
+            BTreeMap::new(),
+        );
+        let mut stored = BTreeMap::new();
+        let mut shown = String::new();
+        for k in engine.keys_to_load() {
+            if rng.below(2) == 0 {
+                let v = input(
+                    rng,
+                    &[transcript, r#"{"id":"s","route":"","cursor":3}"#],
+                    &["x"],
+                    &keys,
+                );
+                shown.push_str(&v);
+                stored.insert(k, v);
+            }
+        }
+        let _ = engine.handle(
+            Now::utc(1_800_000_000_000),
+            Input::Start {
+                stored,
+                seed: rng.next(),
+            },
+        );
+        shown
+    });
+}
+
+/// Drives an engine through its HTTP steps until its socket is open.
+fn open(engine: &mut Engine, session_body: &str) {
+    let now = Now::utc(1_800_000_000_000);
+    let mut pending = engine.handle(
+        now,
+        Input::Start {
+            stored: BTreeMap::new(),
+            seed: 5,
+        },
+    );
+    pending.extend(engine.handle(now, Input::Panel(true)));
+    for _ in 0..6 {
+        let mut next = Vec::new();
+        for o in pending {
+            match o {
+                Output::Http { id, request, .. } => {
+                    let body = if request.url.contains("token") {
+                        r#"{"access_token":"t","expires_in":3600}"#
+                    } else {
+                        session_body
+                    };
+                    next.extend(engine.handle(
+                        now,
+                        Input::HttpDone {
+                            id,
+                            status: 200,
+                            body: body.into(),
+                        },
+                    ));
+                }
+                Output::Connect(_) => next.extend(engine.handle(now, Input::SocketOpened)),
+                _ => {}
+            }
+        }
+        pending = next;
+    }
+}
+
+#[test]
+fn the_socket_engines_never_panic_on_what_their_servers_send() {
+    type Make = fn() -> Engine;
+    /// Name, engine, session answer, seed frames, frame types, field names.
+    type Target = (
+        &'static str,
+        Make,
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [&'static str],
+    );
+    let targets: [Target; 3] = [
+        (
+            "plura engine",
+            || {
+                Engine::new(
+                    Box::new(Plura::new("http://a.test", "ws://a.test", "f")),
+                    "confab:plura:f",
+                    BTreeMap::new(),
+                )
+            },
+            "{}",
+            PLURA_SEEDS,
+            PLURA_TYPES,
+            PLURA_KEYS,
+        ),
+        (
+            "poly engine",
+            || {
+                Engine::new(
+                    Box::new(Poly::new("https://p.test", "wss://p.test")),
+                    "confab:poly:default",
+                    BTreeMap::new(),
+                )
+                .with_credential(Credential::Fixed("tok".into()))
+            },
+            r#"{"session_id":"s1"}"#,
+            POLY_SEEDS,
+            POLY_TYPES,
+            POLY_KEYS,
+        ),
+        (
+            "iraa engine",
+            || {
+                Engine::new(
+                    Box::new(Iraa::new("https://i.test", "wss://i.test", "default")),
+                    "confab:iraa:default",
+                    BTreeMap::new(),
+                )
+                .with_credential(Credential::Fixed("pk_test_1".into()))
+            },
+            r#"{"sessionId":"s1","token":"jwt1","greeting":{"text":"Hi"}}"#,
+            IRAA_SEEDS,
+            IRAA_TYPES,
+            IRAA_KEYS,
+        ),
+    ];
+    for (name, make, session, seeds, types, keys) in targets {
+        let mut engine = make();
+        open(&mut engine, session);
+        let mut t = 1_800_000_000_000i64;
+        run(name, |rng| {
+            // A conversation's worth of frames, with time passing and the visitor typing.
+            let mut shown = String::new();
+            for _ in 0..8 {
+                t += rng.below(20_000) as i64;
+                let f = input(rng, seeds, types, keys);
+                shown.push_str(&f);
+                shown.push('\n');
+                let _ = engine.handle(Now::utc(t), Input::Frame(f));
+                if rng.below(6) == 0 {
+                    let _ = engine.handle(Now::utc(t), Input::UserSend("hello".into()));
+                }
+            }
+            if rng.below(30) == 0 {
+                // Now and then the link drops and comes back, so reconnect paths run too.
+                let _ = engine.handle(Now::utc(t), Input::SocketClosed { code: 1006 });
+                open(&mut engine, session);
+            }
+            shown
+        });
+    }
+}
+
+#[test]
+fn the_exchange_engine_never_panics_on_any_stream() {
+    let mut t = 1_800_000_000_000i64;
+    let mut engine = ExchangeEngine::new(
+        Box::new(Plati::new("http://api.test/plati", "ch1", true)),
+        "confab:plati:ch1",
+        BTreeMap::new(),
+        Credential::Fixed("key".into()),
+        None,
+    );
+    let _ = engine.handle(
+        Now::utc(t),
+        Input::Start {
+            stored: BTreeMap::new(),
+            seed: 1,
+        },
+    );
+    run("plati engine", |rng| {
+        t += 1000;
+        let outs = engine.handle(Now::utc(t), Input::UserSend("hi".into()));
+        let id = outs
+            .iter()
+            .find_map(|o| match o {
+                Output::Http { id, .. } => Some(*id),
+                _ => None,
+            })
+            .unwrap_or(1);
+        let _ = engine.handle(
+            Now::utc(t),
+            Input::StreamOpened {
+                id,
+                status: [200, 401, 500][rng.below(3)],
+            },
+        );
+        let mut shown = String::new();
+        for _ in 0..4 {
+            let piece = input(
+                rng,
+                &[r#"{"type":"token","data":{"token":"a"}}"#],
+                &["token", "complete", "error"],
+                &["type", "data", "token", "response"],
+            );
+            let bytes = format!("data: {piece}\n\n").into_bytes();
+            shown.push_str(&piece);
+            let _ = engine.handle(Now::utc(t), Input::StreamChunk { id, bytes });
+        }
+        let error = (rng.below(2) == 0).then(|| "cut".to_string());
+        let _ = engine.handle(Now::utc(t), Input::StreamEnded { id, error });
+        shown
+    });
+}
