@@ -46,4 +46,12 @@ step "end to end (Playwright, Debian Chromium)"
 # lines plus Playwright's "N passed" (any failure has already stopped the script).
 passed=$(grep -oE '(test result: ok\. [0-9]+ passed|^ +[0-9]+ passed \()' "$log" | grep -oE '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 echo
+# The reliability figures the fault suite recorded (README, "Reliability").
+if [ -f e2e/test-results/reliability.json ]; then
+  node -e '
+    const r = require("./e2e/test-results/reliability.json");
+    const sum = (k) => r.reduce((s, e) => s + (e[k] || 0), 0);
+    console.log(`reliability: ${r.length} fault cases recorded; messages sent ${sum("sent")}, answers received ${sum("received")}, lost ${sum("lost")}, shown twice ${sum("duplicates")}; bad frames injected ${sum("injected")}, ignored and counted ${sum("ignored")}`);
+  ' | tee -a "$log"
+fi
 echo "make test: $passed passed, 0 failed"

@@ -201,6 +201,8 @@ test('offline and online are honoured: no attempts while offline, one at once wh
   await context.setOffline(false);
   await expect.poll(() => page.evaluate(() => Confab.state)).toBe('open');
   await expect(w(page).incoming.filter({ hasText: 'You said: typed offline' })).toHaveCount(1);
+  await expect(w(page).outgoing.filter({ hasText: 'typed offline' })).toHaveCount(1);
+  record({ provider: 'plura', fault: 'offline, then online', sent: 1, received: 1, lost: 0, duplicates: 0 });
 });
 
 test('back/forward cache: pagehide closes the socket, pageshow from the cache reconnects to the same conversation', async ({ page, request }) => {
@@ -275,9 +277,10 @@ test('storage: corrupt values, a full quota, and storage that throws: the widget
   await page.reload();
   await page.evaluate(() => Confab.open());
   await expect(w(page).incoming.first()).toContainText("I'm Ada", { timeout: 15_000 });
-  await exchange(page, 'plura', 'corrupt storage', 1);
+  const corruptTally = await exchange(page, 'plura', 'corrupt storage', 1);
   expect(errors).toEqual([]);
   await corrupt.close();
+  record({ provider: 'plura', fault: 'corrupt storage', ...corruptTally });
 
   // A full quota: every write throws QuotaExceededError.
   await control(request, 'POST', '/plura/clear');
@@ -287,9 +290,10 @@ test('storage: corrupt values, a full quota, and storage that throws: the widget
   });
   page = await full.newPage();
   errors = await start(page, 'plura');
-  await exchange(page, 'plura', 'quota', 1);
+  const fullTally = await exchange(page, 'plura', 'quota', 1);
   expect(errors).toEqual([]);
   await full.close();
+  record({ provider: 'plura', fault: 'storage full', ...fullTally });
 
   // Storage disabled: merely reading window.localStorage throws.
   await control(request, 'POST', '/plura/clear');
@@ -299,9 +303,10 @@ test('storage: corrupt values, a full quota, and storage that throws: the widget
   });
   page = await blocked.newPage();
   errors = await start(page, 'plura');
-  await exchange(page, 'plura', 'no storage', 1);
+  const blockedTally = await exchange(page, 'plura', 'no storage', 1);
   expect(errors).toEqual([]);
   await blocked.close();
+  record({ provider: 'plura', fault: 'storage blocked', ...blockedTally });
 });
 
 test('two tabs of one PolyAI conversation: the stored cursor never goes backwards', async ({ browser, request }) => {

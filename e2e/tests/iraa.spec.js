@@ -214,3 +214,35 @@ test('a silent server (no pong for two intervals) is treated as a dead link and 
   expect(connects[connects.length - 1]).toBe(connects[0]); // the same session
   await expect.poll(() => page.evaluate(() => Confab.state)).toBe('open');
 });
+
+test('crafted URLs and selectors cannot get out: every disguise of another origin or scheme is refused', async ({ page }) => {
+  await open(page, '/iraa-frame.html');
+  const frame = page.frameLocator('#demo');
+  // First to the product's form with a password field (allowed), then the disguises.
+  await say(page, 'bad: [{"action":"navigate","url":"deals-new.html"}]');
+  await expect.poll(() => acts(page).then((a) => a.length), { timeout: 20_000 }).toBe(1);
+  await expect(frame.locator('#secret')).toBeVisible();
+  const crafted = [
+    { action: 'navigate', url: '//evil.example.net/x' },
+    { action: 'navigate', url: '\\\\evil.example.net\\x' },
+    { action: 'navigate', url: ' javascript:alert(1)' },
+    { action: 'navigate', url: 'java\tscript:alert(1)' },
+    { action: 'navigate', url: 'JAVASCRIPT:alert(1)' },
+    { action: 'navigate', url: 'data:text/html,<script>alert(1)</script>' },
+    { action: 'navigate', url: 'https://127.0.0.1:18082@evil.example.net/' },
+    { action: 'navigate', url: 'https://127.0.0.1.evil.example.net/' },
+    { action: 'navigate', url: 'blob:https://evil.example.net/1' },
+    { action: 'type', selector: '[id=secret]', text: 'hunter2' },
+    { action: 'type', selector: 'input[type=password]', text: 'hunter2' },
+  ];
+  for (let k = 0; k < crafted.length; k += 1) {
+    await say(page, `bad: ${JSON.stringify([crafted[k]])}`);
+    await expect.poll(() => acts(page).then((a) => a.length), { timeout: 20_000 }).toBe(k + 2);
+  }
+  const results = (await acts(page)).slice(1);
+  results.forEach((r, k) => expect(r.ok, JSON.stringify(crafted[k])).toBe(false));
+  results.slice(-2).forEach((r) => expect(r.error).toBe('typing into a password field is not allowed'));
+  await expect(frame.locator('#secret')).toHaveValue('');
+  expect(page.url()).toContain('/iraa-frame.html');
+  await expect(frame.locator('body')).toBeVisible();
+});
