@@ -1618,7 +1618,13 @@ impl Engine {
         let theirs = value.and_then(|v| serde_json::from_str::<StoredSession>(v).ok());
         match (theirs, &self.session) {
             (Some(t), Some(ours)) if t.session.id == ours.id => {
+                let known = self.cursor.max(self.cursor_elsewhere);
                 self.cursor_elsewhere = self.cursor_elsewhere.max(t.cursor);
+                // localStorage is not atomic across tabs: a tab that had not yet seen a later
+                // write can store an older cursor. The tab that knows better puts it back.
+                if t.cursor < known {
+                    self.persist_session();
+                }
             }
             _ => {}
         }
