@@ -1,30 +1,20 @@
 #!/usr/bin/env bash
-# `make bench` (first part): what the bundle costs a host page, in bytes. Writes
-# benches/results.md and benches/results.json. The in-browser timing benchmarks of issue 8
-# (launcher/ready time, streaming, long history, idle cost, leaks, peers side by side) are not
-# written yet.
+# `make bench`: Confab beside deep-chat, flowise-embed and Bot Framework Web Chat (pinned in
+# benches/package.json), measured in headless Chromium by benches/bench.js against a devserver
+# started here on :18090 (benches/pages, dist/, the emulators; browser caching allowed).
+# Writes benches/results.md and benches/results.json. BENCH_RUNS=15 by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out_md=benches/results.md
-out_json=benches/results.json
-row() { local f=$1; printf '| %s | %s | %s |\n' "$f" "$(wc -c < "dist/$f")" "$(gzip -9c "dist/$f" | wc -c)"; }
-total_raw=0; total_gz=0
-for f in embed.js confab.js confab_bg.wasm; do
-  total_raw=$((total_raw + $(wc -c < "dist/$f")))
-  total_gz=$((total_gz + $(gzip -9c "dist/$f" | wc -c)))
+if [ ! -d benches/node_modules/deep-chat ] || [ ! -d benches/node_modules/botframework-webchat ]; then
+  echo "[bench] npm ci (the peers)"
+  (cd benches && npm ci --no-audit --no-fund --silent)
+fi
+cargo build -q -p devserver
+target/debug/devserver --port 18090 --www benches/pages --dist dist --cacheable > target/devserver-bench.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/18090) 2>/dev/null && break
+  sleep 0.1
 done
-{
-  echo "## Bundle size ($(date -u +%Y-%m-%d), $(uname -m), rustc $(rustc --version | awk '{print $2}'))"
-  echo
-  echo "| file | bytes | gzip -9 bytes |"
-  echo "|---|---:|---:|"
-  for f in embed.js confab.js confab_bg.wasm; do row "$f"; done
-  echo "| **total** | $total_raw | $total_gz |"
-} > "$out_md"
-printf '{"date":"%s","files":{' "$(date -u +%FT%TZ)" > "$out_json"
-sep=""
-for f in embed.js confab.js confab_bg.wasm; do
-  printf '%s"%s":{"bytes":%s,"gzip":%s}' "$sep" "$f" "$(wc -c < "dist/$f")" "$(gzip -9c "dist/$f" | wc -c)" >> "$out_json"; sep=","
-done
-printf '},"total":{"bytes":%s,"gzip":%s}}\n' "$total_raw" "$total_gz" >> "$out_json"
-cat "$out_md"
+node benches/bench.js

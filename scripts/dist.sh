@@ -7,6 +7,8 @@ export PATH="$PWD/.tools/binaryen/node_modules/.bin:$PATH"
 trunk build --release --offline
 # The entry html is only trunk's build recipe; pages embed dist/embed.js.
 rm -f dist/bundle.html dist/index.html
+# The loader is the one file every page pays for, before anyone chats: minified.
+.tools/terser/node_modules/.bin/terser www/embed.js --compress --mangle --output dist/embed.js
 for f in embed.js confab.js confab_bg.wasm; do
   [ -s "dist/$f" ] || { echo "dist/$f is missing"; exit 1; }
 done

@@ -48,6 +48,13 @@ if [ ! -x .tools/binaryen/node_modules/.bin/wasm-opt ]; then
   npm install --no-audit --no-fund --silent --prefix .tools/binaryen binaryen@132
 fi
 
+# terser minifies the loader (embed.js) in `make dist`: it is the one file every page pays for.
+if [ ! -x .tools/terser/node_modules/.bin/terser ]; then
+  say "npm install terser@5.51.2"
+  mkdir -p .tools/terser
+  npm install --no-audit --no-fund --silent --prefix .tools/terser terser@5.51.2
+fi
+
 # Playwright's test runner; the browser is Debian's, never downloaded.
 if [ ! -d e2e/node_modules/@playwright/test ] || [ ! -f e2e/node_modules/axe-core/axe.min.js ]; then
   say "npm ci (Playwright, axe-core)"

@@ -107,6 +107,9 @@ pub struct Config {
     /// A short chime for agent messages that arrive while the visitor is not looking
     /// (`data-sound="true"`; off by default).
     pub sound: bool,
+    /// `data-preload="eager"`: embed.js fetches the bundle at once (it reads the attribute
+    /// itself; it is parsed here so a typo is reported like any other).
+    pub preload_eager: bool,
     pub show_launcher: bool,
     pub render_mode: RenderMode,
     pub lang: Option<String>,
@@ -259,6 +262,7 @@ impl Config {
             [choice("data-theme", &["light", "dark", "auto"], 2)];
         let auto_open = choice("data-auto-open", &["false", "true"], 0) == 1;
         let sound = choice("data-sound", &["false", "true"], 0) == 1;
+        let preload_eager = choice("data-preload", &["idle", "eager"], 0) == 1;
         let show_launcher = choice("data-show-launcher", &["true", "false"], 0) == 0;
         let render_mode = [RenderMode::Default, RenderMode::Fullscreen]
             [choice("data-render-mode", &["default", "fullscreen"], 0)];
@@ -393,6 +397,7 @@ impl Config {
             accent,
             auto_open,
             sound,
+            preload_eager,
             show_launcher,
             render_mode,
             lang,

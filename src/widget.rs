@@ -52,6 +52,10 @@ struct Runtime {
     this: RefCell<Weak<Runtime>>,
     /// Where tabs claim a message's chime; `None` when `data-sound` is off.
     chime_key: Option<String>,
+    /// Streamed text waiting for the next animation frame, and that frame's request.
+    appends: RefCell<Vec<(String, String)>>,
+    frame: RefCell<Option<(i32, Closure<dyn FnMut()>)>>,
+    frame_due: Cell<bool>,
     fullscreen: bool,
     lang: Lang,
     scroll_lock: browser::page::ScrollLock,
@@ -112,6 +116,14 @@ impl Widget {
         let _ = js_sys::Reflect::set(&o, &"ignoredFrames".into(), &(ignored as f64).into());
         let _ = js_sys::Reflect::set(&o, &"liveHandles".into(), &self.live_handles().into());
         let _ = js_sys::Reflect::set(&o, &"state".into(), &self.state().into());
+        // The wasm linear memory in bytes (it only grows), for memory benchmarks.
+        let memory = wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .map(|m| m.buffer())
+            .ok()
+            .and_then(|b| b.dyn_into::<js_sys::ArrayBuffer>().ok())
+            .map_or(0.0, |b| f64::from(b.byte_length()));
+        let _ = js_sys::Reflect::set(&o, &"wasmBytes".into(), &memory.into());
         o.into()
     }
     /// For tests and diagnostics: timers and page listeners still registered.
@@ -129,6 +141,25 @@ impl Widget {
 /// delivers page events to `Confab.on` listeners.
 #[wasm_bindgen]
 pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsValue> {
+    start(attributes, emit, None)
+}
+
+/// [`boot`] into a host element `embed.js` already placed (its shadow root holds the launcher
+/// the loader drew while the bundle was loading; the widget replaces it).
+#[wasm_bindgen(js_name = bootInto)]
+pub fn boot_into(
+    attributes: JsValue,
+    emit: js_sys::Function,
+    host: web_sys::Element,
+) -> Result<Widget, JsValue> {
+    start(attributes, emit, Some(host))
+}
+
+fn start(
+    attributes: JsValue,
+    emit: js_sys::Function,
+    given: Option<web_sys::Element>,
+) -> Result<Widget, JsValue> {
     // A bug must at least say where it was before the module aborts.
     std::panic::set_hook(Box::new(|info| {
         console_error(&format!("internal error: {info}"))
@@ -138,16 +169,35 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| JsValue::from_str("Confab needs a document"))?;
-    let host = document.create_element("confab-widget")?;
-    let shadow =
-        host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
+    let (host, shadow) = match given {
+        Some(host) => {
+            let shadow = match host.shadow_root() {
+                Some(shadow) => shadow,
+                None => host
+                    .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?,
+            };
+            // The loader's placeholder launcher makes way for the widget.
+            while let Some(child) = shadow.first_child() {
+                shadow.remove_child(&child)?;
+            }
+            (host, shadow)
+        }
+        None => {
+            let host = document.create_element("confab-widget")?;
+            let shadow =
+                host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
+            (host, shadow)
+        }
+    };
     adopt_styles(&shadow);
     let container: web_sys::HtmlElement = document.create_element("div")?.unchecked_into();
     shadow.append_child(&container)?;
-    let body = document
-        .body()
-        .ok_or_else(|| JsValue::from_str("Confab needs a <body>"))?;
-    body.append_child(&host)?;
+    if !host.is_connected() {
+        let body = document
+            .body()
+            .ok_or_else(|| JsValue::from_str("Confab needs a <body>"))?;
+        body.append_child(&host)?;
+    }
 
     let (config, errors) = match parsed {
         Ok(c) => (Some(c), Vec::new()),
@@ -236,6 +286,9 @@ pub fn boot(attributes: JsValue, emit: js_sys::Function) -> Result<Widget, JsVal
             .as_ref()
             .filter(|c| c.sound)
             .map(|c| format!("{}chime", c.storage_prefix())),
+        appends: RefCell::new(Vec::new()),
+        frame: RefCell::new(None),
+        frame_due: Cell::new(false),
         fullscreen: layout.fullscreen,
         lang,
         scroll_lock: browser::page::ScrollLock::new(),
@@ -595,6 +648,14 @@ impl Runtime {
 
     fn show(&self, event: UiEvent) {
         let m = self.model;
+        // Streamed text reaches the view at most once per frame; anything else about the
+        // conversation first brings the view up to date, so order is kept.
+        if let UiEvent::Append { id, text } = event {
+            self.appends.borrow_mut().push((id, text));
+            self.schedule_appends();
+            return;
+        }
+        self.flush_appends();
         match event {
             UiEvent::State(state) => {
                 m.state.set(state);
@@ -656,9 +717,7 @@ impl Runtime {
                 }
             }
             UiEvent::Status { id, status } => self.with_message(&id, |v| v.status.set(status)),
-            UiEvent::Append { id, text } => {
-                self.with_message(&id, |v| v.text.update(|t| t.push_str(&text)))
-            }
+            UiEvent::Append { .. } => {}
             UiEvent::Replace { id, text } => {
                 let mut announce = None;
                 self.with_message(&id, |v| {
@@ -877,9 +936,61 @@ impl Runtime {
         self.actions.borrow_mut().take();
         self.timers.cancel_all();
         self.lifecycle.borrow_mut().take();
+        if let Some((id, _)) = self.frame.borrow_mut().take() {
+            if self.frame_due.replace(false) {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.cancel_animation_frame(id);
+                }
+            }
+        }
         self.scroll_lock.set(false);
         self.mount.borrow_mut().take();
         self.host.remove();
+    }
+
+    /// Asks for one animation frame in which the streamed text gathered so far is shown.
+    fn schedule_appends(&self) {
+        if self.frame_due.get() {
+            return;
+        }
+        let weak = self.weak();
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(rt) = weak.upgrade() {
+                rt.frame_due.set(false);
+                rt.flush_appends();
+            }
+        });
+        let id = web_sys::window().and_then(|w| {
+            w.request_animation_frame(callback.as_ref().unchecked_ref())
+                .ok()
+        });
+        match id {
+            Some(id) => {
+                self.frame_due.set(true);
+                // The previous frame's callback has run by now; it is dropped here.
+                *self.frame.borrow_mut() = Some((id, callback));
+            }
+            // No frames to wait for: show it now.
+            None => self.flush_appends(),
+        }
+    }
+
+    /// Shows the streamed text gathered since the last frame, one update per message.
+    fn flush_appends(&self) {
+        let pending = std::mem::take(&mut *self.appends.borrow_mut());
+        if pending.is_empty() {
+            return;
+        }
+        let mut merged: Vec<(String, String)> = Vec::new();
+        for (id, text) in pending {
+            match merged.iter_mut().find(|(i, _)| *i == id) {
+                Some((_, t)) => t.push_str(&text),
+                None => merged.push((id, text)),
+            }
+        }
+        for (id, text) in merged {
+            self.with_message(&id, |v| v.text.update(|t| t.push_str(&text)));
+        }
     }
 
     fn fit_viewport(&self) {

@@ -386,3 +386,56 @@ mod streams {
         assert!(streams.is_empty());
     }
 }
+
+#[wasm_bindgen_test]
+async fn boot_into_takes_over_the_host_and_launcher_the_loader_drew() {
+    let document = web_sys::window()
+        .expect("window")
+        .document()
+        .expect("document");
+    let host = document.create_element("confab-widget").expect("host");
+    let shadow = host
+        .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+        .expect("shadow");
+    let placeholder = document.create_element("button").expect("button");
+    placeholder.set_class_name("launcher placeholder");
+    shadow.append_child(&placeholder).expect("append");
+    document
+        .body()
+        .expect("body")
+        .append_child(&host)
+        .expect("append host");
+    let emit = Closure::<dyn FnMut(String, JsValue)>::new(|_: String, _: JsValue| {});
+    let widget = confab::widget::boot_into(
+        attrs(&[
+            ("data-provider", "plura"),
+            ("data-flow-id", "boot-into-test"),
+            ("data-storage", "none"),
+            ("data-api-url", "http://127.0.0.1:18080/plura"),
+        ]),
+        emit.as_ref().unchecked_ref::<js_sys::Function>().clone(),
+        host.clone(),
+    )
+    .expect("boot");
+    leptos::task::tick().await;
+    assert!(
+        shadow.query_selector(".placeholder").expect("q").is_none(),
+        "the placeholder is gone"
+    );
+    assert_eq!(
+        shadow
+            .query_selector_all("button.launcher")
+            .expect("q")
+            .length(),
+        1
+    );
+    let sheets = js_sys::Reflect::get(&shadow, &"adoptedStyleSheets".into()).expect("sheets");
+    assert_eq!(js_sys::Array::from(&sheets).length(), 1);
+    assert!(host.is_connected());
+    widget.destroy();
+    assert!(
+        !host.is_connected(),
+        "destroy removes the host it was given"
+    );
+    drop(emit);
+}

@@ -79,8 +79,10 @@ fn bad_optional_values_fall_back_with_a_warning() {
         ("data-auto-open", "TRUE"),
         ("data-storage", "none"),
         ("data-sound", "loud"),
+        ("data-preload", "EAGER"),
     ])
     .unwrap();
+    assert!(c.preload_eager, "values are case-insensitive");
     assert!(!c.sound, "an unknown data-sound leaves the chime off");
     assert_eq!(c.position, Position::BottomRight);
     assert_eq!(c.accent, None);

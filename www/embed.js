@@ -1,7 +1,9 @@
 /* Confab loader: the only file a page references (EMBED.md).
-   Reads its own script tag's data-* attributes, loads the bundle relative to its own URL,
-   and defines window.Confab (and no other global). Calls made before the bundle is ready
-   are queued and run in order once it is. */
+   Reads its own script tag's data-* attributes, draws the launcher at once, and loads the
+   bundle (relative to its own URL) when the browser is idle or on the first interaction,
+   whichever comes first; at once for data-preload="eager", a returning visitor, or
+   data-auto-open. Defines window.Confab (and no other global). Calls made before the bundle
+   is ready are queued and run in order once it is. */
 (function () {
   'use strict';
   if (window.Confab && window.Confab.version) return; // loaded twice: keep the first
@@ -9,18 +11,26 @@
   var script = document.currentScript;
   var base = new URL('.', (script && script.src) || location.href);
   var attributes = [];
+  var attr = {};
   if (script) {
     for (var i = 0; i < script.attributes.length; i++) {
       var a = script.attributes[i];
-      if (a.name.indexOf('data-') === 0) attributes.push([a.name, a.value]);
+      if (a.name.indexOf('data-') === 0) { attributes.push([a.name, a.value]); attr[a.name] = a.value; }
     }
   }
+
+  // Attribute values are case-insensitive, as the widget reads them.
+  function is(name, value) { return String(attr[name] || '').trim().toLowerCase() === value; }
 
   var widget = null;
   var failed = false;
   var ready = false;
+  var destroyed = false;
+  var loading = false;
   var queue = [];
   var listeners = {};
+  var host = null;
+  var idle = null;
 
   function emit(name, detail) {
     if (name === 'ready') ready = true;
@@ -33,8 +43,9 @@
   function call(method, args) {
     if (widget) {
       try { return widget[method].apply(widget, args); } catch (e) { console.error('[confab] Confab.' + method + '() failed', e); }
-    } else if (!failed) {
+    } else if (!failed && !destroyed) {
       queue.push([method, args]);
+      load();
     }
   }
 
@@ -46,11 +57,18 @@
     send: function (text) { call('send', [String(text == null ? '' : text)]); },
     identify: function (fields) { call('identify', [fields]); },
     reset: function () { call('reset', []); },
+    destroy: function () {
+      if (widget) return call('destroy', []);
+      // Before the bundle: nothing to stop but the launcher and the pending load.
+      destroyed = true;
+      queue = [];
+      stopIdle();
+      if (host && host.parentNode) host.parentNode.removeChild(host);
+    },
     stats: function () {
       var s = widget ? call('stats', []) : null;
       return s || { ignoredFrames: 0, liveHandles: 0, state: api.state };
     },
-    destroy: function () { if (widget) call('destroy', []); else queue.push(['destroy', []]); },
     on: function (name, fn) {
       if (typeof fn !== 'function') throw new TypeError('Confab.on(name, fn): fn must be a function');
       (listeners[name] = listeners[name] || []).push(fn);
@@ -72,14 +90,30 @@
   });
   Object.defineProperty(window, 'Confab', { value: api, configurable: true, writable: false });
 
-  function start() {
+  function stopIdle() {
+    if (idle === null) return;
+    if (window.cancelIdleCallback && idle.idle) window.cancelIdleCallback(idle.id); else clearTimeout(idle.id);
+    idle = null;
+  }
+
+  function load() {
+    if (loading || destroyed) return;
+    loading = true;
+    stopIdle();
     import(new URL('confab.js', base).href)
       .then(function (bundle) {
         return bundle.default({ module_or_path: new URL('confab_bg.wasm', base) }).then(function () {
-          widget = bundle.boot(attributes, emit);
+          if (destroyed) return;
+          var focused = host && host.shadowRoot && host.shadowRoot.activeElement;
+          widget = host ? bundle.bootInto(attributes, emit, host) : bundle.boot(attributes, emit);
           var pending = queue;
           queue = [];
           for (var q = 0; q < pending.length; q++) call(pending[q][0], pending[q][1]);
+          // Keyboard users keep their place: focus moves to the real launcher.
+          if (focused && host.shadowRoot && host.shadowRoot.activeElement === null && !pending.length) {
+            var real = host.shadowRoot.querySelector('.launcher');
+            if (real) real.focus();
+          }
         });
       })
       .catch(function (e) {
@@ -88,6 +122,79 @@
         console.error('[confab] the widget could not load from ' + base.href, e);
         emit('error', { code: 'load_failed', message: String(e && e.message || e) });
       });
+  }
+
+  var LABELS = { en: 'Open chat', es: 'Abrir el chat', fr: 'Ouvrir le chat', de: 'Chat öffnen', ar: 'فتح المحادثة', he: "פתיחת הצ'אט", iw: "פתיחת הצ'אט" };
+  var STYLE = ':host{all:initial!important;display:block!important;position:fixed!important;inset:auto 0 0 auto!important;' +
+    'width:0!important;height:0!important;z-index:var(--confab-z-index,2147483000)!important}' +
+    '.launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border:0;border-radius:50%;padding:0;cursor:pointer;' +
+    'display:grid;place-items:center;background:var(--confab-accent,#4f46e5);color:var(--confab-accent-text,#fff);' +
+    'box-shadow:0 6px 20px rgba(0,0,0,.22)}.left .launcher{right:auto;left:20px}' +
+    '.launcher:focus-visible{outline:3px solid var(--confab-accent,#4f46e5);outline-offset:2px}' +
+    '.icon{width:26px;height:26px;fill:currentColor}';
+
+  // The launcher, drawn by the loader in the widget's own host and shadow root; the bundle
+  // takes both over when it starts.
+  function drawLauncher() {
+    host = document.createElement('confab-widget');
+    var root = host.attachShadow({ mode: 'open' });
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) { /* no constructable stylesheets: the bundle reports it */ }
+    var accent = attr['data-accent'];
+    if (accent && window.CSS && window.CSS.supports && window.CSS.supports('color', accent)) host.style.setProperty('--confab-accent', accent);
+    var wrap = document.createElement('div');
+    if (is('data-position', 'bottom-left')) wrap.className = 'left';
+    if (!is('data-show-launcher', 'false')) {
+      var lang = String(attr['data-lang'] || navigator.language || 'en').split(/[-_]/)[0].toLowerCase();
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'launcher';
+      button.setAttribute('aria-label', LABELS[lang] || LABELS.en);
+      button.setAttribute('aria-expanded', 'false');
+      var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+      svg.setAttribute('viewBox', '0 0 24 24');
+      svg.setAttribute('aria-hidden', 'true');
+      svg.setAttribute('class', 'icon');
+      var path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+      path.setAttribute('d', 'M4 4h16v12H7l-3 3z');
+      svg.appendChild(path);
+      button.appendChild(svg);
+      button.addEventListener('click', function () { call('toggle', []); });
+      // Any sign of interest starts the download, so the bundle is often there by the click.
+      button.addEventListener('pointerenter', load);
+      button.addEventListener('focus', load);
+      button.addEventListener('touchstart', load, { passive: true });
+      wrap.appendChild(button);
+    }
+    root.appendChild(wrap);
+    document.body.appendChild(host);
+  }
+
+  // A visitor with a stored conversation gets the bundle at once (to reconnect, resume and
+  // count unread messages).
+  function returning() {
+    var prefix = 'confab:' + String(attr['data-provider'] || '').toLowerCase() + ':';
+    var stores = ['localStorage', 'sessionStorage'];
+    for (var s = 0; s < stores.length; s++) {
+      try {
+        var store = window[stores[s]];
+        for (var k = 0; k < store.length; k++) {
+          if (String(store.key(k)).indexOf(prefix) === 0) return true;
+        }
+      } catch (e) { /* storage blocked: a new visitor, as far as we can tell */ }
+    }
+    return false;
+  }
+
+  function start() {
+    if (destroyed) return;
+    drawLauncher();
+    if (is('data-preload', 'eager') || is('data-auto-open', 'true') || returning()) return load();
+    if (window.requestIdleCallback) idle = { idle: true, id: window.requestIdleCallback(load, { timeout: 3000 }) };
+    else idle = { idle: false, id: setTimeout(load, 1500) };
   }
 
   if (document.body) start();

@@ -3,6 +3,7 @@
 //!
 //! Usage: `devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist]`
 
+mod bench;
 mod faults;
 mod iraa;
 mod plati;
@@ -37,6 +38,9 @@ struct Args {
     dist: String,
     /// Serve `name-csp.html` as `name.html` under a strict CSP allowing this widget origin.
     csp_origin: Option<String>,
+    /// Let browsers cache what is served (benchmarks of a returning visitor); `no-store`
+    /// otherwise, so tests always see the latest build.
+    cacheable: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -46,6 +50,7 @@ fn args() -> Result<Args, String> {
         www: "www".into(),
         dist: "dist".into(),
         csp_origin: None,
+        cacheable: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,9 +61,10 @@ fn args() -> Result<Args, String> {
             "--www" => a.www = value()?,
             "--dist" => a.dist = value()?,
             "--csp-origin" => a.csp_origin = Some(value()?),
+            "--cacheable" => a.cacheable = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist] [--csp-origin URL]"
+                    "usage: devserver [--port 8080] [--host 127.0.0.1] [--www www] [--dist dist] [--csp-origin URL] [--cacheable]"
                         .into(),
                 )
             }
@@ -91,6 +97,7 @@ async fn main() {
         .route("/control/health", get(|| async { "ok" }))
         .nest("/control/plura", plura::control_routes())
         .nest("/control/faults", faults::control_routes())
+        .nest("/bench", bench::routes())
         .nest("/plati", plati::routes(false))
         .nest("/plati-proxy", plati::routes(true))
         .nest("/plati-host", plati::host_routes())
@@ -109,7 +116,11 @@ async fn main() {
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
+            HeaderValue::from_static(if args.cacheable {
+                "public, max-age=3600"
+            } else {
+                "no-store"
+            }),
         ))
         // Embedding from any origin: module scripts and the wasm fetch are CORS requests.
         .layer(CorsLayer::very_permissive())

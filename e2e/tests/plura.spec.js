@@ -45,6 +45,7 @@ test('a visitor chats: bubble, owner, greeting, sent then delivered, agent answe
   const w = widget(page);
 
   await expect(w.launcher).toBeVisible();
+  await expect(page.locator('confab-widget .confab')).toBeAttached(); // the bundle took over (idle)
   const box = await w.launcher.boundingBox();
   const vp = page.viewportSize();
   expect(box.x + box.width).toBeGreaterThan(vp.width - 40);

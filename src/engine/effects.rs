@@ -7,6 +7,11 @@ pub(crate) struct Effects {
     prefix: String,
     pub(crate) state: ConnState,
     out: Vec<Output>,
+    /// Where in `out` each key's pending write is: one input (a replay of thousands of
+    /// events, say) writes each key once, with its last value.
+    writes: std::collections::HashMap<String, usize>,
+    /// The transcript changed during this input: it is written once, at the end.
+    transcript_dirty: bool,
 }
 
 impl Effects {
@@ -15,6 +20,8 @@ impl Effects {
             prefix: prefix.to_string(),
             state: ConnState::Idle,
             out: Vec::new(),
+            writes: std::collections::HashMap::new(),
+            transcript_dirty: false,
         }
     }
 
@@ -24,11 +31,29 @@ impl Effects {
     }
 
     pub(crate) fn push(&mut self, output: Output) {
-        self.out.push(output);
+        let key = match &output {
+            Output::Persist { key, .. } | Output::PersistSession { key, .. } => Some(key.clone()),
+            _ => None,
+        };
+        match key {
+            Some(key) => match self.writes.get(&key) {
+                // A later value of a key already being written replaces it.
+                Some(&at) => self.out[at] = output,
+                None => {
+                    self.writes.insert(key, self.out.len());
+                    self.out.push(output);
+                }
+            },
+            None => self.out.push(output),
+        }
     }
 
-    /// The outputs of the input just handled.
-    pub(crate) fn take(&mut self) -> Vec<Output> {
+    /// The outputs of the input just handled; the transcript, if it changed, written once.
+    pub(crate) fn take(&mut self, transcript: &Transcript) -> Vec<Output> {
+        if std::mem::take(&mut self.transcript_dirty) {
+            self.persist("transcript", Some(transcript.to_json()));
+        }
+        self.writes.clear();
         std::mem::take(&mut self.out)
     }
 
@@ -49,11 +74,12 @@ impl Effects {
 
     pub(crate) fn persist(&mut self, name: &str, value: Option<String>) {
         let key = self.key(name);
-        self.out.push(Output::Persist { key, value });
+        self.push(Output::Persist { key, value });
     }
 
-    pub(crate) fn persist_transcript(&mut self, transcript: &Transcript) {
-        self.persist("transcript", Some(transcript.to_json()));
+    /// The transcript changed: it is written when the input has been handled.
+    pub(crate) fn transcript_changed(&mut self) {
+        self.transcript_dirty = true;
     }
 
     /// An empty outbox is removed rather than stored.

@@ -136,7 +136,7 @@ impl ExchangeEngine {
             self.transcript.set_status(id, Delivery::Interrupted);
         }
         if !cut.is_empty() {
-            self.fx.persist_transcript(&self.transcript);
+            self.fx.transcript_changed();
         }
         if let Some(raw) = stored.get(&self.fx.key("outbox")) {
             match Outbox::from_json(raw) {
@@ -299,7 +299,7 @@ impl ExchangeEngine {
                     Ok(text) => {
                         let entry = self.answer_entry(now, out_id, text, Delivery::Received);
                         self.transcript.push(entry.clone());
-                        self.fx.persist_transcript(&self.transcript);
+                        self.fx.transcript_changed();
                         self.fx.emit(UiEvent::Added {
                             entry,
                             restored: false,
@@ -376,7 +376,7 @@ impl ExchangeEngine {
         }
         self.transcript.push(entry.clone());
         // Persisted now, so a page closed mid-answer shows it interrupted, with Retry, next time.
-        self.fx.persist_transcript(&self.transcript);
+        self.fx.transcript_changed();
         self.fx.emit(UiEvent::Added {
             entry,
             restored: false,
@@ -423,7 +423,7 @@ impl ExchangeEngine {
                     id: answer_id,
                     status: Delivery::Received,
                 });
-                self.fx.persist_transcript(&self.transcript);
+                self.fx.transcript_changed();
                 if let Some(run) = self.running.take() {
                     self.fx.push(Output::Abort(run.id));
                 }
@@ -462,7 +462,7 @@ impl ExchangeEngine {
                 status: Delivery::Interrupted,
             });
         }
-        self.fx.persist_transcript(&self.transcript);
+        self.fx.transcript_changed();
     }
 
     fn on_stream_ended(&mut self, id: u32, error: Option<String>) {
@@ -507,7 +507,7 @@ impl ExchangeEngine {
         let entry = Entry::outgoing(id.clone(), text.clone(), now.utc_ms);
         self.transcript.push(entry.clone());
         self.outbox.push(id.clone(), text.clone(), now.utc_ms);
-        self.fx.persist_transcript(&self.transcript);
+        self.fx.transcript_changed();
         self.fx.persist_outbox(&self.outbox);
         self.fx.emit(UiEvent::Added {
             entry,
@@ -561,7 +561,7 @@ impl ExchangeEngine {
                 id: id.to_string(),
                 status,
             });
-            self.fx.persist_transcript(&self.transcript);
+            self.fx.transcript_changed();
         }
     }
 
@@ -669,7 +669,7 @@ impl Machine for ExchangeEngine {
             | Input::LeadSubmitted(_)
             | Input::Visible => {}
         }
-        self.fx.take()
+        self.fx.take(&self.transcript)
     }
 
     fn keys_to_load(&self) -> Vec<String> {

@@ -396,7 +396,7 @@ impl Engine {
                 self.stopped = true;
             }
         }
-        self.fx.take()
+        self.fx.take(&self.transcript)
     }
 
     fn start(&mut self, now: Now, stored: BTreeMap<String, String>, seed: u64) {
@@ -689,7 +689,7 @@ impl Engine {
             changed = true;
         }
         if changed {
-            self.fx.persist_transcript(&self.transcript);
+            self.fx.transcript_changed();
         }
     }
 
@@ -939,7 +939,7 @@ impl Engine {
                         self.outbox.remove(&id);
                         self.transcript.set_status(&id, Delivery::Delivered);
                         self.fx.persist_outbox(&self.outbox);
-                        self.fx.persist_transcript(&self.transcript);
+                        self.fx.transcript_changed();
                         self.fx.emit(UiEvent::Status {
                             id,
                             status: Delivery::Delivered,
@@ -952,7 +952,7 @@ impl Engine {
                         let mut entry = Entry::outgoing(id, text, now.utc_ms);
                         entry.status = Delivery::Delivered;
                         self.transcript.push(entry.clone());
-                        self.fx.persist_transcript(&self.transcript);
+                        self.fx.transcript_changed();
                         self.fx.emit(UiEvent::Added {
                             entry,
                             restored: false,
@@ -1131,7 +1131,7 @@ impl Engine {
             ..Entry::incoming(id, message.text, Delivery::Received, now.utc_ms)
         };
         self.transcript.push(entry.clone());
-        self.fx.persist_transcript(&self.transcript);
+        self.fx.transcript_changed();
         self.fx.emit(UiEvent::Added {
             entry,
             restored: false,
@@ -1218,7 +1218,7 @@ impl Engine {
                 });
             }
         }
-        self.fx.persist_transcript(&self.transcript);
+        self.fx.transcript_changed();
         let assemblies = serde_json::to_string(&self.assemblies).ok();
         self.fx
             .persist("assembly", assemblies.filter(|a| a != "{}"));
@@ -1234,7 +1234,7 @@ impl Engine {
             ..Entry::incoming(id, text, Delivery::Received, now.utc_ms)
         };
         self.transcript.push(entry.clone());
-        self.fx.persist_transcript(&self.transcript);
+        self.fx.transcript_changed();
         self.fx.emit(UiEvent::Added {
             entry,
             restored: false,
@@ -1458,7 +1458,7 @@ impl Engine {
             }
             self.flush_outbox();
         } else {
-            self.fx.persist_transcript(&self.transcript);
+            self.fx.transcript_changed();
             self.want_link(now);
         }
     }

@@ -379,12 +379,16 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         }
         count
     });
-    // Focus the composer when the panel opens.
+    // Focus the composer when the panel opens (once the panel is shown: a hidden field
+    // cannot take focus).
     Effect::new(move |_| {
         if model.open.get() {
-            if let Some(el) = input.get() {
-                let _ = el.focus();
-            }
+            wasm_bindgen_futures::spawn_local(async move {
+                leptos::task::tick().await;
+                if let Some(el) = input.get_untracked() {
+                    let _ = el.focus();
+                }
+            });
         }
     });
     // Rows in the DOM: a bounded window over the whole conversation.

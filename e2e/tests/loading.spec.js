@@ -1,0 +1,83 @@
+// How embed.js loads the widget (issue 8): the launcher at once, the bundle when the browser
+// is idle or on the first interaction; at once when asked, or for a returning visitor.
+const { test, expect } = require('@playwright/test');
+
+const SERVER = `http://127.0.0.1:${process.env.CONFAB_TEST_PORT || 18080}`;
+
+const launcher = (page) => page.locator('confab-widget .launcher');
+const panel = (page) => page.locator('confab-widget .panel');
+
+// The browser never idles: only an interaction (or an API call) can start the download.
+async function neverIdle(page) {
+  await page.addInitScript(() => { window.requestIdleCallback = () => 0; window.cancelIdleCallback = () => {}; });
+}
+function wasmRequests(page) {
+  const seen = [];
+  page.on('request', (r) => { if (r.url().endsWith('/confab_bg.wasm')) seen.push(Date.now()); });
+  return seen;
+}
+
+test.beforeEach(async ({ request }) => {
+  await request.fetch(`${SERVER}/control/plura/clear`, { method: 'POST' });
+});
+
+test('the launcher is drawn before any wasm; a click before the bundle arrives opens the panel once it has', async ({ page }) => {
+  await neverIdle(page);
+  const wasm = wasmRequests(page);
+  // A slow network for the bundle only.
+  await page.route('**/confab_bg.wasm', async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue(); });
+  await page.goto('/plura.html');
+  await expect(launcher(page)).toBeVisible();
+  await expect(launcher(page)).toHaveAttribute('aria-label', 'Open chat');
+  expect(await launcher(page).boundingBox()).toMatchObject({ width: 56, height: 56 });
+  await page.waitForTimeout(500);
+  expect(wasm).toEqual([]); // nothing fetched without idle time or interest
+  await launcher(page).click();
+  await expect.poll(() => wasm.length).toBe(1);
+  await expect(panel(page)).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator('confab-widget .message.in').first()).toContainText("I'm Ada");
+  expect(await page.locator('confab-widget').count()).toBe(1); // the same host, taken over
+  expect(await page.locator('confab-widget .launcher').count()).toBe(1);
+});
+
+test('the bundle is fetched when the browser is idle, without any interaction', async ({ page }) => {
+  const wasm = wasmRequests(page);
+  await page.goto('/plura.html');
+  await expect.poll(() => wasm.length, { timeout: 10_000 }).toBe(1);
+  await expect(page.locator('confab-widget .confab')).toBeAttached(); // the widget took over
+});
+
+test('hovering the launcher starts the download before the click', async ({ page }) => {
+  await neverIdle(page);
+  const wasm = wasmRequests(page);
+  await page.goto('/plura.html');
+  await launcher(page).hover();
+  await expect.poll(() => wasm.length).toBe(1);
+  await expect(page.locator('confab-widget .confab')).toBeAttached();
+  await expect(panel(page)).toBeHidden(); // interest is not a click
+});
+
+test('data-preload="eager" and a returning visitor fetch the bundle at once', async ({ page }) => {
+  await neverIdle(page);
+  const wasm = wasmRequests(page);
+  await page.goto('/plura-eager.html');
+  await expect.poll(() => wasm.length).toBe(1);
+  await launcher(page).click();
+  await expect(page.locator('confab-widget .message.in').first()).toContainText("I'm Ada");
+  // Now a returning visitor on the plain page: reconnects without any interaction.
+  await page.goto('/plura.html');
+  await expect.poll(() => wasm.length).toBe(2);
+  await expect.poll(() => page.evaluate(() => Confab.state)).toBe('open');
+});
+
+test('destroy() before the bundle loads removes the launcher and nothing is fetched', async ({ page }) => {
+  await neverIdle(page);
+  const wasm = wasmRequests(page);
+  await page.goto('/plura.html');
+  await expect(launcher(page)).toBeVisible();
+  await page.evaluate(() => Confab.destroy());
+  await expect(page.locator('confab-widget')).toHaveCount(0);
+  await page.evaluate(() => Confab.open());
+  await page.waitForTimeout(800);
+  expect(wasm).toEqual([]);
+});
