@@ -30,6 +30,9 @@ use wasm_bindgen::JsCast;
 
 const STYLES: &str = include_str!("../styles/widget.css");
 
+/// A requested animation frame: its id and the callback it will run.
+type FrameRequest = (i32, Closure<dyn FnMut()>);
+
 struct Runtime {
     engine: Option<RefCell<Box<dyn Machine>>>,
     queue: RefCell<VecDeque<Input>>,
@@ -54,7 +57,7 @@ struct Runtime {
     chime_key: Option<String>,
     /// Streamed text waiting for the next animation frame, and that frame's request.
     appends: RefCell<Vec<(String, String)>>,
-    frame: RefCell<Option<(i32, Closure<dyn FnMut()>)>>,
+    frame: RefCell<Option<FrameRequest>>,
     frame_due: Cell<bool>,
     fullscreen: bool,
     lang: Lang,
