@@ -303,7 +303,7 @@ function markdown(r) {
   const lines = [];
   lines.push(`Medians of ${r.runs} runs, ${r.date.slice(0, 10)}; ${r.machine}; Chromium ${r.chromium}, headless.`);
   lines.push('');
-  lines.push('| widget | transfer (gzip) | loader / JS / wasm / CSS | launcher or input usable | added to the bare page | Confab ratio |');
+  lines.push('| widget | transfer (gzip) | loader / JS / wasm / CSS | launcher or input usable | added to the bare page | Confab ÷ this widget |');
   lines.push('|---|---:|---|---:|---:|---:|');
   for (const w of Object.values(r.widgets)) {
     if (!w.transfer && w.launcherMs == null) {

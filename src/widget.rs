@@ -750,6 +750,7 @@ impl Runtime {
             UiEvent::Removed { id } => m.messages.update(|list| list.retain(|v| v.id != id)),
             UiEvent::Cleared => {
                 m.messages.set(Vec::new());
+                m.follow_latest();
                 m.unread.set(0);
             }
             UiEvent::Panel(open) => self.set_open(open),

@@ -97,6 +97,7 @@ test('a streamed Markdown answer never shows raw markers, is busy while it strea
   await control(request, 'POST', '/plati/config', { delay_ms: 40, chunking: 'token' });
   await page.goto('/plati.html');
   await w(page).launcher.click();
+  await expect(w(page).panel).toBeVisible(); // the bundle has taken over
   await shadow(page, (root) => {
     window.frames_seen = [];
     window.announced = [];
@@ -205,6 +206,7 @@ test('hostile host CSS cannot hide or restyle the widget, and the widget does no
   await page.goto('/plura-hostile.html');
   const h1Before = await page.locator('#title').evaluate((el) => getComputedStyle(el).fontSize + getComputedStyle(el).fontFamily);
   await expect(w(page).launcher).toBeVisible();
+  await expect(page.locator('confab-widget .confab')).toBeAttached(); // the bundle took over (idle)
   expect(await w(page).launcher.boundingBox()).toMatchObject({ width: 56, height: 56 });
   await w(page).launcher.click();
   await expect(w(page).panel).toBeVisible();

@@ -252,7 +252,8 @@ impl ViewModel {
         })
     }
 
-    fn follow_latest(&self) {
+    /// Back to following the newest message, with the default window.
+    pub fn follow_latest(&self) {
         self.follow.set(true);
         self.span.set(WINDOW);
         self.unseen.set(0);
