@@ -727,3 +727,27 @@ pub fn plain(list: &[Inline]) -> String {
     }
     out
 }
+
+/// The words of a whole Markdown text, without formatting: what a screen reader announces.
+/// Blocks go on lines of their own; table cells are separated by commas.
+pub fn plain_text(src: &str) -> String {
+    parse(src, false)
+        .iter()
+        .map(|b| match b {
+            Block::Paragraph(i) | Block::Heading(_, i) | Block::Quote(i) => plain(i),
+            Block::Code { text, .. } => text.clone(),
+            Block::List { items, .. } => items
+                .iter()
+                .map(|i| plain(i))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::Table { head, rows, .. } => std::iter::once(head)
+                .chain(rows.iter())
+                .map(|r| r.iter().map(|c| plain(c)).collect::<Vec<_>>().join(", "))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::Rule => String::new(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -190,3 +190,13 @@ fn deep_nesting_and_odd_input_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn plain_text_is_what_a_screen_reader_hears() {
+    assert_eq!(
+        confab::markdown::plain_text(
+            "Say **hi** to [Ada](https://x.org)\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+        ),
+        "Say hi to Ada\none\ntwo\na, b\n1, 2"
+    );
+}

@@ -282,31 +282,27 @@ test('storage: corrupt values, a full quota, and storage that throws: the widget
   await corrupt.close();
   record({ provider: 'plura', fault: 'corrupt storage', ...corruptTally });
 
-  // A full quota: every write throws QuotaExceededError.
-  await control(request, 'POST', '/plura/clear');
-  const full = await browser.newContext();
-  await full.addInitScript(() => {
-    Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };
-  });
-  page = await full.newPage();
-  errors = await start(page, 'plura');
-  const fullTally = await exchange(page, 'plura', 'quota', 1);
-  expect(errors).toEqual([]);
-  await full.close();
-  record({ provider: 'plura', fault: 'storage full', ...fullTally });
-
-  // Storage disabled: merely reading window.localStorage throws.
-  await control(request, 'POST', '/plura/clear');
-  const blocked = await browser.newContext();
-  await blocked.addInitScript(() => {
-    Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('blocked', 'SecurityError'); } });
-  });
-  page = await blocked.newPage();
-  errors = await start(page, 'plura');
-  const blockedTally = await exchange(page, 'plura', 'no storage', 1);
-  expect(errors).toEqual([]);
-  await blocked.close();
-  record({ provider: 'plura', fault: 'storage blocked', ...blockedTally });
+  // A full quota (every write throws QuotaExceededError), and storage disabled (merely reading
+  // window.localStorage throws).
+  const broken = [
+    ['storage full', 'quota', () => {
+      Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };
+    }],
+    ['storage blocked', 'no storage', () => {
+      Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('blocked', 'SecurityError'); } });
+    }],
+  ];
+  for (const [fault, label, breakStorage] of broken) {
+    await control(request, 'POST', '/plura/clear');
+    const context = await browser.newContext();
+    await context.addInitScript(breakStorage);
+    page = await context.newPage();
+    errors = await start(page, 'plura');
+    const tally = await exchange(page, 'plura', label, 1);
+    expect(errors).toEqual([]);
+    await context.close();
+    record({ provider: 'plura', fault, ...tally });
+  }
 });
 
 test('two tabs of one PolyAI conversation: a stale write of the cursor is put right at once, and both settle on the highest', async ({ browser, request }) => {

@@ -224,11 +224,7 @@ impl ViewModel {
 
     /// Says `text` (a finished agent message) once through the live region.
     pub fn say(&self, text: &str) {
-        let plain = crate::markdown::parse(text, false)
-            .iter()
-            .map(block_plain)
-            .collect::<Vec<_>>()
-            .join("\n");
+        let plain = crate::markdown::plain_text(text);
         // The same words twice in a row would not be read again: make the second differ.
         let same = self
             .announce
@@ -260,23 +256,13 @@ impl ViewModel {
     }
 }
 
-fn block_plain(b: &crate::markdown::Block) -> String {
-    use crate::markdown::{plain, Block};
-    match b {
-        Block::Paragraph(i) | Block::Heading(_, i) | Block::Quote(i) => plain(i),
-        Block::Code { text, .. } => text.clone(),
-        Block::List { items, .. } => items
-            .iter()
-            .map(|i| plain(i))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Block::Table { head, rows, .. } => std::iter::once(head)
-            .chain(rows.iter())
-            .map(|r| r.iter().map(|c| plain(c)).collect::<Vec<_>>().join(", "))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Block::Rule => String::new(),
-    }
+/// Runs `f` once this turn's changes are in the DOM (a hidden field cannot take focus, a list
+/// not yet grown cannot scroll to its end).
+fn after_render(f: impl FnOnce() + 'static) {
+    wasm_bindgen_futures::spawn_local(async move {
+        leptos::task::tick().await;
+        f();
+    });
 }
 
 /// The first row at or below the top of the scrolled list, and how far below the top it is.
@@ -293,8 +279,7 @@ fn anchor(list: &web_sys::HtmlElement) -> Option<(String, i32)> {
 /// Puts the anchored row back where it was, once the window change is in the DOM.
 fn keep_anchor(list: NodeRef<html::Ol>, mark: Option<(String, i32)>) {
     let Some((id, offset)) = mark else { return };
-    wasm_bindgen_futures::spawn_local(async move {
-        leptos::task::tick().await;
+    after_render(move || {
         let Some(el) = list.get_untracked() else {
             return;
         };
@@ -373,10 +358,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         let open = model.open.get();
         if model.follow.get() && open {
             // After this turn's rows are in the DOM.
-            wasm_bindgen_futures::spawn_local(async move {
-                leptos::task::tick().await;
-                scroll_to_end(list);
-            });
+            after_render(move || scroll_to_end(list));
         }
         count
     });
@@ -384,8 +366,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     // cannot take focus).
     Effect::new(move |_| {
         if model.open.get() {
-            wasm_bindgen_futures::spawn_local(async move {
-                leptos::task::tick().await;
+            after_render(move || {
                 if let Some(el) = input.get_untracked() {
                     let _ = el.focus();
                 }
@@ -450,10 +431,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     };
     let jump = move |_| {
         model.follow_latest();
-        wasm_bindgen_futures::spawn_local(async move {
-            leptos::task::tick().await;
-            scroll_to_end(list);
-        });
+        after_render(move || scroll_to_end(list));
     };
 
     let send_from_input = {
@@ -825,10 +803,7 @@ fn message_row(
         Effect::new(move |_| {
             text.track();
             if model.follow.get_untracked() {
-                wasm_bindgen_futures::spawn_local(async move {
-                    leptos::task::tick().await;
-                    scroll_to_end(model.list);
-                });
+                after_render(move || scroll_to_end(model.list));
             }
         });
         rich::rich_text(text, streaming, t).into_any()
