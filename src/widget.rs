@@ -116,9 +116,9 @@ impl Widget {
             .as_ref()
             .and_then(|e| e.try_borrow().ok().map(|e| e.ignored_frames()))
             .unwrap_or(0);
-        let _ = js_sys::Reflect::set(&o, &"ignoredFrames".into(), &(ignored as f64).into());
-        let _ = js_sys::Reflect::set(&o, &"liveHandles".into(), &self.live_handles().into());
-        let _ = js_sys::Reflect::set(&o, &"state".into(), &self.state().into());
+        set(&o, "ignoredFrames", ignored as f64);
+        set(&o, "liveHandles", self.live_handles());
+        set(&o, "state", self.state());
         // The wasm linear memory in bytes (it only grows), for memory benchmarks.
         let memory = wasm_bindgen::memory()
             .dyn_into::<js_sys::WebAssembly::Memory>()
@@ -126,7 +126,7 @@ impl Widget {
             .ok()
             .and_then(|b| b.dyn_into::<js_sys::ArrayBuffer>().ok())
             .map_or(0.0, |b| f64::from(b.byte_length()));
-        let _ = js_sys::Reflect::set(&o, &"wasmBytes".into(), &memory.into());
+        set(&o, "wasmBytes", memory);
         o.into()
     }
     /// For tests and diagnostics: timers and page listeners still registered.
@@ -788,7 +788,7 @@ impl Runtime {
                 for (k, v) in &fields {
                     set(&values, k, v);
                 }
-                let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("fields"), &values);
+                set(&detail, "fields", values);
                 self.emit_event("lead", &detail);
                 // Only http(s) calls to action are opened.
                 if let Some(url) = cta_url.as_deref().and_then(ui::safe_image_url) {
@@ -854,7 +854,7 @@ impl Runtime {
         if let Some(u) = &r.url {
             set(&detail, "url", u);
         }
-        let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("ok"), &JsValue::from_bool(r.ok));
+        set(&detail, "ok", r.ok);
         if let Some(e) = &r.error {
             set(&detail, "error", e);
             console_warn(&format!("page action {} refused: {e}", r.action));
@@ -1061,6 +1061,7 @@ fn time_locale(ui: &str, browser: Option<&str>) -> String {
     supported.unwrap_or(ui).to_string()
 }
 
-fn set(object: &js_sys::Object, key: &str, value: &str) {
-    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &JsValue::from_str(value));
+/// One property of a plain object handed to the page (event details, stats).
+fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &value.into());
 }
