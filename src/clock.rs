@@ -39,6 +39,17 @@ pub fn offset_label(offset_min: i32) -> String {
     format!("{sign}{:02}:{:02}", abs / 60, abs % 60)
 }
 
+/// The local calendar day (yyyymmdd) of a UTC instant, `offset_min` east of UTC; 0 when the
+/// year is outside 0..=9999.
+pub fn local_day_key(utc_ms: i64, offset_min: i32) -> u32 {
+    let local = utc_ms.saturating_add(i64::from(offset_min) * 60_000);
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400_000));
+    match u32::try_from(y) {
+        Ok(y) if y <= 9999 => y * 10_000 + m * 100 + d,
+        _ => 0,
+    }
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

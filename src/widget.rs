@@ -706,8 +706,7 @@ impl Runtime {
                     suggestions: RwSignal::new(entry.suggestions),
                     error: entry.error,
                     seq: 0,
-                    time: String::new(),
-                    stamp: String::new(),
+                    at: 0,
                     day_key: 0,
                     day: None,
                 };

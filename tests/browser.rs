@@ -103,6 +103,15 @@ fn the_stamp_and_zone_equal_what_the_vendor_browser_client_computes() {
             .to_iso_string()
             .into();
         assert_eq!(utc_stamp(ms as i64), iso[..19], "at {ms}");
+        // The local day the view files a message under is the browser's own.
+        let date = js_sys::Date::new(&JsValue::from_f64(ms));
+        let offset = -(date.get_timezone_offset() as i32);
+        let day = date.get_full_year() * 10_000 + (date.get_month() + 1) * 100 + date.get_date();
+        assert_eq!(
+            confab::clock::local_day_key(ms as i64, offset),
+            day,
+            "at {ms}"
+        );
     }
 }
 

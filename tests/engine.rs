@@ -809,6 +809,32 @@ fn the_transcript_is_bounded() {
 }
 
 #[test]
+fn the_transcript_knows_exactly_the_ids_it_keeps() {
+    let mut t = Transcript::default();
+    for i in 0..(MAX_TRANSCRIPT + 20) {
+        t.push(Entry::incoming(
+            format!("m{i}"),
+            "x".into(),
+            Delivery::Received,
+            0,
+        ));
+    }
+    assert!(!t.contains("m19"), "dropped with its entry");
+    assert!(t.contains("m20") && t.contains(&format!("m{}", MAX_TRANSCRIPT + 19)));
+    // An id held twice stays known until its last copy goes.
+    t.push(Entry::incoming(
+        "m20".into(),
+        "again".into(),
+        Delivery::Received,
+        0,
+    ));
+    assert!(t.contains("m20"), "the oldest copy went, the newest stays");
+    t.remove("m20");
+    assert!(!t.contains("m20"));
+    assert_eq!(t.entries().len(), MAX_TRANSCRIPT - 1);
+}
+
+#[test]
 fn a_greeting_repeated_without_id_right_after_a_resume_is_shown_once() {
     let mut rig = connected();
     rig.frame(r#"{"type":"message","content":"Hi! How can I help?"}"#);

@@ -1,4 +1,4 @@
-//! Native tests of the UI string catalogue.
+//! Native tests of the UI string catalogue and the local day a message is filed under.
 use confab::i18n::Lang;
 
 #[test]
@@ -134,4 +134,21 @@ fn engine_notices_are_worded_in_every_language() {
         "Maintenance at 5pm",
         "server text is shown as sent"
     );
+}
+
+#[test]
+fn a_message_day_is_the_visitors_local_date() {
+    use confab::clock::local_day_key;
+    // 2025-11-06T21:59:02Z: still the 6th in New York, already the 7th in Tokyo.
+    let at = 1_762_466_342_000;
+    assert_eq!(local_day_key(at, 0), 20251106);
+    assert_eq!(local_day_key(at, -300), 20251106);
+    assert_eq!(local_day_key(at, 540), 20251107);
+    // Midnight is the first moment of a day; the last millisecond before it is the day before.
+    assert_eq!(local_day_key(951_782_400_000, 0), 20000229);
+    assert_eq!(local_day_key(951_782_400_000 - 1, 0), 20000228);
+    assert_eq!(local_day_key(-1, 0), 19691231);
+    // Nothing absurd from an absurd time.
+    assert_eq!(local_day_key(i64::MAX, 0), 0);
+    assert_eq!(local_day_key(i64::MIN, 840), 0);
 }

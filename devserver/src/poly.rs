@@ -24,8 +24,24 @@ const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 const MAX_CONNECTIONS: usize = 10;
 const CHUNK_DELAY: Duration = Duration::from_millis(60);
 
+/// A journaled event: its sequence and the frame text, serialized once (a long history is
+/// replayed by joining texts, which stays quick even in a debug build).
+struct Journaled {
+    seq: u64,
+    text: String,
+}
+
+impl Journaled {
+    fn new(event: &Value) -> Journaled {
+        Journaled {
+            seq: event["sequence"].as_u64().unwrap_or(0),
+            text: event.to_string(),
+        }
+    }
+}
+
 struct Session {
-    journal: Vec<Value>,
+    journal: Vec<Journaled>,
     next_seq: u64,
     tx: broadcast::Sender<Value>,
     live_agent: bool,
@@ -95,7 +111,7 @@ impl Emulator {
             event["metadata"] = m;
         }
         if sequenced {
-            s.journal.push(event.clone());
+            s.journal.push(Journaled::new(&event));
         }
         let _ = s.tx.send(event);
     }
@@ -239,10 +255,19 @@ async fn converse(
 ) {
     let (tx, mut rx) = socket.split();
     let mut tx = crate::faults::Faulty::new(tx, plan, "EVENT_TYPE_POLY_AGENT_MESSAGE", faults);
-    let subscribed = lock(&emu.sessions)
-        .get(&session)
-        .map(|s| (s.tx.subscribe(), s.journal.clone()));
-    let Some((mut live, journal)) = subscribed else {
+    let overlap = lock(&emu.faults).replay_overlap.take().unwrap_or(0);
+    let from = cursor.saturating_sub(overlap);
+    let subscribed = lock(&emu.sessions).get(&session).map(|s| {
+        let history: Vec<&str> = s
+            .journal
+            .iter()
+            .filter(|e| e.seq > from)
+            .map(|e| e.text.as_str())
+            .collect();
+        let last = s.journal.iter().map(|e| e.seq).filter(|&q| q > from).max();
+        (s.tx.subscribe(), history.join(","), last)
+    });
+    let Some((mut live, history, last)) = subscribed else {
         // PROTOCOLS.md §3: an unknown session closes with 4001.
         let _ = tx
             .send(Message::Close(Some(CloseFrame {
@@ -252,24 +277,12 @@ async fn converse(
             .await;
         return;
     };
-    let overlap = lock(&emu.faults).replay_overlap.take().unwrap_or(0);
-    let from = cursor.saturating_sub(overlap);
-    let history: Vec<Value> = journal
-        .into_iter()
-        .filter(|e| e["sequence"].as_u64().is_some_and(|s| s > from))
-        .collect();
-    let mut last_sent = history
-        .iter()
-        .filter_map(|e| e["sequence"].as_u64())
-        .max()
-        .unwrap_or(cursor);
-    let batch = json!({"id": emu.id("batch"), "sequence": null, "timestamp": "2026-11-22T00:00:00Z",
-                       "type": "EVENT_TYPE_EVENT_BATCH", "payload": {"events": history}});
-    if tx
-        .send(Message::Text(batch.to_string().into()))
-        .await
-        .is_err()
-    {
+    let mut last_sent = last.unwrap_or(cursor);
+    let batch = format!(
+        r#"{{"id":{},"sequence":null,"timestamp":"2026-11-22T00:00:00Z","type":"EVENT_TYPE_EVENT_BATCH","payload":{{"events":[{history}]}}}}"#,
+        Value::from(emu.id("batch"))
+    );
+    if tx.send(Message::Text(batch.into())).await.is_err() {
         return;
     }
     let conn = emu.next.fetch_add(1, Ordering::Relaxed);
@@ -505,7 +518,14 @@ async fn journal(State(app): State<App>) -> Json<Value> {
     let sessions = lock(&app.poly.sessions);
     Json(json!(sessions
         .iter()
-        .map(|(k, s)| (k.clone(), json!(s.journal)))
+        .map(|(k, s)| {
+            let events: Vec<Value> = s
+                .journal
+                .iter()
+                .filter_map(|e| serde_json::from_str(&e.text).ok())
+                .collect();
+            (k.clone(), json!(events))
+        })
         .collect::<HashMap<_, _>>()))
 }
 
@@ -532,8 +552,8 @@ async fn history(State(app): State<App>, Query(q): Query<HistoryQuery>) -> Json<
                 let mut all = lock(&emu.sessions);
                 if let Some(s) = all.get_mut(session) {
                     s.next_seq += 1;
-                    s.journal.push(json!({"id": id, "sequence": s.next_seq, "timestamp": "2026-11-22T00:00:00Z",
-                        "type": "EVENT_TYPE_POLY_AGENT_MESSAGE", "payload": event}));
+                    s.journal.push(Journaled::new(&json!({"id": id, "sequence": s.next_seq, "timestamp": "2026-11-22T00:00:00Z",
+                        "type": "EVENT_TYPE_POLY_AGENT_MESSAGE", "payload": event})));
                 }
             }
         }

@@ -178,6 +178,8 @@ pub struct Engine {
     ids: u64,
     unknown_kinds: BTreeSet<String>,
     ignored_frames: u64,
+    /// The session record changed during this input: it is written once, at the end.
+    session_dirty: bool,
 }
 
 impl Engine {
@@ -230,6 +232,7 @@ impl Engine {
             ids: 0,
             unknown_kinds: BTreeSet::new(),
             ignored_frames: 0,
+            session_dirty: false,
         }
     }
 
@@ -395,6 +398,9 @@ impl Engine {
                 self.fx.set_state(ConnState::Idle);
                 self.stopped = true;
             }
+        }
+        if std::mem::take(&mut self.session_dirty) {
+            self.write_session();
         }
         self.fx.take(&self.transcript)
     }
@@ -1589,7 +1595,13 @@ impl Engine {
         )
     }
 
+    /// The session record (id, cursor, joined) changed: written when the input has been
+    /// handled, once however many events of a replay moved the cursor.
     fn persist_session(&mut self) {
+        self.session_dirty = true;
+    }
+
+    fn write_session(&mut self) {
         let value = self.session.as_ref().and_then(|s| {
             serde_json::to_string(&StoredSession {
                 session: s.clone(),

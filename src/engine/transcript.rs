@@ -107,41 +107,68 @@ impl Entry {
 
 #[derive(Clone, Debug, Default)]
 pub struct Transcript {
+    /// The kept entries are `entries[start..]`; those before `start` were dropped and are
+    /// removed in bulk now and then, so a long replay does not shift the list per message.
     entries: Vec<Entry>,
+    start: usize,
+    /// How many of `entries` have each id: a replay asks about thousands of ids in one go.
+    ids: std::collections::HashMap<String, usize>,
 }
 
 impl Transcript {
     pub fn entries(&self) -> &[Entry] {
-        &self.entries
+        &self.entries[self.start..]
+    }
+
+    fn kept_mut(&mut self) -> &mut [Entry] {
+        &mut self.entries[self.start..]
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.entries.iter().any(|e| e.id == id)
+        self.ids.contains_key(id)
+    }
+
+    fn forget(&mut self, id: &str) {
+        if let Some(n) = self.ids.get_mut(id) {
+            *n -= 1;
+            if *n == 0 {
+                self.ids.remove(id);
+            }
+        }
     }
 
     pub fn push(&mut self, entry: Entry) {
+        *self.ids.entry(entry.id.clone()).or_default() += 1;
         self.entries.push(entry);
-        if self.entries.len() > MAX_TRANSCRIPT {
-            let extra = self.entries.len() - MAX_TRANSCRIPT;
-            self.entries.drain(..extra);
+        while self.entries.len() - self.start > MAX_TRANSCRIPT {
+            let id = std::mem::take(&mut self.entries[self.start].id);
+            self.forget(&id);
+            self.start += 1;
+        }
+        if self.start >= MAX_TRANSCRIPT {
+            self.entries.drain(..self.start);
+            self.start = 0;
         }
     }
 
     pub fn get(&self, id: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.id == id)
+        self.entries().iter().find(|e| e.id == id)
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
-        self.entries.iter_mut().find(|e| e.id == id)
+        self.kept_mut().iter_mut().find(|e| e.id == id)
     }
 
     pub fn remove(&mut self, id: &str) {
+        self.entries.drain(..self.start);
+        self.start = 0;
         self.entries.retain(|e| e.id != id);
+        self.ids.remove(id);
     }
 
     /// Returns whether the entry exists and its status changed.
     pub fn set_status(&mut self, id: &str, status: Delivery) -> bool {
-        match self.entries.iter_mut().find(|e| e.id == id) {
+        match self.kept_mut().iter_mut().find(|e| e.id == id) {
             Some(e) if e.status != status => {
                 e.status = status;
                 true
@@ -151,7 +178,7 @@ impl Transcript {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.entries).unwrap_or_else(|_| "[]".into())
+        serde_json::to_string(self.entries()).unwrap_or_else(|_| "[]".into())
     }
 
     /// `None` when the stored value is not a list of plausible entries.

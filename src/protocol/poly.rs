@@ -8,6 +8,7 @@ use super::{
 };
 use crate::i18n::Notice;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub const HEARTBEAT_MS: u64 = 30_000;
@@ -63,9 +64,10 @@ fn suggestions(payload: &Map<String, Value>) -> Vec<String> {
 
 /// The payload of an event: under `payload`, or (in batched history, as the vendor's SDK
 /// allows) under whichever other key holds an object.
-fn payload_of(map: &Map<String, Value>) -> Map<String, Value> {
+/// Borrowed: a replayed batch's payload holds the whole history.
+fn payload_of(map: &Map<String, Value>) -> Cow<'_, Map<String, Value>> {
     if let Some(Value::Object(p)) = map.get("payload") {
-        return p.clone();
+        return Cow::Borrowed(p);
     }
     map.iter()
         .filter(|(k, _)| {
@@ -74,8 +76,8 @@ fn payload_of(map: &Map<String, Value>) -> Map<String, Value> {
                 "id" | "type" | "sequence" | "timestamp" | "metadata"
             )
         })
-        .find_map(|(_, v)| v.as_object().cloned())
-        .unwrap_or_default()
+        .find_map(|(_, v)| v.as_object())
+        .map_or_else(|| Cow::Owned(Map::new()), Cow::Borrowed)
 }
 
 fn notice(notice: Notice) -> Event {

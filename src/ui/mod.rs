@@ -88,54 +88,105 @@ pub struct MessageView {
     pub error: bool,
     /// Order in the view, increasing.
     pub seq: u64,
-    /// When it was written, in the visitor's locale, and as an ISO date-time.
-    pub time: String,
-    pub stamp: String,
+    /// When it was written (UTC milliseconds); worded only when its row is drawn.
+    pub at: i64,
     /// A local calendar day (yyyymmdd) and, for the first message of a day, its label.
     pub day_key: u32,
     pub day: Option<String>,
 }
 
-/// A message's time in the visitor's locale: (`14:05`, ISO stamp, yyyymmdd, day label).
-pub fn local_time(at_ms: i64, locale: &str) -> (String, String, u32, String) {
+/// Intl formatters for one locale, made once: making one costs far more than using it, and a
+/// replayed history formats thousands of times.
+struct TimeFormats {
+    locale: String,
+    time: js_sys::Function,
+    day: js_sys::Function,
+    day_year: js_sys::Function,
+    relative: js_sys::Intl::RelativeTimeFormat,
+}
+
+thread_local! {
+    static FORMATS: std::cell::RefCell<Option<Rc<TimeFormats>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn options(pairs: &[(&str, &str)]) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        let _ = js_sys::Reflect::set(&o, &(*k).into(), &(*v).into());
+    }
+    o
+}
+
+fn formats(locale: &str) -> Rc<TimeFormats> {
+    FORMATS.with(|cell| {
+        if let Some(f) = cell.borrow().as_ref().filter(|f| f.locale == locale) {
+            return f.clone();
+        }
+        let locales = js_sys::Array::of1(&locale.into());
+        let date = |pairs: &[(&str, &str)]| {
+            js_sys::Intl::DateTimeFormat::new(&locales, &options(pairs)).format()
+        };
+        let day = [("weekday", "long"), ("month", "long"), ("day", "numeric")];
+        let made = Rc::new(TimeFormats {
+            locale: locale.to_string(),
+            time: date(&[("hour", "numeric"), ("minute", "2-digit")]),
+            day: date(&day),
+            day_year: date(&[day[0], day[1], day[2], ("year", "numeric")]),
+            relative: js_sys::Intl::RelativeTimeFormat::new(
+                &locales,
+                &options(&[("numeric", "auto")]),
+            ),
+        });
+        *cell.borrow_mut() = Some(made.clone());
+        made
+    })
+}
+
+fn format_with(f: &js_sys::Function, date: &js_sys::Date) -> String {
+    f.call1(&wasm_bindgen::JsValue::NULL, date)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// Whole days since 1970-01-01 of the local calendar date at `date`.
+fn local_day(date: &js_sys::Date) -> f64 {
+    ((date.get_time() - date.get_timezone_offset() * 60_000.0) / 86_400_000.0).floor()
+}
+
+/// A message's time in the visitor's locale and as an ISO date-time: (`14:05`, stamp).
+pub fn local_time(at_ms: i64, locale: &str) -> (String, String) {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
     if date.get_time().is_nan() {
-        return (String::new(), String::new(), 0, String::new());
+        return (String::new(), String::new());
     }
-    let key = date.get_full_year() * 10_000 + (date.get_month() + 1) * 100 + date.get_date();
-    let opts = js_sys::Object::new();
-    let put = |k: &str, v: &str| {
-        let _ = js_sys::Reflect::set(&opts, &k.into(), &v.into());
-    };
-    put("hour", "numeric");
-    put("minute", "2-digit");
-    let time = String::from(date.to_locale_time_string_with_options(locale, &opts));
-    let stamp = String::from(date.to_iso_string());
+    let time = format_with(&formats(locale).time, &date);
+    (time, format!("{}Z", crate::clock::utc_stamp(at_ms)))
+}
+
+/// The visitor's local calendar day of `at_ms` as yyyymmdd (0 for an impossible time).
+fn day_key(at_ms: i64) -> u32 {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
+    let offset = date.get_timezone_offset();
+    if offset.is_nan() {
+        return 0;
+    }
+    crate::clock::local_day_key(at_ms, -(offset as i32))
+}
+
+/// The separator's label for the day of `at_ms`: "today", "yesterday", or the date.
+pub fn day_label(at_ms: i64, locale: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
     let today = js_sys::Date::new_0();
-    let day_of = |d: &js_sys::Date| (d.get_time() / 86_400_000.0).floor();
-    // Whole local days between then and today.
-    let offset = |d: &js_sys::Date| d.get_timezone_offset() * 60_000.0;
-    let days = day_of(&js_sys::Date::new(
-        &(today.get_time() - offset(&today)).into(),
-    )) - day_of(&js_sys::Date::new(
-        &(date.get_time() - offset(&date)).into(),
-    ));
-    let label = if days == 0.0 || days == 1.0 {
-        let o = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&o, &"numeric".into(), &"auto".into());
-        let f = js_sys::Intl::RelativeTimeFormat::new(&js_sys::Array::of1(&locale.into()), &o);
-        String::from(f.format(-days, "day"))
+    let days = local_day(&today) - local_day(&date);
+    let f = formats(locale);
+    if days == 0.0 || days == 1.0 {
+        String::from(f.relative.format(-days, "day"))
+    } else if date.get_full_year() != today.get_full_year() {
+        format_with(&f.day_year, &date)
     } else {
-        let o = js_sys::Object::new();
-        for (k, v) in [("weekday", "long"), ("month", "long"), ("day", "numeric")] {
-            let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
-        }
-        if date.get_full_year() != today.get_full_year() {
-            let _ = js_sys::Reflect::set(&o, &"year".into(), &"numeric".into());
-        }
-        String::from(date.to_locale_date_string(locale, &o))
-    };
-    (time, stamp, key, label)
+        format_with(&f.day, &date)
+    }
 }
 
 /// Everything the view shows; the runtime writes it, the view reads it.
@@ -159,7 +210,7 @@ pub struct ViewModel {
     pub can_speak: RwSignal<bool>,
     pub sound: RwSignal<bool>,
     pub lead_form: RwSignal<Option<LeadFormView>>,
-    /// The polite live region: each finished agent message, once.
+    /// The polite live region: each finished agent message (as sent), once.
     pub announce: RwSignal<String>,
     /// The DOM window over `messages`: follow the latest, or end at `end_seq`; `span` rows.
     pub follow: RwSignal<bool>,
@@ -202,16 +253,14 @@ impl ViewModel {
 
     /// Adds a message at the end of the view, with its order, time and day separator.
     pub fn push(&self, mut view: MessageView, at_ms: i64) {
-        let locale = self.locale.get_untracked();
-        let (time, stamp, key, label) = local_time(at_ms, &locale);
-        view.time = time;
-        view.stamp = stamp;
+        let key = day_key(at_ms);
+        view.at = at_ms;
         view.day_key = key;
         let following = self.follow.get_untracked();
         self.messages.update(|list| {
             view.seq = list.last().map_or(1, |l| l.seq + 1);
             if key != 0 && list.last().is_none_or(|l| l.day_key != key) {
-                view.day = Some(label);
+                view.day = Some(day_label(at_ms, &self.locale.get_untracked()));
             }
             list.push(view);
             let extra = list.len().saturating_sub(MAX_VIEW);
@@ -222,15 +271,29 @@ impl ViewModel {
         }
     }
 
-    /// Says `text` (a finished agent message) once through the live region.
+    /// Says `text` (a finished agent message) once through the live region. Only the text is
+    /// kept here: a replay can finish thousands in one turn, and the region is drawn once.
     pub fn say(&self, text: &str) {
-        let plain = crate::markdown::plain_text(text);
         // The same words twice in a row would not be read again: make the second differ.
         let same = self
             .announce
-            .with_untracked(|a| a.trim_end_matches('\u{a0}') == plain);
-        self.announce
-            .set(if same { plain + "\u{a0}" } else { plain });
+            .with_untracked(|a| a.trim_end_matches('\u{a0}') == text);
+        self.announce.set(if same {
+            format!("{text}\u{a0}")
+        } else {
+            text.to_string()
+        });
+    }
+
+    /// What the live region reads: the announced Markdown as plain text.
+    fn spoken(&self) -> String {
+        self.announce.with(|a| {
+            let mut plain = crate::markdown::plain_text(a.trim_end_matches('\u{a0}'));
+            if a.ends_with('\u{a0}') {
+                plain.push('\u{a0}');
+            }
+            plain
+        })
     }
 
     /// The indices of the rows in the DOM: `start..end` of `messages`.
@@ -612,7 +675,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                     }}
                 </button>
                 <p class="sr-only" role="status" aria-live="polite" aria-atomic="true">
-                    {move || model.announce.get()}
+                    {move || model.spoken()}
                 </p>
                 <div class="typing" hidden=move || !model.typing.get() role="img" aria-label=t.typing>
                     <span></span><span></span><span></span>
@@ -722,7 +785,8 @@ fn message_row(
         .day
         .clone()
         .map(|d| view! { <li class="day"><span>{d}</span></li> });
-    let time = view! { <time class="time" datetime=m.stamp.clone()>{m.time.clone()}</time> };
+    let (time, stamp) = local_time(m.at, &model.locale.get_untracked());
+    let time = view! { <time class="time" datetime=stamp>{time}</time> };
     if m.direction == Direction::System {
         return view! {
             {day}
