@@ -127,6 +127,8 @@ impl Widget {
             .and_then(|b| b.dyn_into::<js_sys::ArrayBuffer>().ok())
             .map_or(0.0, |b| f64::from(b.byte_length()));
         set(&o, "wasmBytes", memory);
+        // Of which allocated and not freed: what a leak would grow.
+        set(&o, "wasmHeapBytes", browser::heap::live_bytes() as f64);
         o.into()
     }
     /// For tests and diagnostics: timers and page listeners still registered.
@@ -700,10 +702,10 @@ impl Runtime {
                 let view = MessageView {
                     id: entry.id,
                     direction: entry.direction,
-                    text: RwSignal::new(text),
-                    status: RwSignal::new(entry.status),
-                    attachments: RwSignal::new(entry.attachments),
-                    suggestions: RwSignal::new(entry.suggestions),
+                    text: ArcRwSignal::new(text),
+                    status: ArcRwSignal::new(entry.status),
+                    attachments: ArcRwSignal::new(entry.attachments),
+                    suggestions: ArcRwSignal::new(entry.suggestions),
                     error: entry.error,
                     seq: 0,
                     at: 0,
@@ -749,6 +751,7 @@ impl Runtime {
             UiEvent::Removed { id } => m.messages.update(|list| list.retain(|v| v.id != id)),
             UiEvent::Cleared => {
                 m.messages.set(Vec::new());
+                m.generation.update(|g| *g = g.wrapping_add(1));
                 m.follow_latest();
                 m.unread.set(0);
             }

@@ -163,3 +163,37 @@ test('10 000 tokens as fast as the server can send them arrive whole', async ({ 
   expect(text.endsWith('t9998 t9999 ')).toBe(true);
   expect(text.split(' ').length).toBe(10_001);
 });
+
+test('a streamed answer grows in place: its text is appended to one text node, frame by frame', async ({ page, request }) => {
+  await configure(request, { delay_ms: 10, chunking: 'many', tokens: 300 });
+  await page.goto('/plati.html');
+  await w(page).launcher.click();
+  await expect(w(page).input).toBeEnabled();
+  // Every frame, the text node the answer's paragraph holds, and how long it is.
+  await page.evaluate(() => {
+    window.__seen = { nodes: new Set(), lengths: new Set() };
+    const tick = () => {
+      const r = document.querySelector('confab-widget').shadowRoot;
+      const answer = [...r.querySelectorAll('.message.in')].find((m) => m.textContent.startsWith('t0 '));
+      const node = answer && answer.querySelector('.rich p').firstChild;
+      if (node) { window.__seen.nodes.add(node); window.__seen.lengths.add(node.length); }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await w(page).input.fill('long');
+  await w(page).input.press('Enter');
+  const answer = w(page).incoming.last();
+  await expect(answer).toHaveAttribute('data-status', 'received', { timeout: 30_000 });
+  await page.waitForTimeout(100);
+  const seen = await page.evaluate(() => ({
+    nodes: window.__seen.nodes.size,
+    lengths: window.__seen.lengths.size,
+    text: [...window.__seen.nodes][0].data,
+    connected: [...window.__seen.nodes][0].isConnected,
+  }));
+  expect(seen.lengths, 'the answer was seen growing over several frames').toBeGreaterThanOrEqual(3);
+  expect(seen.nodes, 'one text node from the first tokens to the last').toBe(1);
+  expect(seen.connected).toBe(true);
+  expect(seen.text.endsWith('t298 t299 ')).toBe(true);
+});

@@ -2,6 +2,7 @@
 //! engine's outputs out and reports what happened as engine inputs; none decides anything.
 
 pub mod actions;
+pub mod heap;
 pub mod http;
 pub mod lifecycle;
 pub mod page;

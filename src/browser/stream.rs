@@ -17,6 +17,11 @@ pub enum StreamReport {
 
 type Sink = Rc<dyn Fn(StreamReport)>;
 
+/// Body bytes handed on at once at most, and the work after which the browser gets the
+/// thread back: a streamed answer never holds the page up for long.
+const SLICE_BYTES: u32 = 16 * 1024;
+const BUSY_MS: f64 = 8.0;
+
 enum Handle {
     Fetch(web_sys::AbortController),
     Source {
@@ -77,6 +82,9 @@ impl Streams {
                 return;
             };
             let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+            // Work done on chunks since the browser last had the thread: a fast server fills
+            // the body faster than it is read, and read() then never waits.
+            let mut busy_ms = 0.0;
             loop {
                 let step = wasm_bindgen_futures::JsFuture::from(reader.read()).await;
                 if !alive(&live) {
@@ -97,7 +105,22 @@ impl Streams {
                             js_sys::Reflect::get(&result, &JsValue::from_str("value"))
                         {
                             if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
-                                sink(StreamReport::Chunk(bytes.to_vec()));
+                                let len = bytes.length();
+                                let mut at = 0;
+                                while at < len {
+                                    let end = at.saturating_add(SLICE_BYTES).min(len);
+                                    let started = js_sys::Date::now();
+                                    sink(StreamReport::Chunk(bytes.subarray(at, end).to_vec()));
+                                    busy_ms += js_sys::Date::now() - started;
+                                    at = end;
+                                    if busy_ms >= BUSY_MS {
+                                        super::timers::yield_to_browser().await;
+                                        busy_ms = 0.0;
+                                        if !alive(&live) {
+                                            return;
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

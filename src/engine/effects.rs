@@ -64,7 +64,21 @@ impl Effects {
         }
     }
 
+    /// Text streamed onto the same message one piece after another is one append.
     pub(crate) fn emit(&mut self, event: UiEvent) {
+        if let (
+            UiEvent::Append { id, text },
+            Some(Output::Ui(UiEvent::Append {
+                id: last,
+                text: so_far,
+            })),
+        ) = (&event, self.out.last_mut())
+        {
+            if last == id {
+                so_far.push_str(text);
+                return;
+            }
+        }
         self.out.push(Output::Ui(event));
     }
 

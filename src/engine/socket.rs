@@ -116,9 +116,9 @@ impl SeenIds {
         true
     }
 
+    /// Forgets every id and gives their room back (a new conversation may be short).
     fn clear(&mut self) {
-        self.order.clear();
-        self.set.clear();
+        *self = SeenIds::default();
     }
 }
 
@@ -1534,7 +1534,7 @@ impl Engine {
         self.session = None;
         self.session_from_lead = false;
         self.cursor = None;
-        self.ahead.clear();
+        self.ahead = Default::default();
         self.cursor_elsewhere = None;
         self.seen.clear();
         self.joined = false;

@@ -152,11 +152,12 @@ impl Transcript {
     }
 
     pub fn get(&self, id: &str) -> Option<&Entry> {
-        self.entries().iter().find(|e| e.id == id)
+        // The entry asked about is nearly always one of the latest.
+        self.entries().iter().rev().find(|e| e.id == id)
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
-        self.kept_mut().iter_mut().find(|e| e.id == id)
+        self.kept_mut().iter_mut().rev().find(|e| e.id == id)
     }
 
     pub fn remove(&mut self, id: &str) {
@@ -168,7 +169,7 @@ impl Transcript {
 
     /// Returns whether the entry exists and its status changed.
     pub fn set_status(&mut self, id: &str, status: Delivery) -> bool {
-        match self.kept_mut().iter_mut().find(|e| e.id == id) {
+        match self.get_mut(id) {
             Some(e) if e.status != status => {
                 e.status = status;
                 true

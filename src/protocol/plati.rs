@@ -63,15 +63,24 @@ impl ExchangeCodec for Plati {
     }
 
     fn stream_piece(&self, data: &str) -> StreamPiece {
-        let value: serde_json::Value = match serde_json::from_str(data) {
-            Ok(v) => v,
-            Err(e) => return StreamPiece::Malformed(format!("event data is not JSON: {e}")),
+        // Read into these two fields only: a long answer is thousands of these events.
+        #[derive(serde::Deserialize)]
+        struct Piece {
+            #[serde(rename = "type")]
+            kind: Option<serde_json::Value>,
+            content: Option<serde_json::Value>,
+        }
+        let piece: Piece = match serde_json::from_str(data) {
+            Ok(p) => p,
+            Err(e) => {
+                return StreamPiece::Malformed(format!("event data is not a JSON object: {e}"))
+            }
         };
-        let content = value
-            .get("content")
-            .and_then(|c| c.as_str())
-            .map(str::to_string);
-        match (value.get("type").and_then(|t| t.as_str()), content) {
+        let content = match piece.content {
+            Some(serde_json::Value::String(c)) => Some(c),
+            _ => None,
+        };
+        match (piece.kind.as_ref().and_then(|t| t.as_str()), content) {
             (Some("token"), Some(c)) => StreamPiece::Token(c),
             (Some("complete"), Some(c)) => StreamPiece::Complete(c),
             (Some("error"), c) => {

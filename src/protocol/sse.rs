@@ -34,20 +34,23 @@ impl SseParser {
     /// Feeds one chunk; returns the events it completed, in order.
     pub fn feed(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();
-        for &b in chunk {
-            if self.after_cr {
-                self.after_cr = false;
-                if b == b'\n' {
-                    continue;
-                }
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            if std::mem::take(&mut self.after_cr) && rest[0] == b'\n' {
+                rest = &rest[1..];
+                continue;
             }
-            match b {
-                b'\r' => {
-                    self.after_cr = true;
+            match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
+                Some(at) => {
+                    self.line.extend_from_slice(&rest[..at]);
+                    self.after_cr = rest[at] == b'\r';
                     self.end_line(&mut out);
+                    rest = &rest[at + 1..];
                 }
-                b'\n' => self.end_line(&mut out),
-                _ => self.line.push(b),
+                None => {
+                    self.line.extend_from_slice(rest);
+                    rest = &[];
+                }
             }
         }
         out

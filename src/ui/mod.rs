@@ -80,10 +80,12 @@ pub struct MessageView {
     pub id: String,
     pub direction: Direction,
     /// A signal of its own, so a streamed answer grows without re-rendering the list.
-    pub text: RwSignal<String>,
-    pub status: RwSignal<Delivery>,
-    pub attachments: RwSignal<Vec<Attachment>>,
-    pub suggestions: RwSignal<Vec<String>>,
+    /// Reference-counted, not in the reactive arena: a message that leaves the view (reset,
+    /// the 5 000-message cap) is freed with its row, not kept until the widget goes.
+    pub text: ArcRwSignal<String>,
+    pub status: ArcRwSignal<Delivery>,
+    pub attachments: ArcRwSignal<Vec<Attachment>>,
+    pub suggestions: ArcRwSignal<Vec<String>>,
     /// A system entry reporting a problem.
     pub error: bool,
     /// Order in the view, increasing.
@@ -220,6 +222,8 @@ pub struct ViewModel {
     pub unseen: RwSignal<u32>,
     /// The locale used for times and dates.
     pub locale: RwSignal<String>,
+    /// Counts conversations cleared; the message list is built anew for each.
+    pub generation: RwSignal<u32>,
     pub list: NodeRef<html::Ol>,
 }
 
@@ -247,6 +251,7 @@ impl ViewModel {
             span: RwSignal::new(WINDOW),
             unseen: RwSignal::new(0),
             locale: RwSignal::new("en".into()),
+            generation: RwSignal::new(0),
             list: NodeRef::new(),
         }
     }
@@ -285,10 +290,17 @@ impl ViewModel {
         });
     }
 
-    /// What the live region reads: the announced Markdown as plain text.
+    /// What the live region reads: the announced Markdown as plain text, its beginning only
+    /// when it is long (the whole answer is in the list, to be read at the visitor's pace).
     fn spoken(&self) -> String {
         self.announce.with(|a| {
-            let mut plain = crate::markdown::plain_text(a.trim_end_matches('\u{a0}'));
+            let mut plain =
+                crate::markdown::plain_text(head(a.trim_end_matches('\u{a0}'), 4 * MAX_SPOKEN));
+            if plain.chars().count() > MAX_SPOKEN {
+                let cut = head(&plain, MAX_SPOKEN);
+                let cut = cut.rsplit_once(char::is_whitespace).map_or(cut, |(w, _)| w);
+                plain = format!("{}…", cut.trim_end());
+            }
             if a.ends_with('\u{a0}') {
                 plain.push('\u{a0}');
             }
@@ -317,6 +329,14 @@ impl ViewModel {
         self.span.set(WINDOW);
         self.unseen.set(0);
     }
+}
+
+/// Characters of one announcement, at most.
+const MAX_SPOKEN: usize = 1000;
+
+/// The first `chars` characters of `s`.
+fn head(s: &str, chars: usize) -> &str {
+    s.char_indices().nth(chars).map_or(s, |(at, _)| &s[..at])
 }
 
 /// Runs `f` once this turn's changes are in the DOM (a hidden field cannot take focus, a list
@@ -656,15 +676,23 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 </p>
                 <ol class="messages" node_ref=list aria-label=t.messages
                     aria-busy=move || busy().to_string() on:scroll=on_scroll>
-                    <For
-                        each=visible
-                        key=|m| m.seq
-                        children={
-                            // Rows are rendered by Leptos, which asks for Send; the widget is single-threaded.
-                            let act = send_wrapper::SendWrapper::new(act.clone());
-                            move |m: MessageView| message_row(m, model, t, (*act).clone())
+                    // Built again when the conversation is cleared: Leptos's list keeps a
+                    // small record of every row it ever made until the list itself goes.
+                    {
+                        // Rows are rendered by Leptos, which asks for Send; the widget is single-threaded.
+                        let act = send_wrapper::SendWrapper::new(act.clone());
+                        move || {
+                            model.generation.track();
+                            let act = act.clone();
+                            view! {
+                                <For
+                                    each=visible
+                                    key=|m| m.seq
+                                    children=move |m: MessageView| message_row(m, model, t, (*act).clone())
+                                />
+                            }
                         }
-                    />
+                    }
                 </ol>
                 <button type="button" class="latest"
                     hidden=move || model.follow.get() && model.unseen.get() == 0
@@ -779,8 +807,9 @@ fn message_row(
     t: &'static Strings,
     act: Actions,
 ) -> impl IntoView {
-    let status = m.status;
-    let text = m.text;
+    // Arena handles owned by the row: disposed when the row goes.
+    let status = RwSignal::from(m.status.clone());
+    let text = RwSignal::from(m.text.clone());
     let day = m
         .day
         .clone()
@@ -804,7 +833,7 @@ fn message_row(
         let id = id.clone();
         move |_| act(UiAction::Retry(id.clone()))
     };
-    let attachments = m.attachments;
+    let attachments = RwSignal::from(m.attachments.clone());
     let cards =
         move || {
             attachments
@@ -839,7 +868,7 @@ fn message_row(
                 .with(|l| l.last().is_some_and(|v| v.id == id))
         }
     };
-    let suggestions = m.suggestions;
+    let suggestions = RwSignal::from(m.suggestions.clone());
     let chips = {
         let act = send_wrapper::SendWrapper::new(act.clone());
         move || {

@@ -4,35 +4,171 @@
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
+use std::cell::RefCell;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
-/// A message's text, re-read as it grows. Blocks are keyed by position and content, so while
-/// an answer streams only its last block is rebuilt.
+/// A message's text, re-read as it grows. All blocks but the last are keyed by position and
+/// content, so they are built once. The last one, where a streamed answer grows, is kept apart:
+/// when it only gained text at its end, that text is appended to its last text node (the
+/// browser then re-lays only what changed); otherwise it is built again.
 pub fn rich_text(
     text: RwSignal<String>,
     streaming: Signal<bool>,
     t: &'static Strings,
 ) -> impl IntoView {
-    let blocks = Memo::new(move |_| {
-        text.with(|s| markdown::parse(s, streaming.get()))
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let mut h = DefaultHasher::new();
-                b.hash(&mut h);
-                (i, h.finish(), b)
-            })
-            .collect::<Vec<_>>()
+    let blocks = Memo::new(move |_| text.with(|s| markdown::parse(s, streaming.get())));
+    let settled = Memo::new(move |_| {
+        blocks.with(|all| {
+            all[..all.len().saturating_sub(1)]
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let mut h = DefaultHasher::new();
+                    b.hash(&mut h);
+                    (i, h.finish(), b.clone())
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let tail_ref: NodeRef<leptos::html::Div> = NodeRef::new();
+    let tail = Tail::default();
+    // The last block's view belongs to the message, not to this effect: an effect clears what
+    // it owns each time it runs, and a block kept on screen must keep its signals.
+    let owner = Owner::current();
+    Effect::new(move |_| {
+        let last = blocks.with(|all| all.last().cloned());
+        if let Some(el) = tail_ref.get() {
+            match &owner {
+                Some(o) => o.with(|| tail.show(&el, last, t)),
+                None => tail.show(&el, last, t),
+            }
+        }
     });
     view! {
         <div class="text rich" dir="auto">
             <For
-                each=move || blocks.get()
+                each=move || settled.get()
                 key=|(i, h, _)| (*i, *h)
                 children=move |(_, _, b)| block(b, t)
             />
+            <div class="tail" node_ref=tail_ref></div>
         </div>
+    }
+}
+
+/// A block and its mounted view (dropping the view unmounts it).
+type Shown = (Block, Box<dyn std::any::Any>);
+
+/// The last block on screen.
+#[derive(Clone, Default)]
+struct Tail(Rc<RefCell<Option<Shown>>>);
+
+impl Tail {
+    fn show(&self, el: &web_sys::HtmlDivElement, last: Option<Block>, t: &'static Strings) {
+        let mut shown = self.0.borrow_mut();
+        let Some(new) = last else {
+            *shown = None;
+            return;
+        };
+        if let Some((old, _)) = shown.as_mut() {
+            if *old == new {
+                return;
+            }
+            if let Some((before, added)) = grown(old, &new) {
+                if append_to_last_text(el, before, added) {
+                    *old = new;
+                    return;
+                }
+            }
+        }
+        // Unmount the old view before the new one goes in; the new one is built under the
+        // mount's own owner, so its signals live as long as it is shown.
+        *shown = None;
+        let b = new.clone();
+        let mounted = leptos::mount::mount_to(el.clone().into(), move || block(b, t));
+        *shown = Some((new, Box::new(mounted)));
+    }
+}
+
+/// Appends `added` to the last text node under `el`, if it holds exactly `before`.
+fn append_to_last_text(el: &web_sys::Element, before: &str, added: &str) -> bool {
+    use wasm_bindgen::JsCast;
+    let mut node: Option<web_sys::Node> = el.last_child();
+    while let Some(n) = node {
+        if let Some(text) = n.dyn_ref::<web_sys::Text>() {
+            // The node is the one the block's last text made if its length agrees.
+            if text.length() as usize != before.encode_utf16().count() {
+                return false;
+            }
+            return text.append_data(added).is_ok();
+        }
+        node = match n.last_child() {
+            Some(child) => Some(child),
+            // A comment or an empty element: look at what comes before it.
+            None => n.previous_sibling(),
+        };
+    }
+    false
+}
+
+/// When `new` is `old` with text added at its very end: (the old last text, what was added).
+fn grown<'a>(old: &'a Block, new: &'a Block) -> Option<(&'a str, &'a str)> {
+    match (old, new) {
+        (Block::Paragraph(a), Block::Paragraph(b)) | (Block::Quote(a), Block::Quote(b)) => {
+            inlines_grown(a, b)
+        }
+        (Block::Heading(x, a), Block::Heading(y, b)) if x == y => inlines_grown(a, b),
+        (
+            Block::List {
+                ordered: o1,
+                start: s1,
+                items: a,
+            },
+            Block::List {
+                ordered: o2,
+                start: s2,
+                items: b,
+            },
+        ) if o1 == o2 && s1 == s2 && a.len() == b.len() && !a.is_empty() => {
+            let n = a.len() - 1;
+            if a[..n] != b[..n] {
+                return None;
+            }
+            inlines_grown(&a[n], &b[n])
+        }
+        // A code block's Copy button holds its text: it is built again.
+        _ => None,
+    }
+}
+
+fn inlines_grown<'a>(old: &'a [Inline], new: &'a [Inline]) -> Option<(&'a str, &'a str)> {
+    if old.len() != new.len() || old.is_empty() {
+        return None;
+    }
+    let n = old.len() - 1;
+    if old[..n] != new[..n] {
+        return None;
+    }
+    match (&old[n], &new[n]) {
+        (Inline::Text(a), Inline::Text(b)) | (Inline::Code(a), Inline::Code(b)) => {
+            b.strip_prefix(a.as_str()).map(|added| (a.as_str(), added))
+        }
+        (Inline::Strong(a), Inline::Strong(b))
+        | (Inline::Em(a), Inline::Em(b))
+        | (Inline::Strike(a), Inline::Strike(b)) => inlines_grown(a, b),
+        (
+            Inline::Link {
+                href: h1,
+                children: a,
+            },
+            Inline::Link {
+                href: h2,
+                children: b,
+            },
+        ) if h1 == h2 => inlines_grown(a, b),
+        _ => None,
     }
 }
 
