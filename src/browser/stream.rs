@@ -107,7 +107,8 @@ impl Streams {
                             if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
                                 let len = bytes.length();
                                 let mut at = 0;
-                                while at < len {
+                                // A slice handled may end the stream (an answer complete).
+                                while at < len && alive(&live) {
                                     let end = at.saturating_add(SLICE_BYTES).min(len);
                                     let started = js_sys::Date::now();
                                     sink(StreamReport::Chunk(bytes.subarray(at, end).to_vec()));
