@@ -1257,7 +1257,7 @@ impl Engine {
             Timer::Heartbeat => {
                 if self.link == Link::Open {
                     if self.link_is_dead(now) {
-                        return self.dead_link(now);
+                        return self.dead_link();
                     }
                     if self.slept(now) {
                         return self.relink_now(now);
@@ -1271,7 +1271,7 @@ impl Engine {
                     _ => true,
                 };
                 if self.link == Link::Open && !answered {
-                    self.dead_link(now);
+                    self.dead_link();
                 }
             }
             Timer::TypingIdle => {
@@ -1314,14 +1314,13 @@ impl Engine {
     }
 
     /// A half-open link: close it ourselves and reconnect, whatever code the server answers.
-    fn dead_link(&mut self, now: Now) {
+    fn dead_link(&mut self) {
         self.fx.log(
             Level::Warn,
             "the server stopped answering heartbeats (a half-open link); reconnecting".into(),
         );
         self.drop_link();
         self.fx.emit(UiEvent::Typing(false));
-        let _ = now;
         self.schedule_reconnect();
     }
 

@@ -151,6 +151,11 @@ fn format_with(f: &js_sys::Function, date: &js_sys::Date) -> String {
         .unwrap_or_default()
 }
 
+/// A JS `Date` for UTC milliseconds.
+fn date_at(at_ms: i64) -> js_sys::Date {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64))
+}
+
 /// Whole days since 1970-01-01 of the local calendar date at `date`.
 fn local_day(date: &js_sys::Date) -> f64 {
     ((date.get_time() - date.get_timezone_offset() * 60_000.0) / 86_400_000.0).floor()
@@ -158,7 +163,7 @@ fn local_day(date: &js_sys::Date) -> f64 {
 
 /// A message's time in the visitor's locale and as an ISO date-time: (`14:05`, stamp).
 pub fn local_time(at_ms: i64, locale: &str) -> (String, String) {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
+    let date = date_at(at_ms);
     if date.get_time().is_nan() {
         return (String::new(), String::new());
     }
@@ -168,7 +173,7 @@ pub fn local_time(at_ms: i64, locale: &str) -> (String, String) {
 
 /// The visitor's local calendar day of `at_ms` as yyyymmdd (0 for an impossible time).
 fn day_key(at_ms: i64) -> u32 {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
+    let date = date_at(at_ms);
     let offset = date.get_timezone_offset();
     if offset.is_nan() {
         return 0;
@@ -178,7 +183,7 @@ fn day_key(at_ms: i64) -> u32 {
 
 /// The separator's label for the day of `at_ms`: "today", "yesterday", or the date.
 pub fn day_label(at_ms: i64, locale: &str) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
+    let date = date_at(at_ms);
     let today = js_sys::Date::new_0();
     let days = local_day(&today) - local_day(&date);
     let f = formats(locale);
