@@ -706,6 +706,7 @@ impl Runtime {
                     status: ArcRwSignal::new(entry.status),
                     attachments: ArcRwSignal::new(entry.attachments),
                     suggestions: ArcRwSignal::new(entry.suggestions),
+                    last: ArcRwSignal::new(false),
                     error: entry.error,
                     seq: 0,
                     at: 0,
@@ -748,11 +749,9 @@ impl Runtime {
                 v.attachments.set(attachments);
                 v.suggestions.set(suggestions);
             }),
-            UiEvent::Removed { id } => m.messages.update(|list| list.retain(|v| v.id != id)),
+            UiEvent::Removed { id } => m.remove(&id),
             UiEvent::Cleared => {
-                m.messages.set(Vec::new());
-                m.generation.update(|g| *g = g.wrapping_add(1));
-                m.follow_latest();
+                m.clear();
                 m.unread.set(0);
             }
             UiEvent::Panel(open) => self.set_open(open),

@@ -448,3 +448,117 @@ async fn boot_into_takes_over_the_host_and_launcher_the_loader_drew() {
     );
     drop(emit);
 }
+
+/// A long conversation keeps only the rows in its window: a row that scrolls out is freed with
+/// its DOM nodes, and clearing the conversation gives all of its memory back. (Leptos keeps an
+/// entry for each effect that read a signal until that effect runs again; rows that read
+/// long-lived signals, or hold their own owner, used to stay for good.)
+#[wasm_bindgen_test]
+async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
+    use confab::engine::{Delivery, Direction};
+    use confab::ui::{self, Layout, MessageView, ViewModel};
+    use leptos::prelude::*;
+
+    let document = web_sys::window()
+        .expect("window")
+        .document()
+        .expect("document");
+    let host: web_sys::HtmlElement = document
+        .create_element("div")
+        .expect("div")
+        .unchecked_into();
+    document
+        .body()
+        .expect("body")
+        .append_child(&host)
+        .expect("append");
+    let model = ViewModel::new("Rows");
+    let layout = Layout {
+        left: false,
+        fullscreen: false,
+        show_launcher: true,
+        theme: "light",
+        lang: "en",
+        rtl: false,
+        t: confab::i18n::Lang::En.strings(),
+    };
+    let act: ui::Actions = Rc::new(|_| {});
+    let mounted = leptos::mount::mount_to(host.clone(), move || ui::app(model, layout, act));
+    model.open.set(true);
+    let at = js_sys::Date::now() as i64;
+    let mut next = 0;
+    // Each message drawn on its own turn, as a chat does: the window moves one row at a time.
+    let mut push = |count: usize| {
+        let from = next;
+        next += count;
+        async move {
+            for i in from..from + count {
+                let incoming = i % 2 == 1;
+                model.push(
+                    MessageView {
+                        id: format!("m{i}"),
+                        direction: if incoming {
+                            Direction::In
+                        } else {
+                            Direction::Out
+                        },
+                        text: ArcRwSignal::new(format!("message **{i}**")),
+                        status: ArcRwSignal::new(Delivery::Received),
+                        attachments: ArcRwSignal::new(Vec::new()),
+                        suggestions: ArcRwSignal::new(vec!["Yes".into()]),
+                        last: ArcRwSignal::new(false),
+                        error: false,
+                        seq: 0,
+                        at,
+                        day_key: 0,
+                        day: None,
+                    },
+                    at,
+                );
+                leptos::task::tick().await;
+            }
+        }
+    };
+    let rows = || {
+        host.query_selector_all("li.message")
+            .expect("rows")
+            .length()
+    };
+    let heap = confab::browser::heap::live_bytes;
+
+    push(100).await;
+    let held = wasm_bindgen::externref_heap_live_count();
+    assert_eq!(rows(), ui::WINDOW as u32, "only the window is drawn");
+    let start = heap();
+    push(600).await;
+    // What a kept message costs: its text and signals (about 600 bytes here). A row drawn and
+    // dropped used to leave about 900 more in them.
+    let each = heap().saturating_sub(start) / 600;
+    assert!(each < 1000, "each message kept {each} bytes");
+    assert_eq!(rows(), ui::WINDOW as u32);
+    let grown = wasm_bindgen::externref_heap_live_count().saturating_sub(held);
+    assert!(
+        grown < 20,
+        "rows that left the window still hold {grown} DOM objects"
+    );
+    // Only the newest message offers its suggestions.
+    let offered = host
+        .query_selector_all(".chips:not([hidden])")
+        .expect("chips")
+        .length();
+    assert_eq!(offered, 1);
+
+    model.clear();
+    push(1).await;
+    let before = heap();
+    push(600).await;
+    model.clear();
+    push(1).await;
+    let kept = heap().saturating_sub(before);
+    assert!(
+        kept < 16 * 1024,
+        "600 messages left {kept} bytes behind after a clear"
+    );
+    drop(mounted);
+    host.remove();
+}

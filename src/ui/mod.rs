@@ -86,6 +86,9 @@ pub struct MessageView {
     pub status: ArcRwSignal<Delivery>,
     pub attachments: ArcRwSignal<Vec<Attachment>>,
     pub suggestions: ArcRwSignal<Vec<String>>,
+    /// Whether it is the newest message (only its suggestions are offered). A row reads this,
+    /// not the list: a row reading a signal that outlives it leaves an entry there for good.
+    pub last: ArcRwSignal<bool>,
     /// A system entry reporting a problem.
     pub error: bool,
     /// Order in the view, increasing.
@@ -95,6 +98,26 @@ pub struct MessageView {
     /// A local calendar day (yyyymmdd) and, for the first message of a day, its label.
     pub day_key: u32,
     pub day: Option<String>,
+}
+
+impl MessageView {
+    /// Called when its row goes. The reactive graph keeps an entry for every effect that read a
+    /// signal until that effect runs again, and a dropped one never does: each time a row was
+    /// drawn, its effects would stay listed in these signals (with their memory) for as long
+    /// as the message is kept. Readers still alive are asked to read again, then all are
+    /// dropped; the live ones subscribe anew when they run.
+    fn forget_readers(&self) {
+        use leptos::reactive::graph::Source;
+        fn forget<T>(signal: &ArcRwSignal<T>) {
+            signal.notify();
+            signal.clear_subscribers();
+        }
+        forget(&self.text);
+        forget(&self.status);
+        forget(&self.attachments);
+        forget(&self.suggestions);
+        forget(&self.last);
+    }
 }
 
 /// Intl formatters for one locale, made once: making one costs far more than using it, and a
@@ -267,7 +290,7 @@ impl ViewModel {
         view.at = at_ms;
         view.day_key = key;
         let following = self.follow.get_untracked();
-        self.messages.update(|list| {
+        self.edit(|list| {
             view.seq = list.last().map_or(1, |l| l.seq + 1);
             if key != 0 && list.last().is_none_or(|l| l.day_key != key) {
                 view.day = Some(day_label(at_ms, &self.locale.get_untracked()));
@@ -278,6 +301,36 @@ impl ViewModel {
         });
         if !following {
             self.unseen.update(|n| *n += 1);
+        }
+    }
+
+    /// Takes message `id` out of the view.
+    pub fn remove(&self, id: &str) {
+        self.edit(|list| list.retain(|v| v.id != id));
+    }
+
+    /// Empties the view; the list is built anew.
+    pub fn clear(&self) {
+        // A new vector: the old one's capacity would stay reserved.
+        self.edit(|list| *list = Vec::new());
+        self.generation.update(|g| *g = g.wrapping_add(1));
+        self.follow_latest();
+    }
+
+    /// Changes the list and moves the newest-message mark along with it.
+    fn edit(&self, change: impl FnOnce(&mut Vec<MessageView>)) {
+        let marks = self.messages.try_update(|list| {
+            let before = list.last().map(|v| v.last.clone());
+            change(list);
+            (before, list.last().map(|v| v.last.clone()))
+        });
+        if let Some((before, after)) = marks.filter(|(b, a)| b != a) {
+            if let Some(mark) = before {
+                mark.set(false);
+            }
+            if let Some(mark) = after {
+                mark.set(true);
+            }
         }
     }
 
@@ -812,6 +865,10 @@ fn message_row(
     t: &'static Strings,
     act: Actions,
 ) -> impl IntoView {
+    {
+        let m = m.clone();
+        on_cleanup(move || m.forget_readers());
+    }
     // Arena handles owned by the row: disposed when the row goes.
     let status = RwSignal::from(m.status.clone());
     let text = RwSignal::from(m.text.clone());
@@ -865,14 +922,7 @@ fn message_row(
             })
             .collect::<Vec<_>>()
         };
-    let last = {
-        let id = id.clone();
-        move || {
-            model
-                .messages
-                .with(|l| l.last().is_some_and(|v| v.id == id))
-        }
-    };
+    let last = RwSignal::from(m.last.clone());
     let suggestions = RwSignal::from(m.suggestions.clone());
     let chips = {
         let act = send_wrapper::SendWrapper::new(act.clone());
@@ -928,7 +978,7 @@ fn message_row(
                 {t.retry}
             </button>
             <div class="chips" role="group" aria-label=t.suggested
-                hidden=move || !last() || suggestions.with(|s| s.is_empty())>
+                hidden=move || !last.get() || suggestions.with(|s| s.is_empty())>
                 {chips}
             </div>
         </li>

@@ -35,12 +35,13 @@ pub fn rich_text(
     let tail_ref: NodeRef<leptos::html::Div> = NodeRef::new();
     let tail = Tail::default();
     // The last block's view belongs to the message, not to this effect: an effect clears what
-    // it owns each time it runs, and a block kept on screen must keep its signals.
-    let owner = Owner::current();
+    // it owns each time it runs, and a block kept on screen must keep its signals. Held weakly:
+    // the effect belongs to the message too, and a strong hold would keep the row for good.
+    let owner = Owner::current().map(|o| o.downgrade());
     Effect::new(move |_| {
         let last = blocks.with(|all| all.last().cloned());
         if let Some(el) = tail_ref.get() {
-            match &owner {
+            match owner.as_ref().and_then(|o| o.upgrade()) {
                 Some(o) => o.with(|| tail.show(&el, last, t)),
                 None => tail.show(&el, last, t),
             }
