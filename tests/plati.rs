@@ -58,6 +58,37 @@ fn stream_pieces() {
 }
 
 #[test]
+fn stream_pieces_read_escapes_and_skip_what_is_not_text() {
+    let c = Plati::new("a", "c", true);
+    // Escaped text is decoded; field order and extra fields do not matter.
+    assert_eq!(
+        c.stream_piece(r#"{"content":"say \"hi\"\n\u00e9","id":[1,{"a":null}],"type":"token"}"#),
+        StreamPiece::Token("say \"hi\"\né".into())
+    );
+    assert_eq!(
+        c.stream_piece(r#"{"type":"tok\u0065n","content":"x"}"#),
+        StreamPiece::Token("x".into())
+    );
+    // Content that is not a string, of any JSON kind, is no token.
+    for content in ["3", "true", "null", "[\"a\"]", "{\"text\":\"a\"}"] {
+        let data = format!(r#"{{"type":"token","content":{content}}}"#);
+        assert!(
+            matches!(c.stream_piece(&data), StreamPiece::Malformed(_)),
+            "{data}"
+        );
+    }
+    // A type that is not a string is no type.
+    assert_eq!(
+        c.stream_piece(r#"{"type":{"name":"token"},"content":"x"}"#),
+        StreamPiece::Malformed("event data has no \"type\"".into())
+    );
+    assert!(matches!(
+        c.stream_piece(r#"{"type":"token","content":"x""#),
+        StreamPiece::Malformed(_)
+    ));
+}
+
+#[test]
 fn whole_answers_take_the_first_known_text_field() {
     let c = Plati::new("a", "c", false);
     assert_eq!(

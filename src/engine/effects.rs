@@ -64,22 +64,27 @@ impl Effects {
         }
     }
 
-    /// Text streamed onto the same message one piece after another is one append.
     pub(crate) fn emit(&mut self, event: UiEvent) {
-        if let (
-            UiEvent::Append { id, text },
-            Some(Output::Ui(UiEvent::Append {
-                id: last,
-                text: so_far,
-            })),
-        ) = (&event, self.out.last_mut())
+        self.out.push(Output::Ui(event));
+    }
+
+    /// Streamed `text` for message `id`. Text streamed onto the same message one piece after
+    /// another is one append, and a long answer costs no copy of the id per piece.
+    pub(crate) fn append(&mut self, id: &str, text: &str) {
+        if let Some(Output::Ui(UiEvent::Append {
+            id: last,
+            text: so_far,
+        })) = self.out.last_mut()
         {
             if last == id {
                 so_far.push_str(text);
                 return;
             }
         }
-        self.out.push(Output::Ui(event));
+        self.out.push(Output::Ui(UiEvent::Append {
+            id: id.to_string(),
+            text: text.to_string(),
+        }));
     }
 
     pub(crate) fn log(&mut self, level: Level, message: String) {

@@ -397,19 +397,22 @@ impl ExchangeEngine {
     }
 
     fn on_stream_data(&mut self, data: &str) {
+        let piece = self.codec.stream_piece(data);
+        // The common case, thousands of times an answer, borrows the id.
+        if let StreamPiece::Token(t) = &piece {
+            if let Some(answer_id) = self.running.as_ref().and_then(|r| r.answer.as_deref()) {
+                if let Some(e) = self.transcript.get_mut(answer_id) {
+                    e.text.push_str(t);
+                }
+                self.fx.append(answer_id, t);
+            }
+            return;
+        }
         let Some(answer_id) = self.running.as_ref().and_then(|r| r.answer.clone()) else {
             return;
         };
-        match self.codec.stream_piece(data) {
-            StreamPiece::Token(t) => {
-                if let Some(e) = self.transcript.get_mut(&answer_id) {
-                    e.text.push_str(&t);
-                }
-                self.fx.emit(UiEvent::Append {
-                    id: answer_id,
-                    text: t,
-                });
-            }
+        match piece {
+            StreamPiece::Token(_) => {}
             StreamPiece::Complete(full) => {
                 if let Some(e) = self.transcript.get_mut(&answer_id) {
                     e.text = full.clone();

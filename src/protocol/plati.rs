@@ -65,10 +65,11 @@ impl ExchangeCodec for Plati {
     fn stream_piece(&self, data: &str) -> StreamPiece {
         // Read into these two fields only: a long answer is thousands of these events.
         #[derive(serde::Deserialize)]
-        struct Piece {
-            #[serde(rename = "type")]
-            kind: Option<serde_json::Value>,
-            content: Option<serde_json::Value>,
+        struct Piece<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Option<super::Loose<'a>>,
+            #[serde(borrow)]
+            content: Option<super::Loose<'a>>,
         }
         let piece: Piece = match serde_json::from_str(data) {
             Ok(p) => p,
@@ -77,10 +78,10 @@ impl ExchangeCodec for Plati {
             }
         };
         let content = match piece.content {
-            Some(serde_json::Value::String(c)) => Some(c),
+            Some(super::Loose::Text(c)) => Some(c.into_owned()),
             _ => None,
         };
-        match (piece.kind.as_ref().and_then(|t| t.as_str()), content) {
+        match (piece.kind.as_ref().and_then(super::Loose::text), content) {
             (Some("token"), Some(c)) => StreamPiece::Token(c),
             (Some("complete"), Some(c)) => StreamPiece::Complete(c),
             (Some("error"), c) => {

@@ -42,9 +42,18 @@ impl SseParser {
             }
             match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
                 Some(at) => {
-                    self.line.extend_from_slice(&rest[..at]);
                     self.after_cr = rest[at] == b'\r';
-                    self.end_line(&mut out);
+                    if self.line.is_empty() {
+                        // The whole line is in this chunk: read it where it is.
+                        self.end_line(&rest[..at], &mut out);
+                    } else {
+                        self.line.extend_from_slice(&rest[..at]);
+                        let mut line = std::mem::take(&mut self.line);
+                        self.end_line(&line, &mut out);
+                        // Its buffer is kept for the next line split across chunks.
+                        line.clear();
+                        self.line = line;
+                    }
                     rest = &rest[at + 1..];
                 }
                 None => {
@@ -64,15 +73,14 @@ impl SseParser {
         self.event.clear();
     }
 
-    fn end_line(&mut self, out: &mut Vec<SseEvent>) {
-        let mut bytes = std::mem::take(&mut self.line);
+    fn end_line(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) {
         if !self.started {
             self.started = true;
-            if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-                bytes.drain(..3);
+            if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+                bytes = rest;
             }
         }
-        let line = String::from_utf8_lossy(&bytes);
+        let line = String::from_utf8_lossy(bytes);
         if line.is_empty() {
             self.dispatch(out);
             return;
