@@ -519,7 +519,11 @@ fn lead_fields(value: &JsValue) -> Option<BTreeMap<String, String>> {
         let text = if let Some(s) = v.as_string() {
             s
         } else if let Some(n) = v.as_f64() {
-            n.to_string()
+            // As the page would write it (42, 1.5, 1e+21).
+            match js_sys::Number::from(n).to_string_with_radix(10) {
+                Ok(s) => String::from(s),
+                Err(_) => continue,
+            }
         } else if let Some(b) = v.as_bool() {
             b.to_string()
         } else {

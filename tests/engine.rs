@@ -865,3 +865,20 @@ fn a_greeting_repeated_without_id_right_after_a_resume_is_shown_once() {
     fresh.frame(r#"{"type":"message","content":"Hello"}"#);
     assert_eq!(fresh.engine.transcript().len(), 1);
 }
+
+#[test]
+fn a_delivery_state_has_one_name_on_the_wire_and_in_the_page() {
+    use confab::engine::Delivery;
+    for d in [
+        Delivery::Pending,
+        Delivery::Sent,
+        Delivery::Delivered,
+        Delivery::Received,
+        Delivery::Streaming,
+        Delivery::Interrupted,
+        Delivery::Failed,
+    ] {
+        let stored = serde_json::to_string(&d).unwrap_or_default();
+        assert_eq!(stored, format!("\"{}\"", d.as_str()));
+    }
+}

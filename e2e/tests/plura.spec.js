@@ -267,8 +267,11 @@ test('identify() without a phone is refused with a reason; with one it starts th
   await expect(page.locator('confab-widget .notice')).toContainText('phone');
   expect(await control(request, 'GET', '/plura/posts')).toEqual([]);
 
-  await page.evaluate(() => Confab.identify({ phone: '+15550001111' }));
+  // Fields add up; numbers and booleans are sent as the page would write them; other values
+  // are left out.
+  await page.evaluate(() => Confab.identify({ phone: '+15550001111', seats: 42, score: 1.5, big: 1e21, vip: true, tags: ['a'] }));
   await expect.poll(async () => (await control(request, 'GET', '/plura/posts')).length).toBe(1);
+  expect((await control(request, 'GET', '/plura/posts'))[0].record).toEqual({ first_name: 'Ada', phone: '+15550001111', seats: '42', score: '1.5', big: '1e+21', vip: 'true' });
   await expect.poll(async () => (await connections(request)).length).toBe(2);
   expect((await connections(request))[1].path).toMatch(/session\/webchat-session\./);
 });

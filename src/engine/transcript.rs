@@ -46,6 +46,21 @@ pub enum Delivery {
     Failed,
 }
 
+impl Delivery {
+    /// Its name on the wire and in the page (`data-status`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Pending => "pending",
+            Delivery::Sent => "sent",
+            Delivery::Delivered => "delivered",
+            Delivery::Received => "received",
+            Delivery::Streaming => "streaming",
+            Delivery::Interrupted => "interrupted",
+            Delivery::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub id: String,

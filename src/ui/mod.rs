@@ -959,7 +959,7 @@ fn message_row(
     view! {
         {day}
         <li class="message" class:out=outgoing class:in=!outgoing data-id=m.id.clone()
-            data-status=move || format!("{:?}", status.get()).to_lowercase()
+            data-status=move || status.get().as_str()
             aria-busy=move || (status.get() == Delivery::Streaming).to_string()>
             {body}
             <div class="meta">
