@@ -331,7 +331,7 @@ impl Lang {
 /// one, with its details; the view words it in the visitor's language. Text a server sends
 /// as its own notice is shown as sent (`Server`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "k", rename_all = "snake_case")]
+#[serde(tag = "k", rename_all = "snake_case", try_from = "NoticeRecord")]
 pub enum Notice {
     Server {
         text: String,
@@ -357,6 +357,49 @@ pub enum Notice {
     NeedsTeam {
         queue: Option<String>,
     },
+}
+
+/// A stored notice read back: its tag and every field any notice has. Read this way instead
+/// of as an internally tagged enum, which buffers the whole record first and brings that
+/// machinery into the bundle; the stored form is the same.
+#[derive(serde::Deserialize)]
+struct NoticeRecord {
+    k: String,
+    text: Option<String>,
+    position: Option<u64>,
+    queue: Option<String>,
+    wait_seconds: Option<u64>,
+    name: Option<String>,
+}
+
+impl TryFrom<NoticeRecord> for Notice {
+    type Error = String;
+
+    fn try_from(r: NoticeRecord) -> Result<Notice, String> {
+        Ok(match r.k.as_str() {
+            "server" => Notice::Server {
+                text: r.text.ok_or("a server notice without its text")?,
+            },
+            "continued_elsewhere" => Notice::ContinuedElsewhere,
+            "session_expired" => Notice::SessionExpired,
+            "ended_idle" => Notice::EndedIdle,
+            "ended" => Notice::Ended,
+            "assistant_left" => Notice::AssistantLeft,
+            "connecting_team" => Notice::ConnectingTeam,
+            "team_soon" => Notice::TeamSoon,
+            "queue" => Notice::Queue {
+                position: r.position,
+                queue: r.queue,
+                wait_seconds: r.wait_seconds,
+            },
+            "agent_joined" => Notice::AgentJoined { name: r.name },
+            "agent_left" => Notice::AgentLeft,
+            "handoff_failed" => Notice::HandoffFailed,
+            "handoff_timeout" => Notice::HandoffTimeout,
+            "needs_team" => Notice::NeedsTeam { queue: r.queue },
+            other => return Err(format!("unknown notice \"{other}\"")),
+        })
+    }
 }
 
 impl Notice {

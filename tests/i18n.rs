@@ -123,12 +123,14 @@ fn engine_notices_are_worded_in_every_language() {
         "You are number 2 in the queue for Support (wait: about a minute)."
     );
     assert_eq!(all[10].text(Lang::He), "נציג הצטרף לצ'אט.");
-    // Stored with the transcript: the notice round-trips through JSON.
-    let json = serde_json::to_string(&all[9]).unwrap();
-    assert_eq!(serde_json::from_str::<Notice>(&json).unwrap(), all[9]);
     let server = Notice::Server {
         text: "Maintenance at 5pm".into(),
     };
+    // Stored with the transcript: every notice round-trips through JSON.
+    for n in all.iter().chain([&server]) {
+        let json = serde_json::to_string(n).unwrap();
+        assert_eq!(&serde_json::from_str::<Notice>(&json).unwrap(), n, "{json}");
+    }
     assert_eq!(
         server.text(Lang::Ar),
         "Maintenance at 5pm",
@@ -151,4 +153,35 @@ fn a_message_day_is_the_visitors_local_date() {
     // Nothing absurd from an absurd time.
     assert_eq!(local_day_key(i64::MAX, 0), 0);
     assert_eq!(local_day_key(i64::MIN, 840), 0);
+}
+
+#[test]
+fn stored_notices_read_back_in_their_stored_form() {
+    use confab::i18n::Notice;
+    let read = |json: &str| serde_json::from_str::<Notice>(json);
+    assert_eq!(
+        serde_json::to_string(&Notice::Queue {
+            position: Some(3),
+            queue: None,
+            wait_seconds: Some(90)
+        })
+        .unwrap(),
+        r#"{"k":"queue","position":3,"queue":null,"wait_seconds":90}"#
+    );
+    assert_eq!(
+        read(r#"{"wait_seconds":90,"k":"queue","position":3}"#).unwrap(),
+        Notice::Queue {
+            position: Some(3),
+            queue: None,
+            wait_seconds: Some(90)
+        }
+    );
+    assert_eq!(read(r#"{"k":"ended","extra":[1]}"#).unwrap(), Notice::Ended);
+    assert!(
+        read(r#"{"k":"server"}"#).is_err(),
+        "a server notice needs its text"
+    );
+    assert!(read(r#"{"k":"no_such_notice"}"#).is_err());
+    assert!(read(r#"{"text":"x"}"#).is_err(), "no kind");
+    assert!(read(r#"{"k":"queue","position":"3"}"#).is_err());
 }

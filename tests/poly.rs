@@ -598,6 +598,14 @@ fn merging_a_stored_session_keeps_the_higher_cursor_of_the_same_session_only() {
     assert_eq!(cursor(&merge_session(Some(other), ours)), Some(4));
     assert_eq!(cursor(&merge_session(Some("{garbage"), ours)), Some(4));
     assert_eq!(cursor(&merge_session(None, ours)), Some(4));
+    // The stored record is flat: the session's fields beside the widget's own.
+    assert_eq!(
+        merge_session(
+            Some(later),
+            r#"{"id":"s1","route":"r","token":"t","cursor":4}"#
+        ),
+        r#"{"id":"s1","route":"r","token":"t","from_lead":false,"cursor":9,"joined":false}"#
+    );
 }
 
 #[test]

@@ -49,19 +49,61 @@ pub fn merge_session(stored: Option<&str>, ours: &str) -> String {
     }
 }
 
-/// What we keep about the conversation between page loads.
-#[derive(serde::Serialize, serde::Deserialize)]
+/// What we keep about the conversation between page loads. Stored flat, the session's fields
+/// beside the others (see [`SessionRecord`]).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(from = "SessionRecord", into = "SessionRecord")]
 struct StoredSession {
-    #[serde(flatten)]
     session: Session,
-    #[serde(default)]
     from_lead: bool,
     /// Highest server sequence applied (written after the event is applied).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     cursor: Option<u64>,
     /// The agent has joined this conversation: no join request on reconnect.
+    joined: bool,
+}
+
+/// The stored form of [`StoredSession`]: spelled out instead of `#[serde(flatten)]`, which
+/// reads through a buffered copy of the record and brings that machinery into the bundle.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SessionRecord {
+    id: String,
+    route: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    #[serde(default)]
+    from_lead: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cursor: Option<u64>,
     #[serde(default)]
     joined: bool,
+}
+
+impl From<SessionRecord> for StoredSession {
+    fn from(r: SessionRecord) -> StoredSession {
+        StoredSession {
+            session: Session {
+                id: r.id,
+                route: r.route,
+                token: r.token,
+            },
+            from_lead: r.from_lead,
+            cursor: r.cursor,
+            joined: r.joined,
+        }
+    }
+}
+
+impl From<StoredSession> for SessionRecord {
+    fn from(s: StoredSession) -> SessionRecord {
+        SessionRecord {
+            id: s.session.id,
+            route: s.session.route,
+            token: s.session.token,
+            from_lead: s.from_lead,
+            cursor: s.cursor,
+            joined: s.joined,
+        }
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Default, Clone, PartialEq, Eq)]
