@@ -7,7 +7,7 @@ use crate::browser::socket::{SocketDriver, SocketEvent};
 use crate::browser::storage::Store;
 use crate::browser::stream::{StreamReport, Streams};
 use crate::browser::timers::Timers;
-use crate::browser::{self, console_error, console_info, console_warn};
+use crate::browser::{self, console_error, console_info, console_warn, set};
 use crate::config::{Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
 use crate::engine::Credential;
 use crate::engine::{
@@ -488,7 +488,7 @@ fn adopt_styles(shadow: &web_sys::ShadowRoot) {
         return;
     }
     let sheets = js_sys::Array::of1(&sheet);
-    let _ = js_sys::Reflect::set(shadow, &"adoptedStyleSheets".into(), &sheets);
+    set(shadow, "adoptedStyleSheets", sheets);
 }
 
 fn attribute_pairs(value: &JsValue) -> Vec<(String, String)> {
@@ -1064,9 +1064,4 @@ fn time_locale(ui: &str, browser: Option<&str>) -> String {
             .is_some_and(|r| r.length() == 1)
     });
     supported.unwrap_or(ui).to_string()
-}
-
-/// One property of a plain object handed to the page (event details, stats).
-fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
-    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &value.into());
 }

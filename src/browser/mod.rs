@@ -12,6 +12,12 @@ pub mod stream;
 pub mod timers;
 
 use crate::clock::Now;
+use wasm_bindgen::JsValue;
+
+/// Sets one property of a plain JS object (an options bag, an event's detail, stats).
+pub fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &value.into());
+}
 
 /// The browser's clock and the local UTC offset at this instant (DST-aware).
 pub fn now() -> Now {

@@ -106,7 +106,7 @@ pub fn chime(claim_key: &str, message_id: &str) {
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     if let (Some(locks), Some(request)) = (locks, request) {
         let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+        super::set(&options, "ifAvailable", true);
         let held = Closure::once_into_js(move |lock: JsValue| -> JsValue {
             if lock.is_null() {
                 return JsValue::UNDEFINED;

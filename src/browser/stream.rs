@@ -115,7 +115,10 @@ impl Streams {
                                     busy_ms += js_sys::Date::now() - started;
                                     at = end;
                                     if busy_ms >= BUSY_MS {
-                                        super::timers::yield_to_browser().await;
+                                        // A zero-delay timeout lets input and a due frame
+                                        // run first (`scheduler.yield()` resumes ahead of
+                                        // rendering: the answer would show all at once).
+                                        gloo_timers::future::TimeoutFuture::new(0).await;
                                         busy_ms = 0.0;
                                         if !alive(&live) {
                                             return;

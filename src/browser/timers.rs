@@ -36,17 +36,3 @@ impl Timers {
         self.len() == 0
     }
 }
-
-/// Lets the browser run other tasks (input, and a frame when one is due) before the caller
-/// goes on: a zero-delay timeout. (`scheduler.yield()` resumes ahead of rendering, so text
-/// streamed in quickly would show all at once at the end.)
-pub async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let queued =
-            web_sys::window().is_some_and(|w| w.set_timeout_with_callback(&resolve).is_ok());
-        if !queued {
-            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}

@@ -137,7 +137,7 @@ thread_local! {
 fn options(pairs: &[(&str, &str)]) -> js_sys::Object {
     let o = js_sys::Object::new();
     for (k, v) in pairs {
-        let _ = js_sys::Reflect::set(&o, &(*k).into(), &(*v).into());
+        crate::browser::set(&o, k, *v);
     }
     o
 }
