@@ -254,11 +254,20 @@ fn heading(t: &str) -> Option<(u8, &str)> {
 }
 
 fn is_rule(t: &str) -> bool {
-    let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-    compact.len() >= 3
-        && ['-', '*', '_']
-            .iter()
-            .any(|m| compact.chars().all(|c| c == *m))
+    // Read without copying, and stop at the first other character: a paragraph's first line
+    // is tested on every re-read of a growing answer.
+    let mut marks = t.chars().filter(|c| !c.is_whitespace());
+    let Some(mark @ ('-' | '*' | '_')) = marks.next() else {
+        return false;
+    };
+    let mut count = 1;
+    for c in marks {
+        if c != mark {
+            return false;
+        }
+        count += 1;
+    }
+    count >= 3
 }
 
 /// `- item`, `* item`, `+ item`, `1. item`, `1) item`.

@@ -200,3 +200,18 @@ fn plain_text_is_what_a_screen_reader_hears() {
         "Say hi to Ada\none\ntwo\na, b\n1, 2"
     );
 }
+
+#[test]
+fn a_rule_is_three_or_more_of_one_mark_and_nothing_else() {
+    for rule in ["---", "***", "___", "- - -", "*  *  *  *", "_\t_ _"] {
+        assert_eq!(parse(rule, false), vec![Block::Rule], "{rule:?}");
+    }
+    for not_rule in ["--", "-*-", "--- x", "t0 t1 t2"] {
+        assert!(
+            !parse(not_rule, false).contains(&Block::Rule),
+            "{not_rule:?}"
+        );
+    }
+    // A bullet followed by marks is a rule, not a list item.
+    assert_eq!(parse("* * *", false), vec![Block::Rule]);
+}

@@ -66,11 +66,10 @@ pub fn plausible_email(v: &str) -> bool {
 
 fn field_label(field: &str) -> String {
     let words = field.replace(['_', '-'], " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
+    let first = words.chars().next().map_or(0, char::len_utf8);
+    // The page's own case rules: Rust's would bring its Unicode case tables into the bundle.
+    let head = js_sys::JsString::from(&words[..first]).to_upper_case();
+    String::from(head) + &words[first..]
 }
 
 pub type Actions = Rc<dyn Fn(UiAction)>;
