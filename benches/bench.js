@@ -182,18 +182,21 @@ async function main() {
     process.stderr.write(`${id} streaming: ${round(median(totals))} ms, ratio ${round(median(ratios), 2)}, longest task ${round(median(longest))} ms\n`);
   }
   await control('POST', '/plati/config', { delay_ms: 0, chunking: 'many', tokens: 10_000 });
-  await stream('confab', '/confab-plati.html', async (page) => {
-    // Open and ready first, as deep-chat is below: the figure is about the stream.
+  // Confab's panel open and ready first, as deep-chat's is below: the figures are about the
+  // stream.
+  const readyPanel = async (page) => {
     await page.waitForFunction(() => { const h = document.querySelector('confab-widget'); return h && h.shadowRoot.querySelector('.confab'); }, null, { timeout: 30_000 });
     await page.evaluate(() => Confab.open());
     await page.waitForFunction(() => { const t = document.querySelector('confab-widget').shadowRoot.querySelector('textarea'); return t && !t.disabled; }, null, { timeout: 30_000 });
     await page.waitForTimeout(300);
-    return page.evaluate(() => { const t = performance.now(); Confab.send('long'); return t; });
-  }, () => {
-    const r = document.querySelector('confab-widget').shadowRoot;
-    const m = [...r.querySelectorAll('.message.in')].pop();
+  };
+  // Sends 'long'; returns when, on the page's clock.
+  const sendLong = (page) => page.evaluate(() => { const t = performance.now(); Confab.send('long'); return t; });
+  const longAnswered = () => {
+    const m = [...document.querySelector('confab-widget').shadowRoot.querySelectorAll('.message.in')].pop();
     return !!(m && m.dataset.status === 'received' && m.textContent.includes('t9999'));
-  }, '/streaming');
+  };
+  await stream('confab', '/confab-plati.html', async (page) => { await readyPanel(page); return sendLong(page); }, longAnswered, '/streaming');
   await stream('deep-chat', '/deep-chat.html', async (page) => {
     await page.waitForFunction(() => { const d = document.querySelector('deep-chat'); return d && typeof d.submitUserMessage === 'function' && d.shadowRoot && d.shadowRoot.querySelector('#text-input') && d.shadowRoot.textContent.includes('How can I help'); }, null, { timeout: 30_000 });
     await page.waitForTimeout(300);
@@ -203,6 +206,35 @@ async function main() {
     const all = d && d.shadowRoot ? d.shadowRoot.textContent : '';
     return all.includes('t9999');
   }, '/bench/deep-chat', Math.min(RUNS, Number(process.env.BENCH_SLOW_RUNS || 3))); // about 70 s a run
+
+  // 4b: the same answer at a steady pace (ten tokens every 2 ms, about 3 s): what the page's
+  // main thread spends on it while it streams (CDP Performance metrics, whole page).
+  {
+    await control('POST', '/plati/config', { delay_ms: 2, chunking: 'many', tokens: 10_000 });
+    const tasks = [];
+    const layouts = [];
+    const walls = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+      await page.goto(BASE + '/confab-plati.html');
+      await readyPanel(page);
+      const before = await metrics();
+      const t0 = await sendLong(page);
+      await page.waitForFunction(longAnswered, null, { timeout: 60_000, polling: 50 });
+      const t1 = await page.evaluate(() => performance.now());
+      const after = await metrics();
+      tasks.push((after.TaskDuration - before.TaskDuration) * 1000);
+      layouts.push((after.LayoutDuration - before.LayoutDuration) * 1000);
+      walls.push(t1 - t0);
+      await context.close();
+    }
+    results.widgets.confab.steadyStream = { runs: RUNS, wallMs: median(walls), mainThreadMs: median(tasks), layoutMs: median(layouts) };
+    process.stderr.write(`Confab steady stream: ${round(median(walls))} ms, main thread ${round(median(tasks))} ms, layout ${round(median(layouts))} ms\n`);
+  }
 
   // 5: long history, 5 000 messages replayed by PolyAI at open; memory afterwards.
   {
@@ -344,6 +376,11 @@ function markdown(r) {
   // The Long Tasks API reports only tasks over 50 ms.
   const task = (x) => (x === 0 ? 'none over 50 ms' : ms(x));
   lines.push(`| … longest main-thread task meanwhile (Long Tasks API) | ${task(s.longestTaskMs)} | ${task(d.longestTaskMs)} |`);
+  const st = c.steadyStream;
+  if (st) {
+    lines.push(`| 10 000 tokens at a steady pace (10 every 2 ms): send to final text | ${ms(st.wallMs)} | – |`);
+    lines.push(`| … main-thread time meanwhile, all of it; of which layout | ${ms(st.mainThreadMs)}; ${ms(st.layoutMs)} | – |`);
+  }
   lines.push(`| 5 000 replayed messages (PolyAI) rendered, from navigation | ${ms(r.history.renderedMs)} | – |`);
   lines.push(`| … JS heap + wasm memory afterwards | ${kb(r.history.jsHeapBytes)} + ${kb(r.history.wasmBytes)} | – |`);
   lines.push(`| idle, panel open: main-thread time per minute (widget's own) | ${r.idle.confabOwnMsPerMinute.toFixed(2)} ms | – |`);

@@ -30,8 +30,12 @@ use wasm_bindgen::JsCast;
 
 const STYLES: &str = include_str!("../styles/widget.css");
 
-/// A requested animation frame: its id and the callback it will run.
-type FrameRequest = (i32, Closure<dyn FnMut()>);
+/// Streamed text is shown once per frame, and a long answer less often: each update lays out
+/// the whole answer again, so one waits at least its length in bytes / this many ms (a 60 KB
+/// answer: every 60 ms) ...
+const BYTES_PER_MS: f64 = 1000.0;
+/// ... but never longer than this.
+const MAX_UPDATE_GAP_MS: f64 = 100.0;
 
 struct Runtime {
     engine: Option<RefCell<Box<dyn Machine>>>,
@@ -55,10 +59,12 @@ struct Runtime {
     this: RefCell<Weak<Runtime>>,
     /// Where tabs claim a message's chime; `None` when `data-sound` is off.
     chime_key: Option<String>,
-    /// Streamed text waiting for the next animation frame, and that frame's request.
+    /// Streamed text waiting to be shown; the animation frame asked for (its id), the
+    /// callback every such frame runs, and when streamed text was last shown.
     appends: RefCell<Vec<(String, String)>>,
-    frame: RefCell<Option<FrameRequest>>,
-    frame_due: Cell<bool>,
+    frame: Cell<Option<i32>>,
+    on_frame: RefCell<Option<Closure<dyn FnMut()>>>,
+    shown_at: Cell<f64>,
     fullscreen: bool,
     lang: Lang,
     scroll_lock: browser::page::ScrollLock,
@@ -292,8 +298,9 @@ fn start(
             .filter(|c| c.sound)
             .map(|c| format!("{}chime", c.storage_prefix())),
         appends: RefCell::new(Vec::new()),
-        frame: RefCell::new(None),
-        frame_due: Cell::new(false),
+        frame: Cell::new(None),
+        on_frame: RefCell::new(None),
+        shown_at: Cell::new(0.0),
         fullscreen: layout.fullscreen,
         lang,
         scroll_lock: browser::page::ScrollLock::new(),
@@ -945,43 +952,65 @@ impl Runtime {
         self.actions.borrow_mut().take();
         self.timers.cancel_all();
         self.lifecycle.borrow_mut().take();
-        if let Some((id, _)) = self.frame.borrow_mut().take() {
-            if self.frame_due.replace(false) {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.cancel_animation_frame(id);
-                }
+        if let Some(id) = self.frame.take() {
+            if let Some(w) = web_sys::window() {
+                let _ = w.cancel_animation_frame(id);
             }
         }
+        self.on_frame.borrow_mut().take();
         self.scroll_lock.set(false);
         self.mount.borrow_mut().take();
         self.host.remove();
     }
 
-    /// Asks for one animation frame in which the streamed text gathered so far is shown.
+    /// Asks for an animation frame in which the streamed text gathered so far is shown.
     fn schedule_appends(&self) {
-        if self.frame_due.get() {
+        if self.frame.get().is_some() || self.destroyed.get() {
             return;
         }
         let weak = self.weak();
-        let callback = Closure::<dyn FnMut()>::new(move || {
-            if let Some(rt) = weak.upgrade() {
-                rt.frame_due.set(false);
-                rt.flush_appends();
-            }
+        let mut slot = self.on_frame.borrow_mut();
+        // One callback for every frame: it may ask for the next frame while it runs.
+        let callback = slot.get_or_insert_with(|| {
+            Closure::<dyn FnMut()>::new(move || {
+                if let Some(rt) = weak.upgrade() {
+                    rt.frame.set(None);
+                    if rt.appends_due(js_sys::Date::now()) {
+                        rt.flush_appends();
+                    } else {
+                        rt.schedule_appends();
+                    }
+                }
+            })
         });
         let id = web_sys::window().and_then(|w| {
             w.request_animation_frame(callback.as_ref().unchecked_ref())
                 .ok()
         });
+        drop(slot);
         match id {
-            Some(id) => {
-                self.frame_due.set(true);
-                // The previous frame's callback has run by now; it is dropped here.
-                *self.frame.borrow_mut() = Some((id, callback));
-            }
+            Some(id) => self.frame.set(Some(id)),
             // No frames to wait for: show it now.
             None => self.flush_appends(),
         }
+    }
+
+    /// Whether the streamed text gathered is shown in this frame: always for short answers,
+    /// after a gap that grows with the answer's length for long ones.
+    fn appends_due(&self, now: f64) -> bool {
+        let longest = self
+            .appends
+            .borrow()
+            .iter()
+            .map(|(id, _)| {
+                let mut len = 0;
+                self.with_message(id, |v| len = v.text.with_untracked(String::len));
+                len
+            })
+            .max()
+            .unwrap_or(0);
+        let gap = (longest as f64 / BYTES_PER_MS).min(MAX_UPDATE_GAP_MS);
+        now - self.shown_at.get() >= gap
     }
 
     /// Shows the streamed text gathered since the last frame, one update per message.
@@ -990,6 +1019,7 @@ impl Runtime {
         if pending.is_empty() {
             return;
         }
+        self.shown_at.set(js_sys::Date::now());
         let mut merged: Vec<(String, String)> = Vec::new();
         for (id, text) in pending {
             match merged.iter_mut().find(|(i, _)| *i == id) {

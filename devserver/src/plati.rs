@@ -33,6 +33,8 @@ pub struct StreamConfig {
     pub tokens: Option<usize>,
     /// Send `error` instead of `complete`.
     pub error: Option<String>,
+    /// Go quiet this long before the last event (`complete` or `error`), sent on its own.
+    pub stall_ms: Option<u64>,
 }
 
 impl Default for StreamConfig {
@@ -43,6 +45,7 @@ impl Default for StreamConfig {
             cut_after: None,
             tokens: None,
             error: None,
+            stall_ms: None,
         }
     }
 }
@@ -244,7 +247,12 @@ async fn stream(
             json!({"type": "complete", "content": reply})
         ));
     }
-    let writes: Vec<Vec<u8>> = match config.chunking.as_str() {
+    // With a stall, the last event is held back and written alone after it.
+    let held = match (config.stall_ms, cut) {
+        (Some(_), None) => events.pop(),
+        _ => None,
+    };
+    let mut writes: Vec<Vec<u8>> = match config.chunking.as_str() {
         "many" => events.chunks(10).map(|c| c.concat().into_bytes()).collect(),
         "split" => {
             // Cut every write in two, inside a character where there is one.
@@ -253,18 +261,26 @@ async fn stream(
         }
         _ => events.into_iter().map(String::into_bytes).collect(),
     };
+    let stall_at = held.map(|last| {
+        writes.push(last.into_bytes());
+        writes.len() - 1
+    });
+    let stall = Duration::from_millis(config.stall_ms.unwrap_or(0));
     let delay = Duration::from_millis(config.delay_ms);
     let cut_at_end = cut.is_some();
     let body = futures_util::stream::unfold(
-        (writes.into_iter(), false),
+        (writes.into_iter().enumerate(), false),
         move |(mut it, done)| async move {
             if done {
                 return None;
             }
             match it.next() {
-                Some(w) => {
+                Some((i, w)) => {
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
+                    }
+                    if Some(i) == stall_at {
+                        tokio::time::sleep(stall).await;
                     }
                     Some((Ok::<Bytes, std::io::Error>(Bytes::from(w)), (it, false)))
                 }

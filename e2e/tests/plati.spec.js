@@ -164,6 +164,30 @@ test('10 000 tokens as fast as the server can send them arrive whole', async ({ 
   expect(text.split(' ').length).toBe(10_001);
 });
 
+test('a long answer is shown in full even when the stream then goes quiet', async ({ page, request }) => {
+  // About 50 KB at once, then 1.5 s of silence before `complete`: the update that a long
+  // answer waits for must still come by itself, not only with the next event.
+  await configure(request, { delay_ms: 0, chunking: 'many', tokens: 9_000, stall_ms: 1_500 });
+  await page.goto('/plati.html');
+  await w(page).launcher.click();
+  await expect(w(page).input).toBeEnabled();
+  await page.evaluate(() => {
+    window.__whole = [];
+    const tick = () => {
+      const r = document.querySelector('confab-widget').shadowRoot;
+      const answer = [...r.querySelectorAll('.message.in')].pop();
+      if (answer && answer.textContent.includes('t8999 ')) window.__whole.push(answer.dataset.status);
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await w(page).input.fill('long');
+  await w(page).input.press('Enter');
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received', { timeout: 30_000 });
+  const statuses = await page.evaluate(() => window.__whole);
+  expect(statuses[0], 'the whole text was on screen while the answer was still streaming').toBe('streaming');
+});
+
 test('a streamed answer grows in place: its text is appended to one text node, frame by frame', async ({ page, request }) => {
   await configure(request, { delay_ms: 10, chunking: 'many', tokens: 300 });
   await page.goto('/plati.html');
