@@ -330,8 +330,8 @@ impl Lang {
 /// A system notice in the transcript (handoff, queue, session end). The engine records which
 /// one, with its details; the view words it in the visitor's language. Text a server sends
 /// as its own notice is shown as sent (`Server`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "k", rename_all = "snake_case", try_from = "NoticeRecord")]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
 pub enum Notice {
     Server {
         text: String,
@@ -359,26 +359,13 @@ pub enum Notice {
     },
 }
 
-/// A stored notice read back: its tag and every field any notice has. Read this way instead
-/// of as an internally tagged enum, which buffers the whole record first and brings that
-/// machinery into the bundle; the stored form is the same.
-#[derive(serde::Deserialize)]
-struct NoticeRecord {
-    k: String,
-    text: Option<String>,
-    position: Option<u64>,
-    queue: Option<String>,
-    wait_seconds: Option<u64>,
-    name: Option<String>,
-}
-
-impl TryFrom<NoticeRecord> for Notice {
-    type Error = String;
-
-    fn try_from(r: NoticeRecord) -> Result<Notice, String> {
-        Ok(match r.k.as_str() {
+impl Notice {
+    /// A stored notice read back: its tag `k` and the fields of that kind.
+    pub fn read(v: &serde_json::Value) -> Option<Notice> {
+        let r = crate::protocol::record::Record::of(v)?;
+        Some(match r.text("k")?.as_str() {
             "server" => Notice::Server {
-                text: r.text.ok_or("a server notice without its text")?,
+                text: r.text("text")?,
             },
             "continued_elsewhere" => Notice::ContinuedElsewhere,
             "session_expired" => Notice::SessionExpired,
@@ -388,16 +375,20 @@ impl TryFrom<NoticeRecord> for Notice {
             "connecting_team" => Notice::ConnectingTeam,
             "team_soon" => Notice::TeamSoon,
             "queue" => Notice::Queue {
-                position: r.position,
-                queue: r.queue,
-                wait_seconds: r.wait_seconds,
+                position: r.optional_count("position")?,
+                queue: r.optional_text("queue")?,
+                wait_seconds: r.optional_count("wait_seconds")?,
             },
-            "agent_joined" => Notice::AgentJoined { name: r.name },
+            "agent_joined" => Notice::AgentJoined {
+                name: r.optional_text("name")?,
+            },
             "agent_left" => Notice::AgentLeft,
             "handoff_failed" => Notice::HandoffFailed,
             "handoff_timeout" => Notice::HandoffTimeout,
-            "needs_team" => Notice::NeedsTeam { queue: r.queue },
-            other => return Err(format!("unknown notice \"{other}\"")),
+            "needs_team" => Notice::NeedsTeam {
+                queue: r.optional_text("queue")?,
+            },
+            _ => return None,
         })
     }
 }

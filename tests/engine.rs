@@ -882,3 +882,73 @@ fn a_delivery_state_has_one_name_on_the_wire_and_in_the_page() {
         assert_eq!(stored, format!("\"{}\"", d.as_str()));
     }
 }
+
+#[test]
+fn a_stored_transcript_and_outbox_read_back_whole_and_nothing_malformed_is_read() {
+    use confab::i18n::Notice;
+    use confab::protocol::Attachment;
+    let mut t = Transcript::default();
+    let mut answer = Entry::incoming("m1".into(), "Hi".into(), Delivery::Received, T0);
+    answer.name = Some("Sarah".into());
+    answer.reply_to = Some("u1".into());
+    answer.attachments = vec![Attachment {
+        title: Some("Card".into()),
+        image: None,
+        url: Some("https://example.com/".into()),
+        is_image: false,
+        action: Some("open".into()),
+    }];
+    answer.suggestions = vec!["Yes".into(), "No".into()];
+    t.push(answer);
+    let mut notice = Entry::incoming("n1".into(), "In the queue".into(), Delivery::Received, T0);
+    notice.direction = Direction::System;
+    notice.error = true;
+    notice.notice = Some(Notice::Queue {
+        position: Some(2),
+        queue: None,
+        wait_seconds: Some(60),
+    });
+    t.push(notice);
+    t.push(Entry::outgoing("u2".into(), "hello".into(), T0 + 5));
+    let stored = t.to_json();
+    let back = Transcript::from_json(&stored).expect("written by us, read by us");
+    assert_eq!(back.entries(), t.entries());
+    assert!(
+        stored.ends_with(
+            r#"{"id":"u2","dir":"out","text":"hello","status":"pending","at":1762466342005}]"#
+        ),
+        "{stored}"
+    );
+    // Unknown fields are ignored; absent or null optional ones are empty.
+    let lenient = Transcript::from_json(
+        r#"[{"id":"a","dir":"in","text":"x","status":"received","at":1,"name":null,"extra":{"y":[1]}}]"#,
+    )
+    .expect("readable");
+    assert_eq!(lenient.entries()[0].name, None);
+    // Anything of the wrong shape makes the whole record unreadable.
+    for bad in [
+        r#"{"id":"a"}"#,
+        r#"[{"id":"a","dir":"sideways","text":"x","status":"received","at":1}]"#,
+        r#"[{"id":"a","dir":"in","text":"x","status":"lost","at":1}]"#,
+        r#"[{"id":"a","dir":"in","text":"x","status":"received","at":1.5}]"#,
+        r#"[{"id":"a","dir":"in","text":"x","status":"received"}]"#,
+        r#"[{"id":"a","dir":"in","text":7,"status":"received","at":1}]"#,
+        r#"[{"id":"a","dir":"in","text":"x","status":"received","at":1,"suggestions":[1]}]"#,
+        r#"[{"id":"a","dir":"in","text":"x","status":"received","at":1,"error":"yes"}]"#,
+        r#"[{"id":"a","dir":"in","text":"x","status":"received","at":1,"notice":{"k":"nope"}}]"#,
+        r#"[{"id":"a","dir":"in","text":"x","status":"received","at":1,"attachments":[{"url":3}]}]"#,
+    ] {
+        assert!(Transcript::from_json(bad).is_none(), "{bad}");
+    }
+
+    let mut o = Outbox::default();
+    o.push("u3".into(), "later".into(), T0);
+    let stored = o.to_json();
+    assert_eq!(stored, r#"[{"id":"u3","text":"later","at":1762466342000}]"#);
+    assert_eq!(
+        Outbox::from_json(&stored).map(|b| b.items()),
+        Some(o.items())
+    );
+    assert!(Outbox::from_json(r#"[{"id":"u3","text":"later"}]"#).is_none());
+    assert!(Outbox::from_json(r#"[{"id":"u3","text":"later","at":"now"}]"#).is_none());
+}

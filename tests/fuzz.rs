@@ -294,6 +294,32 @@ fn the_codecs_never_panic() {
 }
 
 #[test]
+fn the_token_event_reader_agrees_with_serde_json_on_every_input() {
+    use confab::protocol::scan::string_fields;
+    let seeds = [
+        r#"{"type":"token","content":"Hel"}"#,
+        r#"{"content":"say \"hi\"\n\u00e9\ud83d\ude00","id":[1,{"a":null}],"type":"token"}"#,
+        r#" { "type" : "complete" , "content" : "-0.5e+3 \/ \t" , "n" : -0.5e+3 } "#,
+        r#"{"type":"error","content":null,"x":[true,false,{},[]]}"#,
+    ];
+    let keys = ["type", "content", "x"];
+    run("token events against serde_json", |rng| {
+        let f = input(rng, &seeds, &["token", "complete", "error"], &keys);
+        let ours = string_fields(&f, ["type", "content"]);
+        match serde_json::from_str::<serde_json::Value>(&f) {
+            Ok(v) if v.is_object() => {
+                let text = |k: &str| v.get(k).and_then(|x| x.as_str());
+                let got = ours.unwrap_or_else(|e| panic!("refused valid JSON: {e}"));
+                assert_eq!(got[0].as_deref(), text("type"));
+                assert_eq!(got[1].as_deref(), text("content"));
+            }
+            _ => assert!(ours.is_err(), "accepted what serde_json refuses"),
+        }
+        f
+    });
+}
+
+#[test]
 fn the_sse_parser_never_panics_on_any_bytes() {
     let seed = b"event: token\ndata: {\"a\":1}\r\n\r\n: comment\rid: 7\nretry: x\ndata:\n\n";
     run("sse", |rng| {

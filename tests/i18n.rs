@@ -129,7 +129,8 @@ fn engine_notices_are_worded_in_every_language() {
     // Stored with the transcript: every notice round-trips through JSON.
     for n in all.iter().chain([&server]) {
         let json = serde_json::to_string(n).unwrap();
-        assert_eq!(&serde_json::from_str::<Notice>(&json).unwrap(), n, "{json}");
+        let back = Notice::read(&serde_json::from_str(&json).unwrap());
+        assert_eq!(back.as_ref(), Some(n), "{json}");
     }
     assert_eq!(
         server.text(Lang::Ar),
@@ -158,7 +159,8 @@ fn a_message_day_is_the_visitors_local_date() {
 #[test]
 fn stored_notices_read_back_in_their_stored_form() {
     use confab::i18n::Notice;
-    let read = |json: &str| serde_json::from_str::<Notice>(json);
+    let read =
+        |json: &str| Notice::read(&serde_json::from_str(json).unwrap()).ok_or(json.to_string());
     assert_eq!(
         serde_json::to_string(&Notice::Queue {
             position: Some(3),
@@ -184,4 +186,11 @@ fn stored_notices_read_back_in_their_stored_form() {
     assert!(read(r#"{"k":"no_such_notice"}"#).is_err());
     assert!(read(r#"{"text":"x"}"#).is_err(), "no kind");
     assert!(read(r#"{"k":"queue","position":"3"}"#).is_err());
+    assert!(read(r#"{"k":"queue","position":-1}"#).is_err());
+    assert!(read(r#"["queue"]"#).is_err(), "not an object");
+    assert_eq!(
+        read(r#"{"k":"agent_joined","name":null}"#).unwrap(),
+        Notice::AgentJoined { name: None },
+        "null is absent"
+    );
 }

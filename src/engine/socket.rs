@@ -10,6 +10,7 @@ use super::{
 };
 use crate::clock::Now;
 use crate::i18n::Notice;
+use crate::protocol::record::{self, Record};
 use crate::protocol::Problem;
 use crate::protocol::{
     AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams,
@@ -39,9 +40,9 @@ enum Link {
 /// The session record to store, given what is stored now (perhaps written by another tab):
 /// ours, except that for the same session a higher stored cursor is kept.
 pub fn merge_session(stored: Option<&str>, ours: &str) -> String {
-    let theirs = stored.and_then(|s| serde_json::from_str::<StoredSession>(s).ok());
-    match (theirs, serde_json::from_str::<StoredSession>(ours)) {
-        (Some(t), Ok(mut o)) if t.session.id == o.session.id && t.cursor > o.cursor => {
+    let theirs = stored.and_then(StoredSession::parse);
+    match (theirs, StoredSession::parse(ours)) {
+        (Some(t), Some(mut o)) if t.session.id == o.session.id && t.cursor > o.cursor => {
             o.cursor = t.cursor;
             serde_json::to_string(&o).unwrap_or_else(|_| ours.to_string())
         }
@@ -51,8 +52,8 @@ pub fn merge_session(stored: Option<&str>, ours: &str) -> String {
 
 /// What we keep about the conversation between page loads. Stored flat, the session's fields
 /// beside the others (see [`SessionRecord`]).
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-#[serde(from = "SessionRecord", into = "SessionRecord")]
+#[derive(Clone, serde::Serialize)]
+#[serde(into = "SessionRecord")]
 struct StoredSession {
     session: Session,
     from_lead: bool,
@@ -63,8 +64,8 @@ struct StoredSession {
 }
 
 /// The stored form of [`StoredSession`]: spelled out instead of `#[serde(flatten)]`, which
-/// reads through a buffered copy of the record and brings that machinery into the bundle.
-#[derive(serde::Serialize, serde::Deserialize)]
+/// brings serde's buffering machinery into the bundle.
+#[derive(serde::Serialize)]
 struct SessionRecord {
     id: String,
     route: String,
@@ -78,18 +79,22 @@ struct SessionRecord {
     joined: bool,
 }
 
-impl From<SessionRecord> for StoredSession {
-    fn from(r: SessionRecord) -> StoredSession {
-        StoredSession {
-            session: Session {
-                id: r.id,
-                route: r.route,
-                token: r.token,
-            },
-            from_lead: r.from_lead,
-            cursor: r.cursor,
-            joined: r.joined,
-        }
+impl StoredSession {
+    /// The stored record read back; `None` if it is not one.
+    fn parse(raw: &str) -> Option<StoredSession> {
+        record::parse(raw, |v| {
+            let r = Record::of(v)?;
+            Some(StoredSession {
+                session: Session {
+                    id: r.text("id")?,
+                    route: r.text("route")?,
+                    token: r.optional_text("token")?,
+                },
+                from_lead: r.flag("from_lead")?,
+                cursor: r.optional_count("cursor")?,
+                joined: r.flag("joined")?,
+            })
+        })
     }
 }
 
@@ -106,14 +111,26 @@ impl From<StoredSession> for SessionRecord {
     }
 }
 
-#[derive(serde::Serialize, serde::Deserialize, Default, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Default, Clone, PartialEq, Eq)]
 struct StoredAgent {
     name: Option<String>,
     avatar: Option<String>,
 }
 
+impl StoredAgent {
+    fn parse(raw: &str) -> Option<StoredAgent> {
+        record::parse(raw, |v| {
+            let r = Record::of(v)?;
+            Some(StoredAgent {
+                name: r.optional_text("name")?,
+                avatar: r.optional_text("avatar")?,
+            })
+        })
+    }
+}
+
 /// A streamed message being put together from its chunks.
-#[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+#[derive(serde::Serialize, Default, Clone)]
 struct Assembly {
     chunks: BTreeMap<u32, String>,
     /// Index of the chunk marked complete.
@@ -125,6 +142,36 @@ struct Assembly {
 }
 
 impl Assembly {
+    /// The stored assemblies by message id, read back; `None` if any is unreadable.
+    fn parse_all(raw: &str) -> Option<BTreeMap<String, Assembly>> {
+        record::parse(raw, |v| {
+            Record::of(v)?
+                .entries()
+                .map(|(id, a)| Some((id.clone(), Assembly::read(a)?)))
+                .collect()
+        })
+    }
+
+    fn read(v: &serde_json::Value) -> Option<Assembly> {
+        let r = Record::of(v)?;
+        let chunks = r.optional("chunks", |c| {
+            Record::of(c)?
+                .entries()
+                .map(|(i, t)| Some((i.parse().ok()?, record::text(t)?)))
+                .collect::<Option<BTreeMap<u32, String>>>()
+        })??;
+        Some(Assembly {
+            chunks,
+            last: r
+                .optional_count("last")?
+                .map(u32::try_from)
+                .transpose()
+                .ok()?,
+            attachments: r.list("attachments", Attachment::read)?,
+            suggestions: r.list("suggestions", record::text)?,
+        })
+    }
+
     fn text(&self) -> String {
         self.chunks.values().map(String::as_str).collect()
     }
@@ -455,8 +502,8 @@ impl Engine {
         let read = |name: &str| stored.get(&format!("{prefix}{name}")).cloned();
 
         if let Some(raw) = read("session") {
-            match serde_json::from_str::<StoredSession>(&raw) {
-                Ok(s)
+            match StoredSession::parse(&raw) {
+                Some(s)
                     if valid_id(&s.session.id)
                         && (s.session.route.is_empty() || valid_id(&s.session.route)) =>
                 {
@@ -485,15 +532,15 @@ impl Engine {
             }
         }
         if let Some(raw) = read("agent") {
-            match serde_json::from_str::<StoredAgent>(&raw) {
-                Ok(a) => {
+            match StoredAgent::parse(&raw) {
+                Some(a) => {
                     self.agent_name = a.name.clone();
                     self.fx.emit(UiEvent::Agent {
                         name: a.name,
                         avatar: a.avatar,
                     })
                 }
-                Err(_) => self.drop_corrupt("agent"),
+                None => self.drop_corrupt("agent"),
             }
         }
         if let Some(raw) = read("transcript") {
@@ -503,9 +550,9 @@ impl Engine {
             }
         }
         if let Some(raw) = read("assembly") {
-            match serde_json::from_str::<BTreeMap<String, Assembly>>(&raw) {
-                Ok(a) => self.assemblies = a,
-                Err(_) => self.drop_corrupt("assembly"),
+            match Assembly::parse_all(&raw) {
+                Some(a) => self.assemblies = a,
+                None => self.drop_corrupt("assembly"),
             }
         }
         if let Some(raw) = read("outbox") {
@@ -1668,7 +1715,7 @@ impl Engine {
         if key != self.fx.key("session") {
             return;
         }
-        let theirs = value.and_then(|v| serde_json::from_str::<StoredSession>(v).ok());
+        let theirs = value.and_then(StoredSession::parse);
         match (theirs, &self.session) {
             (Some(t), Some(ours)) if t.session.id == ours.id => {
                 let known = self.cursor.max(self.cursor_elsewhere);

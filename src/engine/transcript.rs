@@ -1,14 +1,17 @@
 //! The conversation as the visitor sees it, and the messages still owed to the server.
 
+use crate::i18n::Notice;
+use crate::protocol::record::{self, Record};
 use crate::protocol::Attachment;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Entries kept (and persisted) per conversation; older ones are dropped first.
 pub const MAX_TRANSCRIPT: usize = 200;
 /// Longest text accepted from storage for one entry.
 const MAX_STORED_TEXT: usize = 64 * 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     In,
@@ -25,9 +28,16 @@ impl Direction {
             Direction::System => "system",
         }
     }
+
+    /// The direction named `name` ([`Direction::as_str`]).
+    pub fn named(name: &str) -> Option<Direction> {
+        [Direction::In, Direction::Out, Direction::System]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Delivery {
     /// Waiting for a link (or written to one that dropped): will be sent.
@@ -59,9 +69,25 @@ impl Delivery {
             Delivery::Failed => "failed",
         }
     }
+
+    /// The status named `name` ([`Delivery::as_str`]).
+    pub fn named(name: &str) -> Option<Delivery> {
+        use Delivery::*;
+        [
+            Pending,
+            Sent,
+            Delivered,
+            Received,
+            Streaming,
+            Interrupted,
+            Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == name)
+    }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub id: String,
     #[serde(rename = "dir")]
@@ -86,7 +112,7 @@ pub struct Entry {
     /// For a system entry: which notice, so the view can word it in the visitor's language
     /// (`text` holds the English wording).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notice: Option<crate::i18n::Notice>,
+    pub notice: Option<Notice>,
 }
 
 impl Entry {
@@ -113,6 +139,24 @@ impl Entry {
             status,
             ..Entry::outgoing(id, text, at)
         }
+    }
+
+    /// A stored entry read back (the form `Serialize` writes).
+    fn read(v: &Value) -> Option<Entry> {
+        let r = Record::of(v)?;
+        Some(Entry {
+            id: r.text("id")?,
+            direction: Direction::named(&r.text("dir")?)?,
+            text: r.text("text")?,
+            status: Delivery::named(&r.text("status")?)?,
+            at: r.int("at")?,
+            name: r.optional_text("name")?,
+            reply_to: r.optional_text("reply_to")?,
+            attachments: r.list("attachments", Attachment::read)?,
+            suggestions: r.list("suggestions", record::text)?,
+            error: r.flag("error")?,
+            notice: r.optional("notice", Notice::read)?,
+        })
     }
 
     fn plausible(&self) -> bool {
@@ -199,7 +243,7 @@ impl Transcript {
 
     /// `None` when the stored value is not a list of plausible entries.
     pub fn from_json(raw: &str) -> Option<Transcript> {
-        let entries: Vec<Entry> = serde_json::from_str(raw).ok()?;
+        let entries = record::parse(raw, |v| record::list(v, Entry::read))?;
         if !entries.iter().all(Entry::plausible) {
             return None;
         }
@@ -211,13 +255,25 @@ impl Transcript {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 struct Owed {
     id: String,
     text: String,
     at: i64,
     #[serde(skip)]
     sent: bool,
+}
+
+impl Owed {
+    fn read(v: &Value) -> Option<Owed> {
+        let r = Record::of(v)?;
+        Some(Owed {
+            id: r.text("id")?,
+            text: r.text("text")?,
+            at: r.int("at")?,
+            sent: false,
+        })
+    }
 }
 
 /// Messages the server has not acknowledged yet, oldest first.
@@ -300,7 +356,7 @@ impl Outbox {
     }
 
     pub fn from_json(raw: &str) -> Option<Outbox> {
-        let items: Vec<Owed> = serde_json::from_str(raw).ok()?;
+        let items = record::parse(raw, |v| record::list(v, Owed::read))?;
         let ok = items
             .iter()
             .all(|o| !o.id.is_empty() && o.id.len() <= 256 && o.text.len() <= MAX_STORED_TEXT);

@@ -7,10 +7,12 @@ pub mod iraa;
 pub mod plati;
 pub mod plura;
 pub mod poly;
+pub mod record;
+pub mod scan;
 pub mod sse;
 
 use crate::clock::Now;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -20,72 +22,8 @@ pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 /// legitimate there, so its frames may be larger (still bounded).
 pub const MAX_BATCH_FRAME_BYTES: usize = 8 * 1024 * 1024;
 
-/// A JSON value read only as far as "is it a string?": a string without escapes is borrowed
-/// from the input, anything else is skipped without building a tree. For fields read on every
-/// one of thousands of stream events.
-pub(crate) enum Loose<'a> {
-    Text(std::borrow::Cow<'a, str>),
-    Other,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-        use std::borrow::Cow;
-        struct Read<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for Read<'a> {
-            type Value = Loose<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Loose<'a>, E> {
-                Ok(Loose::Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Loose<'a>, E> {
-                Ok(Loose::Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Loose<'a>, E> {
-                Ok(Loose::Text(Cow::Owned(v)))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Loose<'a>, E> {
-                Ok(Loose::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Loose<'a>, E> {
-                Ok(Loose::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Loose<'a>, E> {
-                Ok(Loose::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Loose<'a>, E> {
-                Ok(Loose::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Loose<'a>, E> {
-                Ok(Loose::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Loose<'a>, A::Error> {
-                while items.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Loose::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Loose<'a>, A::Error> {
-                while entries.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Loose::Other)
-            }
-        }
-        d.deserialize_any(Read(std::marker::PhantomData))
-    }
-}
-
-impl<'a> Loose<'a> {
-    pub(crate) fn text(&self) -> Option<&str> {
-        match self {
-            Loose::Text(t) => Some(t),
-            Loose::Other => None,
-        }
-    }
-}
-
 /// A rich item attached to a message (PolyAI attachments).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
 pub struct Attachment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -99,6 +37,20 @@ pub struct Attachment {
     pub is_image: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+}
+
+impl Attachment {
+    /// A stored attachment read back (the form `Serialize` writes).
+    pub fn read(v: &serde_json::Value) -> Option<Attachment> {
+        let r = record::Record::of(v)?;
+        Some(Attachment {
+            title: r.optional_text("title")?,
+            image: r.optional_text("image")?,
+            url: r.optional_text("url")?,
+            is_image: r.flag("is_image")?,
+            action: r.optional_text("action")?,
+        })
+    }
 }
 
 /// A message from the other side, whole.
@@ -233,7 +185,7 @@ pub enum Problem {
 }
 
 /// One page action an agent asked for (Iraa `iframeCommands`); fields as the wire gives them.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 pub struct PageAction {
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,7 +225,7 @@ pub struct LinkParams<'a> {
 
 /// A conversation the server knows: its id, and the route the socket URL needs (for Plura
 /// the flow instance id, which a session POST may replace).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
 pub struct Session {
     pub id: String,
     pub route: String,

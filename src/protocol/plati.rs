@@ -64,24 +64,14 @@ impl ExchangeCodec for Plati {
 
     fn stream_piece(&self, data: &str) -> StreamPiece {
         // Read into these two fields only: a long answer is thousands of these events.
-        #[derive(serde::Deserialize)]
-        struct Piece<'a> {
-            #[serde(rename = "type", borrow)]
-            kind: Option<super::Loose<'a>>,
-            #[serde(borrow)]
-            content: Option<super::Loose<'a>>,
-        }
-        let piece: Piece = match serde_json::from_str(data) {
-            Ok(p) => p,
+        let [kind, content] = match super::scan::string_fields(data, ["type", "content"]) {
+            Ok(fields) => fields,
             Err(e) => {
                 return StreamPiece::Malformed(format!("event data is not a JSON object: {e}"))
             }
         };
-        let content = match piece.content {
-            Some(super::Loose::Text(c)) => Some(c.into_owned()),
-            _ => None,
-        };
-        match (piece.kind.as_ref().and_then(super::Loose::text), content) {
+        let content = content.map(std::borrow::Cow::into_owned);
+        match (kind.as_deref(), content) {
             (Some("token"), Some(c)) => StreamPiece::Token(c),
             (Some("complete"), Some(c)) => StreamPiece::Complete(c),
             (Some("error"), c) => {
