@@ -72,19 +72,14 @@ impl Delivery {
 
     /// The status named `name` ([`Delivery::as_str`]).
     pub fn named(name: &str) -> Option<Delivery> {
-        use Delivery::*;
-        [
-            Pending,
-            Sent,
-            Delivered,
-            Received,
-            Streaming,
-            Interrupted,
-            Failed,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == name)
+        Delivery::ALL.into_iter().find(|d| d.as_str() == name)
     }
+
+    #[rustfmt::skip]
+    pub const ALL: [Delivery; 7] = {
+        use Delivery::*;
+        [Pending, Sent, Delivered, Received, Streaming, Interrupted, Failed]
+    };
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
