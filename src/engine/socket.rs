@@ -69,13 +69,11 @@ struct StoredSession {
 struct SessionRecord {
     id: String,
     route: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
-    #[serde(default)]
     from_lead: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     cursor: Option<u64>,
-    #[serde(default)]
     joined: bool,
 }
 
@@ -135,9 +133,7 @@ struct Assembly {
     chunks: BTreeMap<u32, String>,
     /// Index of the chunk marked complete.
     last: Option<u32>,
-    #[serde(default)]
     attachments: Vec<Attachment>,
-    #[serde(default)]
     suggestions: Vec<String>,
 }
 
