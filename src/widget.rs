@@ -735,12 +735,16 @@ impl Runtime {
             UiEvent::Status { id, status } => self.with_message(&id, |v| v.status.set(status)),
             UiEvent::Append { .. } => {}
             UiEvent::Replace { id, text } => {
-                let mut announce = None;
+                let mut shown = false;
                 self.with_message(&id, |v| {
-                    v.text.set(text.clone());
-                    announce = Some(text.clone());
+                    shown = true;
+                    // A streamed answer usually holds the whole text already: setting it again
+                    // would only have the view read it again.
+                    if v.text.with_untracked(|t| *t != text) {
+                        v.text.set(text.clone());
+                    }
                 });
-                if let Some(text) = announce {
+                if shown {
                     let detail = js_sys::Object::new();
                     set(&detail, "direction", "in");
                     set(&detail, "id", &id);

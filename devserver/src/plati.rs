@@ -35,6 +35,8 @@ pub struct StreamConfig {
     pub error: Option<String>,
     /// Go quiet this long before the last event (`complete` or `error`), sent on its own.
     pub stall_ms: Option<u64>,
+    /// `complete` carries this instead of the tokens joined (a vendor's cleaned-up text).
+    pub complete_text: Option<String>,
 }
 
 impl Default for StreamConfig {
@@ -46,6 +48,7 @@ impl Default for StreamConfig {
             tokens: None,
             error: None,
             stall_ms: None,
+            complete_text: None,
         }
     }
 }
@@ -244,7 +247,7 @@ async fn stream(
         events.insert(0, ": stream open\n\n".into());
         events.push(format!(
             "data: {}\n\n",
-            json!({"type": "complete", "content": reply})
+            json!({"type": "complete", "content": config.complete_text.as_deref().unwrap_or(&reply)})
         ));
     }
     // With a stall, the last event is held back and written alone after it.

@@ -51,6 +51,18 @@ test('fetch streaming with a bearer token: tokens build the answer, complete rep
   expect(reqs[1].query).toEqual({ channel_id: 'ch-e2e', message: 'What does it cost?' });
 });
 
+test('a complete event whose text differs from the tokens replaces what was streamed', async ({ page, request }) => {
+  await configure(request, { delay_ms: 20, chunking: 'token', complete_text: 'Plans start at **$29**.' });
+  await page.goto('/plati.html');
+  await page.evaluate(() => { window.seen = []; Confab.on('message', (m) => window.seen.push(`${m.direction}:${m.text}`)); });
+  await ask(page, 'What does it cost?');
+  const answer = w(page).incoming.last();
+  await expect(answer).toHaveAttribute('data-status', 'received', { timeout: 15_000 });
+  await expect(answer.locator('.text')).toHaveText('Plans start at $29.');
+  await expect(answer.locator('strong')).toHaveText('$29');
+  expect(await page.evaluate(() => window.seen)).toEqual(['out:What does it cost?', 'in:Plans start at **$29**.']);
+});
+
 test('EventSource without a token (host proxy): one GET per message, never re-sent', async ({ page, request }) => {
   await configure(request, { delay_ms: 10 });
   await page.goto('/plati-proxy.html');
