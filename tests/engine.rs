@@ -881,7 +881,11 @@ fn a_delivery_state_has_one_name_on_the_wire_and_in_the_page() {
         let stored = serde_json::to_string(&d).unwrap_or_default();
         assert_eq!(stored, format!("\"{}\"", d.as_str()));
         assert!(Delivery::ALL.contains(&d));
-        assert_eq!(Delivery::named(d.as_str()), Some(d), "read back by its name");
+        assert_eq!(
+            Delivery::named(d.as_str()),
+            Some(d),
+            "read back by its name"
+        );
     }
     assert_eq!(Delivery::ALL.len(), 7);
     assert_eq!(Delivery::named("lost"), None);
