@@ -149,7 +149,7 @@ test('the lead form is prefilled, validated, sent to the page and the lead URL, 
   const form = page.locator('confab-widget form.lead');
   await expect(form).toBeVisible();
   await expect(form.locator('input[name="email"]')).toHaveValue('ada@example.com');
-  // Field names become labels: first letter up, underscores and dashes as spaces.
+  // Field names become labels with their first letter up.
   await expect(form.locator('label')).toHaveText(['Email', 'Company']);
   await form.locator('input[name="email"]').fill('not-an-email');
   await form.locator('input[name="company"]').fill('Acme');
