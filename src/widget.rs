@@ -1014,7 +1014,9 @@ impl Runtime {
             .max()
             .unwrap_or(0);
         let gap = (longest as f64 / BYTES_PER_MS).min(MAX_UPDATE_GAP_MS);
-        now - self.shown_at.get() >= gap
+        // A wall clock set back since the last update must not hold the text back.
+        let since = now - self.shown_at.get();
+        since < 0.0 || since >= gap
     }
 
     /// Shows the streamed text gathered since the last frame, one update per message.

@@ -176,27 +176,42 @@ test('10 000 tokens as fast as the server can send them arrive whole', async ({ 
   expect(text.split(' ').length).toBe(10_001);
 });
 
-test('a long answer is shown in full even when the stream then goes quiet', async ({ page, request }) => {
-  // About 50 KB at once, then 1.5 s of silence before `complete`: the update that a long
-  // answer waits for must still come by itself, not only with the next event.
+// About 50 KB at once, then 1.5 s of silence before `complete`. Returns the answer's status
+// in every frame that showed its whole text. With `clockBack`, the page's wall clock goes back
+// an hour the moment the first words show (as when a laptop's time is corrected).
+async function quietLongAnswer(page, request, clockBack) {
   await configure(request, { delay_ms: 0, chunking: 'many', tokens: 9_000, stall_ms: 1_500 });
   await page.goto('/plati.html');
   await w(page).launcher.click();
   await expect(w(page).input).toBeEnabled();
-  await page.evaluate(() => {
+  await page.evaluate((back) => {
     window.__whole = [];
+    const realNow = Date.now;
     const tick = () => {
       const r = document.querySelector('confab-widget').shadowRoot;
       const answer = [...r.querySelectorAll('.message.in')].pop();
-      if (answer && answer.textContent.includes('t8999 ')) window.__whole.push(answer.dataset.status);
+      const text = answer ? answer.textContent : '';
+      if (back && text.includes('t0 ') && Date.now === realNow) Date.now = () => realNow() - 3_600_000;
+      if (text.includes('t8999 ')) window.__whole.push(answer.dataset.status);
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
-  });
+  }, clockBack);
   await w(page).input.fill('long');
   await w(page).input.press('Enter');
   await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received', { timeout: 30_000 });
-  const statuses = await page.evaluate(() => window.__whole);
+  if (clockBack) expect(await page.evaluate(() => Date.now() < performance.timeOrigin), 'the clock was set back').toBe(true);
+  return page.evaluate(() => window.__whole);
+}
+
+test('a long answer is shown in full even when the stream then goes quiet', async ({ page, request }) => {
+  // The update a long answer waits for must come by itself, not only with the next event.
+  const statuses = await quietLongAnswer(page, request, false);
+  expect(statuses[0], 'the whole text was on screen while the answer was still streaming').toBe('streaming');
+});
+
+test('a wall clock set back an hour mid-stream holds no text back', async ({ page, request }) => {
+  const statuses = await quietLongAnswer(page, request, true);
   expect(statuses[0], 'the whole text was on screen while the answer was still streaming').toBe('streaming');
 });
 

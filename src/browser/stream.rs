@@ -112,7 +112,9 @@ impl Streams {
                                     let end = at.saturating_add(SLICE_BYTES).min(len);
                                     let started = js_sys::Date::now();
                                     sink(StreamReport::Chunk(bytes.subarray(at, end).to_vec()));
-                                    busy_ms += js_sys::Date::now() - started;
+                                    // A wall clock set back mid-stream must not count as
+                                    // negative work (the reader would stop yielding).
+                                    busy_ms += (js_sys::Date::now() - started).max(0.0);
                                     at = end;
                                     if busy_ms >= BUSY_MS {
                                         // A zero-delay timeout lets input and a due frame
