@@ -391,9 +391,7 @@ impl Notice {
             _ => return None,
         })
     }
-}
 
-impl Notice {
     /// The notice in `lang`.
     pub fn text(&self, lang: Lang) -> String {
         use Lang::*;

@@ -21,14 +21,14 @@ pub fn string_fields<'a, const N: usize>(
     let mut r = Reader { src: json, at: 0 };
     let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
     r.space();
-    r.expect(b'{')?;
+    r.require(b'{')?;
     r.space();
     if !r.eat(b'}') {
         loop {
             r.space();
             let key = r.string()?;
             r.space();
-            r.expect(b':')?;
+            r.require(b':')?;
             r.space();
             let wanted = keys.iter().position(|k| *k == key);
             match wanted {
@@ -43,7 +43,7 @@ pub fn string_fields<'a, const N: usize>(
             if r.eat(b',') {
                 continue;
             }
-            r.expect(b'}')?;
+            r.require(b'}')?;
             break;
         }
     }
@@ -72,7 +72,7 @@ impl<'a> Reader<'a> {
         found
     }
 
-    fn expect(&mut self, byte: u8) -> Result<(), String> {
+    fn require(&mut self, byte: u8) -> Result<(), String> {
         if self.eat(byte) {
             Ok(())
         } else {
@@ -95,7 +95,7 @@ impl<'a> Reader<'a> {
 
     /// A string, from its opening quote: borrowed when it has no escapes.
     fn string(&mut self) -> Result<Cow<'a, str>, String> {
-        self.expect(b'"')?;
+        self.require(b'"')?;
         let start = self.at;
         let bytes = self.src.as_bytes();
         // The quote, backslash and control characters are ASCII: the slices below fall on
@@ -213,7 +213,7 @@ impl<'a> Reader<'a> {
                     if open == b'{' {
                         self.string()?;
                         self.space();
-                        self.expect(b':')?;
+                        self.require(b':')?;
                         self.space();
                     }
                     self.skip_value(depth + 1)?;
@@ -221,7 +221,7 @@ impl<'a> Reader<'a> {
                     if self.eat(b',') {
                         continue;
                     }
-                    return self.expect(close);
+                    return self.require(close);
                 }
             }
             Some(b't') => self.word("true"),
