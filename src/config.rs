@@ -4,7 +4,7 @@
 //! attribute are errors (the widget shows them and does not connect); a bad *optional* value
 //! falls back to its default with a warning, so a typo never takes a chat down.
 
-use std::collections::BTreeMap;
+use crate::keyed::Fields;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +117,7 @@ pub struct Config {
     pub page_actions: PageActions,
     pub allowed_origins: Vec<String>,
     /// Lead data from `data-lead-*`, keys in snake case (`data-lead-first-name` → `first_name`).
-    pub lead: BTreeMap<String, String>,
+    pub lead: Fields,
     pub provider_config: ProviderConfig,
     /// Optional values that were wrong and replaced by their default.
     pub warnings: Vec<String>,
@@ -154,8 +154,8 @@ impl Config {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let mut attrs: BTreeMap<String, String> = BTreeMap::new();
-        let mut lead = BTreeMap::new();
+        let mut attrs: Fields = Fields::new();
+        let mut lead = Fields::new();
         for (name, value) in attributes {
             let name = name.trim().to_ascii_lowercase();
             let value = value.trim().to_string();

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod i18n;
+pub mod keyed;
 pub mod markdown;
 pub mod protocol;
 

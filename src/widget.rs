@@ -15,6 +15,7 @@ use crate::engine::{
     UiEvent,
 };
 use crate::i18n::Lang;
+use crate::keyed::Fields;
 use crate::protocol::iraa::Iraa;
 use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
@@ -23,7 +24,7 @@ use crate::protocol::Read;
 use crate::ui::{self, Layout, LeadFormView, MessageView, UiAction, ViewModel};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -511,12 +512,12 @@ fn attribute_pairs(value: &JsValue) -> Vec<(String, String)> {
         .collect()
 }
 
-fn lead_fields(value: &JsValue) -> Option<BTreeMap<String, String>> {
+fn lead_fields(value: &JsValue) -> Option<Fields> {
     if !value.is_object() || value.is_function() || js_sys::Array::is_array(value) {
         return None;
     }
     let object: &js_sys::Object = value.unchecked_ref();
-    let mut map = BTreeMap::new();
+    let mut map = Fields::new();
     for entry in js_sys::Object::entries(object).iter() {
         let pair: js_sys::Array = entry.unchecked_into();
         let Some(key) = pair.get(0).as_string() else {
@@ -546,9 +547,9 @@ impl Runtime {
         self.this.borrow().clone()
     }
 
-    fn load_stored(&self) -> BTreeMap<String, String> {
+    fn load_stored(&self) -> Fields {
         let Some(engine) = &self.engine else {
-            return BTreeMap::new();
+            return Fields::new();
         };
         let keys = engine.borrow().keys_to_load();
         keys.into_iter()

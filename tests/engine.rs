@@ -1,6 +1,7 @@
 //! Native tests of the sans-IO engine with the Plura codec and a fake clock.
 use confab::clock::Now;
 use confab::engine::*;
+use confab::keyed::Fields;
 use confab::protocol::plura::Plura;
 use std::collections::BTreeMap;
 
@@ -98,7 +99,7 @@ impl Rig {
     }
 
     fn start(&mut self) {
-        let stored = self.storage.clone();
+        let stored = self.storage.clone().into_iter().collect();
         self.feed(Input::Start { stored, seed: 42 });
     }
 
@@ -682,7 +683,7 @@ fn a_refused_session_post_falls_back_to_anonymous_and_a_failed_one_retries() {
 #[test]
 fn identify_during_an_anonymous_chat_moves_it_to_a_lead_session() {
     let mut rig = connected();
-    let mut fields = BTreeMap::new();
+    let mut fields = Fields::new();
     fields.insert("phone".to_string(), "+15551234567".to_string());
     rig.feed(Input::Identify(fields));
     assert_eq!(rig.http.len(), 1);

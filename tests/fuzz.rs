@@ -4,13 +4,13 @@
 //! input and can be replayed.
 use confab::clock::Now;
 use confab::engine::{Credential, Engine, ExchangeEngine, Input, Machine, Output, Transcript};
+use confab::keyed::Fields;
 use confab::protocol::iraa::Iraa;
 use confab::protocol::plati::Plati;
 use confab::protocol::plura::Plura;
 use confab::protocol::poly::Poly;
 use confab::protocol::sse::SseParser;
 use confab::protocol::{Codec, ExchangeCodec};
-use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -366,9 +366,9 @@ fn the_stored_state_readers_never_panic() {
         let mut engine = Engine::new(
             Box::new(Plura::new("http://a.test", "ws://a.test", "f")),
             prefix,
-            BTreeMap::new(),
+            Fields::new(),
         );
-        let mut stored = BTreeMap::new();
+        let mut stored = Fields::new();
         let mut shown = String::new();
         for k in engine.keys_to_load() {
             if rng.below(2) == 0 {
@@ -399,7 +399,7 @@ fn open(engine: &mut Engine, session_body: &str) {
     let mut pending = engine.handle(
         now,
         Input::Start {
-            stored: BTreeMap::new(),
+            stored: Fields::new(),
             seed: 5,
         },
     );
@@ -450,7 +450,7 @@ fn the_socket_engines_never_panic_on_what_their_servers_send() {
                 Engine::new(
                     Box::new(Plura::new("http://a.test", "ws://a.test", "f")),
                     "confab:plura:f",
-                    BTreeMap::new(),
+                    Fields::new(),
                 )
             },
             "{}",
@@ -464,7 +464,7 @@ fn the_socket_engines_never_panic_on_what_their_servers_send() {
                 Engine::new(
                     Box::new(Poly::new("https://p.test", "wss://p.test")),
                     "confab:poly:default",
-                    BTreeMap::new(),
+                    Fields::new(),
                 )
                 .with_credential(Credential::Fixed("tok".into()))
             },
@@ -479,7 +479,7 @@ fn the_socket_engines_never_panic_on_what_their_servers_send() {
                 Engine::new(
                     Box::new(Iraa::new("https://i.test", "wss://i.test", "default")),
                     "confab:iraa:default",
-                    BTreeMap::new(),
+                    Fields::new(),
                 )
                 .with_credential(Credential::Fixed("pk_test_1".into()))
             },
@@ -522,14 +522,14 @@ fn the_exchange_engine_never_panics_on_any_stream() {
     let mut engine = ExchangeEngine::new(
         Box::new(Plati::new("http://api.test/plati", "ch1", true)),
         "confab:plati:ch1",
-        BTreeMap::new(),
+        Fields::new(),
         Credential::Fixed("key".into()),
         None,
     );
     let _ = engine.handle(
         Now::utc(t),
         Input::Start {
-            stored: BTreeMap::new(),
+            stored: Fields::new(),
             seed: 1,
         },
     );

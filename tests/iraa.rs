@@ -1,6 +1,7 @@
 //! Native tests of the Iraa codec and the socket engine's Iraa behaviour (PROTOCOLS.md §2).
 use confab::clock::Now;
 use confab::engine::*;
+use confab::keyed::Fields;
 use confab::protocol::iraa::Iraa;
 use confab::protocol::{
     ClosePolicy, Codec, Command, Event, LinkParams, PageAction, Problem, Session,
@@ -36,7 +37,7 @@ fn frames_urls_and_session_requests() {
         c.socket_url(Some(&s), &LinkParams::default()),
         "wss://api.iraa.test/ws/session/s%201?token=j%2F1"
     );
-    let mut lead = BTreeMap::new();
+    let mut lead = Fields::new();
     lead.insert("first_name".to_string(), "Ada".to_string());
     lead.insert("email".to_string(), "ada@x.test".to_string());
     lead.insert("needs".to_string(), "crm, reporting".to_string());
@@ -189,7 +190,7 @@ struct Rig {
 
 impl Rig {
     fn new() -> Rig {
-        let mut lead = BTreeMap::new();
+        let mut lead = Fields::new();
         lead.insert("email".to_string(), "ada@x.test".to_string());
         Rig {
             engine: Engine::new(Box::new(codec()), PREFIX, lead)
@@ -242,7 +243,7 @@ impl Rig {
     fn open() -> Rig {
         let mut rig = Rig::new();
         rig.feed(Input::Start {
-            stored: BTreeMap::new(),
+            stored: Fields::new(),
             seed: 9,
         });
         rig.feed(Input::Panel(true));
@@ -423,7 +424,7 @@ fn the_lead_form_is_prefilled_and_its_values_go_to_the_page_and_the_lead_url() {
     let mut rig = Rig::open();
     rig.frame(r##"{"type":"lead_form","payload":{"fields":["email","company"],"cta":{"text":"Book","url":"https://x.test/book"}}}"##);
     assert!(rig.out.iter().any(|o| matches!(o, Output::Ui(UiEvent::LeadForm { prefill, .. }) if prefill.get("email").map(String::as_str) == Some("ada@x.test"))));
-    let mut fields = BTreeMap::new();
+    let mut fields = Fields::new();
     fields.insert("email".to_string(), "ada@acme.test".to_string());
     rig.feed(Input::LeadSubmitted(fields));
     let (_, what, _) = rig.last_http();

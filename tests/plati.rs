@@ -1,6 +1,7 @@
 //! Native tests of the Plati codec and the exchange engine (PROTOCOLS.md §4).
 use confab::clock::Now;
 use confab::engine::*;
+use confab::keyed::Fields;
 use confab::protocol::plati::{percent_encode, Plati};
 use confab::protocol::{ExchangeCodec, HttpRequest, Read, StreamPiece};
 use std::collections::BTreeMap;
@@ -110,7 +111,7 @@ fn whole_answers_take_the_first_known_text_field() {
 #[test]
 fn identify_puts_name_phone_email_and_metadata() {
     let c = Plati::new("https://x", "c", true);
-    let lead: BTreeMap<String, String> = [
+    let lead: Fields = [
         ("first_name", "Ada"),
         ("last_name", "Lovelace"),
         ("phone", "+1555"),
@@ -126,7 +127,7 @@ fn identify_puts_name_phone_email_and_metadata() {
         body,
         serde_json::json!({"name": "Ada Lovelace", "phone": "+1555", "metadata": {"plan": "pro"}})
     );
-    assert!(c.identify_request("v1", &BTreeMap::new()).is_none());
+    assert!(c.identify_request("v1", &Fields::new()).is_none());
 }
 
 struct Rig {
@@ -142,7 +143,7 @@ impl Rig {
     fn new(streaming: bool, credential: Credential) -> Rig {
         let codec = Plati::new("http://api.test/plati", "ch1", streaming);
         Rig {
-            engine: ExchangeEngine::new(Box::new(codec), PREFIX, BTreeMap::new(), credential, None),
+            engine: ExchangeEngine::new(Box::new(codec), PREFIX, Fields::new(), credential, None),
             now: 1_800_000_000_000,
             requests: Vec::new(),
             aborted: Vec::new(),
@@ -184,7 +185,7 @@ impl Rig {
     }
 
     fn start(&mut self) {
-        let stored = self.storage.clone();
+        let stored = self.storage.clone().into_iter().collect();
         self.feed(Input::Start { stored, seed: 7 });
     }
 
@@ -486,7 +487,7 @@ fn reset_forgets_the_transcript_and_takes_a_new_identity() {
 fn identify_puts_the_lead_to_the_identity() {
     let mut rig = Rig::new(true, Credential::Fixed("k".into()));
     rig.start();
-    let mut lead = BTreeMap::new();
+    let mut lead = Fields::new();
     lead.insert("email".to_string(), "ada@example.com".to_string());
     rig.feed(Input::Identify(lead));
     let (_, req, bearer) = rig.requests[0].clone();

@@ -1,8 +1,8 @@
 //! Native tests of the Plura codec and the heartbeat stamp (PROTOCOLS.md §1).
 use confab::clock::{offset_label, utc_stamp, Now};
+use confab::keyed::Fields;
 use confab::protocol::plura::Plura;
 use confab::protocol::{AgentText, Codec, Command, DecodeError, Event, LinkParams, Session};
-use std::collections::BTreeMap;
 
 /// The events of a decoded frame (Plura frames carry no ids or sequences of their own).
 fn events(c: &Plura, frame: &str) -> Result<Vec<Event>, DecodeError> {
@@ -217,8 +217,8 @@ fn malformed_frames_are_errors_not_panics() {
 #[test]
 fn session_post_only_with_a_phone() {
     let c = codec();
-    assert_eq!(c.session_request(&BTreeMap::new()), Ok(None));
-    let mut lead = BTreeMap::new();
+    assert_eq!(c.session_request(&Fields::new()), Ok(None));
+    let mut lead = Fields::new();
     lead.insert("first_name".to_string(), "Ada".to_string());
     assert!(c.session_request(&lead).unwrap_err().contains("phone"));
     lead.insert("phone".to_string(), "+15551234567".to_string());

@@ -3,6 +3,7 @@
 use confab::clock::Now;
 use confab::engine::*;
 use confab::i18n::Lang;
+use confab::keyed::Fields;
 use confab::protocol::poly::Poly;
 use confab::protocol::{ClosePolicy, Codec, Command, Event, LinkParams, Session};
 use serde_json::json;
@@ -92,7 +93,7 @@ fn codec_frames_and_urls() {
             json!({"type": format!("EVENT_TYPE_{kind}"), "payload": {}})
         );
     }
-    let req = c.session_request(&BTreeMap::new()).unwrap().unwrap();
+    let req = c.session_request(&Fields::new()).unwrap().unwrap();
     assert_eq!(
         (req.method, req.url.as_str()),
         ("POST", "https://messaging.test/api/v1/sessions")
@@ -270,7 +271,7 @@ struct Rig {
 impl Rig {
     fn new(credential: Credential) -> Rig {
         Rig {
-            engine: Engine::new(Box::new(codec()), PREFIX, BTreeMap::new())
+            engine: Engine::new(Box::new(codec()), PREFIX, Fields::new())
                 .with_credential(credential),
             now: 1_800_000_000_000,
             sent: Vec::new(),
@@ -333,7 +334,7 @@ impl Rig {
     fn connected(credential: Credential) -> Rig {
         let mut rig = Rig::new(credential);
         rig.feed(Input::Start {
-            stored: BTreeMap::new(),
+            stored: Fields::new(),
             seed: 3,
         });
         rig.feed(Input::Panel(true));
@@ -382,7 +383,7 @@ fn a_new_session_gets_a_token_creates_a_session_and_joins_after_the_replay() {
         token: None,
     });
     rig.feed(Input::Start {
-        stored: BTreeMap::new(),
+        stored: Fields::new(),
         seed: 3,
     });
     rig.feed(Input::Panel(true));
@@ -671,7 +672,7 @@ fn a_reload_mid_stream_completes_without_repeating_text() {
     rig.frame(&chunk(4, "m", 2, "two ", false).to_string());
     let mut reload = Rig::new(Credential::Fixed("tok".into()));
     reload.storage = rig.storage.clone();
-    let stored = reload.storage.clone();
+    let stored = reload.storage.clone().into_iter().collect();
     reload.feed(Input::Start { stored, seed: 4 });
     assert!(
         reload.connects[0].ends_with("&cursor=4"),

@@ -2,14 +2,14 @@
 //! disabled, throws, or is full, the widget keeps working and only forgets on reload.
 
 use crate::config::StorageKind;
+use crate::keyed::Keyed;
 use gloo_storage::Storage as _;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 
 pub struct Store {
     web: Option<web_sys::Storage>,
     /// Values that could not be written to `web` (or all values, without it).
-    memory: RefCell<BTreeMap<String, Option<String>>>,
+    memory: RefCell<Keyed<String, Option<String>>>,
     warned: Cell<bool>,
 }
 
@@ -31,7 +31,7 @@ impl Store {
         }
         Store {
             web,
-            memory: RefCell::new(BTreeMap::new()),
+            memory: RefCell::new(Keyed::new()),
             warned: Cell::new(false),
         }
     }

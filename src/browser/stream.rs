@@ -1,8 +1,8 @@
 //! Answer streams: a `fetch` body read chunk by chunk (when a bearer header is needed) or an
 //! `EventSource` (when it is not). Both report [`StreamReport`]s; `abort` stops either silently.
 
+use crate::keyed::Keyed;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -34,7 +34,7 @@ enum Handle {
 
 #[derive(Default)]
 pub struct Streams {
-    live: Rc<RefCell<BTreeMap<u32, Handle>>>,
+    live: Rc<RefCell<Keyed<u32, Handle>>>,
 }
 
 impl Streams {
@@ -61,7 +61,7 @@ impl Streams {
             if let Some(token) = &bearer {
                 builder = builder.header("Authorization", &format!("Bearer {token}"));
             }
-            let alive = |live: &Rc<RefCell<BTreeMap<u32, Handle>>>| live.borrow().contains_key(&id);
+            let alive = |live: &Rc<RefCell<Keyed<u32, Handle>>>| live.borrow().contains_key(&id);
             let response = match builder.send().await {
                 Ok(r) => r,
                 Err(e) => {

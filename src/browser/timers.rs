@@ -1,14 +1,14 @@
 //! The engine's named timers on `setTimeout` (gloo-timers); starting one replaces it.
 
 use crate::engine::Timer;
+use crate::keyed::Keyed;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 #[derive(Default)]
 pub struct Timers {
-    pending: RefCell<BTreeMap<Timer, Timeout>>,
+    pending: RefCell<Keyed<Timer, Timeout>>,
 }
 
 impl Timers {

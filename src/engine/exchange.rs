@@ -9,9 +9,10 @@ use super::{
     UiEvent,
 };
 use crate::clock::Now;
+use crate::keyed::Fields;
 use crate::protocol::sse::SseParser;
 use crate::protocol::{ExchangeCodec, StreamPiece};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Job {
@@ -35,7 +36,7 @@ struct Running {
 pub struct ExchangeEngine {
     codec: Box<dyn ExchangeCodec>,
     fx: Effects,
-    lead: BTreeMap<String, String>,
+    lead: Fields,
     token: TokenSource,
     visitor: String,
     fixed_visitor: bool,
@@ -57,7 +58,7 @@ impl ExchangeEngine {
     pub fn new(
         codec: Box<dyn ExchangeCodec>,
         prefix: &str,
-        lead: BTreeMap<String, String>,
+        lead: Fields,
         credential: Credential,
         visitor: Option<String>,
     ) -> ExchangeEngine {
@@ -95,7 +96,7 @@ impl ExchangeEngine {
         self.ignored_pieces
     }
 
-    fn start(&mut self, stored: BTreeMap<String, String>, seed: u64) {
+    fn start(&mut self, stored: Fields, seed: u64) {
         self.rng = Rng::new(seed);
         self.fx.emit(UiEvent::State(self.fx.state));
         if !self.fixed_visitor {

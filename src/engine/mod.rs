@@ -34,7 +34,7 @@ pub trait Machine {
         0
     }
 }
-use std::collections::BTreeMap;
+use crate::keyed::Fields;
 
 /// Typing stops being reported after this long without a keystroke.
 pub const TYPING_IDLE_MS: u64 = 3_000;
@@ -82,7 +82,7 @@ pub enum Input {
     /// Values read from storage for [`Engine::keys_to_load`] (absent keys left out), and a
     /// random seed for backoff jitter and client ids.
     Start {
-        stored: BTreeMap<String, String>,
+        stored: Fields,
         seed: u64,
     },
     /// The panel was opened or closed by the visitor or the page.
@@ -144,10 +144,10 @@ pub enum Input {
         url: String,
     },
     /// The visitor submitted the lead form.
-    LeadSubmitted(BTreeMap<String, String>),
+    LeadSubmitted(Fields),
     UserSend(String),
     UserTyping,
-    Identify(BTreeMap<String, String>),
+    Identify(Fields),
     Online,
     Offline,
     Visible,
@@ -215,13 +215,13 @@ pub enum UiEvent {
     /// Show an inline lead form, prefilled from what the page already said.
     LeadForm {
         fields: Vec<String>,
-        prefill: BTreeMap<String, String>,
+        prefill: Fields,
         cta_text: Option<String>,
         cta_url: Option<String>,
     },
     /// The lead form was submitted: tell the page (`lead` event) and open the CTA if any.
     LeadSent {
-        fields: BTreeMap<String, String>,
+        fields: Fields,
         cta_url: Option<String>,
     },
     Error {

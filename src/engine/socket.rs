@@ -10,13 +10,14 @@ use super::{
 };
 use crate::clock::Now;
 use crate::i18n::Notice;
+use crate::keyed::{Fields, KeySet, Keyed};
 use crate::protocol::record::{self, Record};
 use crate::protocol::Problem;
 use crate::protocol::{
     AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams,
     Session,
 };
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 /// Server event ids remembered for de-duplication.
 const SEEN_IDS: usize = 4_096;
@@ -130,7 +131,7 @@ impl StoredAgent {
 /// A streamed message being put together from its chunks.
 #[derive(serde::Serialize, Default, Clone)]
 struct Assembly {
-    chunks: BTreeMap<u32, String>,
+    chunks: Keyed<u32, String>,
     /// Index of the chunk marked complete.
     last: Option<u32>,
     attachments: Vec<Attachment>,
@@ -139,7 +140,7 @@ struct Assembly {
 
 impl Assembly {
     /// The stored assemblies by message id, read back; `None` if any is unreadable.
-    fn parse_all(raw: &str) -> Option<BTreeMap<String, Assembly>> {
+    fn parse_all(raw: &str) -> Option<Keyed<String, Assembly>> {
         record::parse(raw, |v| {
             Record::of(v)?
                 .entries()
@@ -154,7 +155,7 @@ impl Assembly {
             Record::of(c)?
                 .entries()
                 .map(|(i, t)| Some((i.parse().ok()?, record::text(t)?)))
-                .collect::<Option<BTreeMap<u32, String>>>()
+                .collect::<Option<Keyed<u32, String>>>()
         })??;
         Some(Assembly {
             chunks,
@@ -210,7 +211,7 @@ impl SeenIds {
 pub struct Engine {
     codec: Box<dyn Codec>,
     fx: Effects,
-    lead: BTreeMap<String, String>,
+    lead: Fields,
     token: TokenSource,
     token_request: Option<u32>,
     link: Link,
@@ -234,7 +235,7 @@ pub struct Engine {
     typing: bool,
     cursor: Option<u64>,
     /// Sequences applied beyond a gap in the cursor (see `advance_cursor`).
-    ahead: BTreeSet<u64>,
+    ahead: KeySet<u64>,
     /// The page went into the back/forward cache (`pagehide`) and has not come back.
     suspended: bool,
     /// The highest cursor another tab stored for this same session.
@@ -243,7 +244,7 @@ pub struct Engine {
     joined: bool,
     join_sent: bool,
     awaiting_replay: bool,
-    assemblies: BTreeMap<String, Assembly>,
+    assemblies: Keyed<String, Assembly>,
     agent_name: Option<String>,
     /// The current link was opened for a conversation we already had.
     resumed_link: bool,
@@ -261,7 +262,7 @@ pub struct Engine {
     outbox: Outbox,
     rng: Rng,
     ids: u64,
-    unknown_kinds: BTreeSet<String>,
+    unknown_kinds: KeySet<String>,
     ignored_frames: u64,
     /// The session record changed during this input: it is written once, at the end.
     session_dirty: bool,
@@ -269,7 +270,7 @@ pub struct Engine {
 
 impl Engine {
     /// `prefix` namespaces every storage key (see `Config::storage_prefix`).
-    pub fn new(codec: Box<dyn Codec>, prefix: &str, lead: BTreeMap<String, String>) -> Engine {
+    pub fn new(codec: Box<dyn Codec>, prefix: &str, lead: Fields) -> Engine {
         Engine {
             heartbeat_ms: codec.heartbeat_interval_ms(),
             max_bytes: codec.max_message_bytes(),
@@ -296,14 +297,14 @@ impl Engine {
             max_attempts: None,
             typing: false,
             cursor: None,
-            ahead: BTreeSet::new(),
+            ahead: KeySet::new(),
             suspended: false,
             cursor_elsewhere: None,
             seen: SeenIds::default(),
             joined: false,
             join_sent: false,
             awaiting_replay: false,
-            assemblies: BTreeMap::new(),
+            assemblies: Keyed::new(),
             agent_name: None,
             resumed_link: false,
             sent_on_link: false,
@@ -315,7 +316,7 @@ impl Engine {
             outbox: Outbox::default(),
             rng: Rng::new(1),
             ids: 0,
-            unknown_kinds: BTreeSet::new(),
+            unknown_kinds: KeySet::new(),
             ignored_frames: 0,
             session_dirty: false,
         }
@@ -490,7 +491,7 @@ impl Engine {
         self.fx.take(&self.transcript)
     }
 
-    fn start(&mut self, now: Now, stored: BTreeMap<String, String>, seed: u64) {
+    fn start(&mut self, now: Now, stored: Fields, seed: u64) {
         self.rng = Rng::new(seed);
         self.fx.emit(UiEvent::State(self.fx.state));
         self.fx.emit(UiEvent::CanEnd(self.codec.can_end()));
@@ -900,7 +901,7 @@ impl Engine {
     /// cursor are skipped; the cursor is written after the event is applied.
     fn apply_envelope(&mut self, now: Now, envelope: Envelope) {
         if let Some(seq) = envelope.seq {
-            if self.cursor.is_some_and(|c| seq <= c) || self.ahead.contains(&seq) {
+            if self.cursor.is_some_and(|c| seq <= c) || self.ahead.contains_key(&seq) {
                 return;
             }
         }
@@ -932,17 +933,17 @@ impl Engine {
             None if self.ahead.is_empty() => self.cursor = Some(seq),
             Some(c) if seq == c + 1 => self.cursor = Some(seq),
             _ => {
-                self.ahead.insert(seq);
+                self.ahead.add(seq);
             }
         }
         while let Some(c) = self.cursor {
-            if !self.ahead.remove(&(c + 1)) {
+            if self.ahead.remove(&(c + 1)).is_none() {
                 break;
             }
             self.cursor = Some(c + 1);
         }
         if self.ahead.len() > MAX_AHEAD {
-            self.cursor = self.ahead.last().copied().max(self.cursor);
+            self.cursor = self.ahead.last().map(|(k, _)| *k).max(self.cursor);
             self.ahead.clear();
         }
     }
@@ -1127,7 +1128,7 @@ impl Engine {
             Event::ServerError { code, message } => self.server_problem(now, &code, message),
             Event::Unknown { kind } => {
                 self.ignored_frames += 1;
-                if self.unknown_kinds.insert(kind.clone()) {
+                if self.unknown_kinds.add(kind.clone()) {
                     self.fx.log(
                         Level::Info,
                         format!("ignored events of unknown type \"{kind}\""),
@@ -1247,7 +1248,7 @@ impl Engine {
         if done_already {
             return;
         }
-        let assembly = self.assemblies.entry(message_id.clone()).or_default();
+        let assembly = self.assemblies.entry_or_default(message_id.clone());
         if assembly.chunks.contains_key(&index) {
             return; // a repeat after a resume
         }
@@ -1444,7 +1445,7 @@ impl Engine {
         }
     }
 
-    fn lead_submitted(&mut self, fields: BTreeMap<String, String>) {
+    fn lead_submitted(&mut self, fields: Fields) {
         if let Some(url) = self.lead_url.clone() {
             let body = serde_json::to_string(&fields).ok();
             let id = self.request_id();
@@ -1571,7 +1572,7 @@ impl Engine {
         self.fx.push(Output::CancelTimer(Timer::TypingIdle));
     }
 
-    fn identify(&mut self, fields: BTreeMap<String, String>) {
+    fn identify(&mut self, fields: Fields) {
         let mut changed = false;
         for (k, v) in fields {
             let (k, v) = (k.trim().to_string(), v.trim().to_string());

@@ -6,8 +6,8 @@ use super::{
     parse_typed, AgentText, ClosePolicy, Codec, Command, DecodeError, Envelope, Event, HttpRequest,
     LinkParams, PageAction, Problem, Read, Session,
 };
+use crate::keyed::Fields;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 
 pub const HEARTBEAT_MS: u64 = 30_000;
 
@@ -121,10 +121,7 @@ impl Codec for Iraa {
         false
     }
 
-    fn session_request(
-        &self,
-        lead: &BTreeMap<String, String>,
-    ) -> Result<Option<HttpRequest>, String> {
+    fn session_request(&self, lead: &Fields) -> Result<Option<HttpRequest>, String> {
         let mut body = json!({ "productId": self.product_id });
         // visitorMeta from lead data: name (or first + last), email, company, needs, persona.
         let mut meta = Map::new();

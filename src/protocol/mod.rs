@@ -12,8 +12,8 @@ pub mod scan;
 pub mod sse;
 
 use crate::clock::Now;
+use crate::keyed::Fields;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Largest frame a codec will parse; bigger ones are refused, not parsed.
@@ -277,11 +277,7 @@ pub trait ExchangeCodec {
     /// Reads a whole (non-streamed) answer body.
     fn whole_answer(&self, body: &str) -> Result<String, String>;
     /// The request that tells the vendor who the visitor is, if the lead data has anything for it.
-    fn identify_request(
-        &self,
-        visitor: &str,
-        lead: &BTreeMap<String, String>,
-    ) -> Option<HttpRequest>;
+    fn identify_request(&self, visitor: &str, lead: &Fields) -> Option<HttpRequest>;
     /// What an HTTP failure means, for the visitor.
     fn explain_status(&self, status: u16) -> String;
 }
@@ -324,10 +320,7 @@ pub trait Codec {
     }
     /// The session request to make before connecting. `Ok(None)`: none needed, connect
     /// anonymously. `Err`: refused, with the reason.
-    fn session_request(
-        &self,
-        lead: &BTreeMap<String, String>,
-    ) -> Result<Option<HttpRequest>, String>;
+    fn session_request(&self, lead: &Fields) -> Result<Option<HttpRequest>, String>;
     /// Reads the answer to [`Codec::session_request`].
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String>;
     /// What a successful session answer says besides the session (Iraa: greeting, agent name).
@@ -408,7 +401,7 @@ pub(crate) fn parse_typed_within(
 }
 
 /// The visitor's display name from lead data: `name`, else `first_name` and `last_name` joined.
-pub(crate) fn lead_name(lead: &BTreeMap<String, String>) -> Option<String> {
+pub(crate) fn lead_name(lead: &Fields) -> Option<String> {
     lead.get("name").cloned().or_else(|| {
         let parts: Vec<&str> = [lead.get("first_name"), lead.get("last_name")]
             .into_iter()

@@ -2,7 +2,7 @@
 //! SSE token stream or as one JSON body.
 
 use super::{ExchangeCodec, HttpRequest, Read, StreamPiece};
-use std::collections::BTreeMap;
+use crate::keyed::Fields;
 
 pub struct Plati {
     api: String,
@@ -100,11 +100,7 @@ impl ExchangeCodec for Plati {
             })
     }
 
-    fn identify_request(
-        &self,
-        visitor: &str,
-        lead: &BTreeMap<String, String>,
-    ) -> Option<HttpRequest> {
+    fn identify_request(&self, visitor: &str, lead: &Fields) -> Option<HttpRequest> {
         let mut body = serde_json::Map::new();
         let name = super::lead_name(lead);
         let mut metadata = serde_json::Map::new();

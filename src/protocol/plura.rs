@@ -5,8 +5,8 @@ use super::{
     LinkParams, Session,
 };
 use crate::clock::{offset_label, utc_stamp};
+use crate::keyed::Fields;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 pub const HEARTBEAT_MS: u64 = 15_000;
 
@@ -66,10 +66,7 @@ impl Codec for Plura {
         self.flow_id.clone()
     }
 
-    fn session_request(
-        &self,
-        lead: &BTreeMap<String, String>,
-    ) -> Result<Option<HttpRequest>, String> {
+    fn session_request(&self, lead: &Fields) -> Result<Option<HttpRequest>, String> {
         if lead.is_empty() {
             return Ok(None);
         }

@@ -7,9 +7,9 @@ use super::{
     Event, HttpRequest, LinkParams, Read, Session, MAX_BATCH_FRAME_BYTES,
 };
 use crate::i18n::Notice;
+use crate::keyed::Fields;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 pub const HEARTBEAT_MS: u64 = 30_000;
 pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
@@ -259,10 +259,7 @@ impl Codec for Poly {
         true
     }
 
-    fn session_request(
-        &self,
-        _lead: &BTreeMap<String, String>,
-    ) -> Result<Option<HttpRequest>, String> {
+    fn session_request(&self, _lead: &Fields) -> Result<Option<HttpRequest>, String> {
         Ok(Some(HttpRequest {
             method: "POST",
             url: format!("{}/api/v1/sessions", self.api),
