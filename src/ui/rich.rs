@@ -1,5 +1,9 @@
 //! Agent text as DOM nodes, from the Markdown tree of [`crate::markdown`]. Every piece of text
 //! becomes a text node; links get only checked targets and open in a new tab.
+//!
+//! The blocks are built with plain DOM calls rather than Leptos views: they never change once
+//! drawn (a changed block is drawn again), so they need no reactivity, and each distinct view
+//! type costs the bundle its own build, rebuild and drop code (about 12 KB gzip for these).
 
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
@@ -8,88 +12,117 @@ use std::cell::RefCell;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Node};
 
-/// A message's text, re-read as it grows. All blocks but the last are keyed by position and
-/// content, so they are built once. The last one, where a streamed answer grows, is kept apart:
-/// when it only gained text at its end, that text is appended to its last text node (the
-/// browser then re-lays only what changed); otherwise it is built again.
+/// A message's text, re-read as it grows. The blocks before the last are drawn once and kept
+/// while their content stays the same. The last one, where a streamed answer grows, is kept
+/// apart: when it only gained text at its end, that text is appended to its last text node
+/// (the browser then re-lays only what changed); otherwise it is drawn again.
 pub fn rich_text(
     text: RwSignal<String>,
     streaming: Signal<bool>,
     t: &'static Strings,
 ) -> impl IntoView {
     let blocks = Memo::new(move |_| text.with(|s| markdown::parse(s, streaming.get())));
-    let settled = Memo::new(move |_| {
-        blocks.with(|all| {
-            all[..all.len().saturating_sub(1)]
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    let mut h = DefaultHasher::new();
-                    b.hash(&mut h);
-                    (i, h.finish(), b.clone())
-                })
-                .collect::<Vec<_>>()
-        })
-    });
+    let root: NodeRef<leptos::html::Div> = NodeRef::new();
     let tail_ref: NodeRef<leptos::html::Div> = NodeRef::new();
+    let settled = Settled::default();
     let tail = Tail::default();
-    // The last block's view belongs to the message, not to this effect: an effect clears what
-    // it owns each time it runs, and a block kept on screen must keep its signals. Held weakly:
-    // the effect belongs to the message too, and a strong hold would keep the row for good.
-    let owner = Owner::current().map(|o| o.downgrade());
     Effect::new(move |_| {
-        let last = blocks.with(|all| all.last().cloned());
-        if let Some(el) = tail_ref.get() {
-            match owner.as_ref().and_then(|o| o.upgrade()) {
-                Some(o) => o.with(|| tail.show(&el, last, t)),
-                None => tail.show(&el, last, t),
-            }
-        }
+        let (Some(root), Some(tail_el)) = (root.get(), tail_ref.get()) else {
+            return;
+        };
+        let Some(doc) = root.owner_document() else {
+            return;
+        };
+        blocks.with(|all| {
+            let (last, before) = match all.split_last() {
+                Some((last, before)) => (Some(last), before),
+                None => (None, &all[..]),
+            };
+            settled.show(&doc, &root, &tail_el, before, t);
+            tail.show(&doc, &tail_el, last, t);
+        });
     });
+    // One listener for every code block's Copy button in this message.
+    let copy = move |ev: leptos::ev::MouseEvent| {
+        let button = ev
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|e| e.closest("button.copy").ok().flatten());
+        if let Some(button) = button {
+            copy_code(&button, t);
+        }
+    };
     view! {
-        <div class="text rich" dir="auto">
-            <For
-                each=move || settled.get()
-                key=|(i, h, _)| (*i, *h)
-                children=move |(_, _, b)| block(b, t)
-            />
+        <div class="text rich" dir="auto" node_ref=root on:click=copy>
             <div class="tail" node_ref=tail_ref></div>
         </div>
     }
 }
 
-/// A block and its mounted view (dropping the view unmounts it).
-type Shown = (Block, Box<dyn std::any::Any>);
+/// The blocks before the last, as drawn: each block's content hash and its element.
+#[derive(Clone, Default)]
+struct Settled(Rc<RefCell<Vec<(u64, Element)>>>);
+
+impl Settled {
+    /// Keeps the drawn blocks up to the first that differs; draws the rest before `tail`.
+    fn show(&self, doc: &Document, root: &Element, tail: &Element, now: &[Block], t: &Strings) {
+        let mut drawn = self.0.borrow_mut();
+        let hashes: Vec<u64> = now.iter().map(content_hash).collect();
+        let keep = drawn
+            .iter()
+            .zip(&hashes)
+            .take_while(|((was, _), is)| was == *is)
+            .count();
+        for (_, el) in drawn.drain(keep..) {
+            el.remove();
+        }
+        for (b, hash) in now[keep..].iter().zip(&hashes[keep..]) {
+            if let Some(el) = block(doc, b, t) {
+                if root.insert_before(&el, Some(tail)).is_ok() {
+                    drawn.push((*hash, el));
+                }
+            }
+        }
+    }
+}
+
+fn content_hash(b: &Block) -> u64 {
+    let mut h = DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
+}
 
 /// The last block on screen.
 #[derive(Clone, Default)]
-struct Tail(Rc<RefCell<Option<Shown>>>);
+struct Tail(Rc<RefCell<Option<Block>>>);
 
 impl Tail {
-    fn show(&self, el: &web_sys::HtmlDivElement, last: Option<Block>, t: &'static Strings) {
+    fn show(&self, doc: &Document, el: &Element, last: Option<&Block>, t: &Strings) {
         let mut shown = self.0.borrow_mut();
         let Some(new) = last else {
+            el.set_text_content(None);
             *shown = None;
             return;
         };
-        if let Some((old, _)) = shown.as_mut() {
-            if *old == new {
+        if let Some(old) = shown.as_mut() {
+            if old == new {
                 return;
             }
-            if let Some((before, added)) = grown(old, &new) {
+            if let Some((before, added)) = grown(old, new) {
                 if append_to_last_text(el, before, added) {
-                    *old = new;
+                    *old = new.clone();
                     return;
                 }
             }
         }
-        // Unmount the old view before the new one goes in; the new one is built under the
-        // mount's own owner, so its signals live as long as it is shown.
-        *shown = None;
-        let b = new.clone();
-        let mounted = leptos::mount::mount_to(el.clone().into(), move || block(b, t));
-        *shown = Some((new, Box::new(mounted)));
+        el.set_text_content(None);
+        if let Some(drawn) = block(doc, new, t) {
+            let _ = el.append_child(&drawn);
+        }
+        *shown = Some(new.clone());
     }
 }
 
@@ -173,91 +206,156 @@ fn inlines_grown<'a>(old: &'a [Inline], new: &'a [Inline]) -> Option<(&'a str, &
     }
 }
 
-fn block(b: Block, t: &'static Strings) -> AnyView {
+/// `tag` appended to `parent`. Creating an element fails only for an invalid tag name, and
+/// the names here are fixed: a failure leaves the element out rather than stopping the widget.
+fn child(doc: &Document, parent: &Node, tag: &str) -> Option<Element> {
+    let el = doc.create_element(tag).ok()?;
+    parent.append_child(&el).ok()?;
+    Some(el)
+}
+
+fn text(doc: &Document, parent: &Node, s: &str) {
+    let _ = parent.append_child(&doc.create_text_node(s));
+}
+
+fn set(el: &Element, name: &str, value: &str) {
+    let _ = el.set_attribute(name, value);
+}
+
+/// A block's element, not yet placed.
+fn block(doc: &Document, b: &Block, t: &Strings) -> Option<Element> {
+    let tag = match b {
+        Block::Paragraph(_) | Block::Heading(..) => "p",
+        Block::Quote(_) => "blockquote",
+        Block::Rule => "hr",
+        Block::List { ordered: true, .. } => "ol",
+        Block::List { .. } => "ul",
+        Block::Code { .. } | Block::Table { .. } => "div",
+    };
+    let el = doc.create_element(tag).ok()?;
     match b {
-        Block::Paragraph(i) => view! { <p>{inline(i)}</p> }.into_any(),
+        Block::Paragraph(i) | Block::Quote(i) => inline(doc, &el, i),
         Block::Heading(level, i) => {
             // Inside a chat bubble headings are emphasis, not document structure.
-            view! { <p class="heading" data-level=level.to_string()><strong>{inline(i)}</strong></p> }
-                .into_any()
+            set(&el, "class", "heading");
+            set(&el, "data-level", &level.to_string());
+            if let Some(strong) = child(doc, &el, "strong") {
+                inline(doc, &strong, i);
+            }
         }
-        Block::Quote(i) => view! { <blockquote>{inline(i)}</blockquote> }.into_any(),
-        Block::Rule => view! { <hr /> }.into_any(),
+        Block::Rule => {}
         Block::List {
-            ordered: true,
+            ordered,
             start,
             items,
-        } => view! {
-            <ol start=start.to_string()>
-                {items.into_iter().map(|i| view! { <li>{inline(i)}</li> }).collect::<Vec<_>>()}
-            </ol>
-        }
-        .into_any(),
-        Block::List { items, .. } => view! {
-            <ul>{items.into_iter().map(|i| view! { <li>{inline(i)}</li> }).collect::<Vec<_>>()}</ul>
-        }
-        .into_any(),
-        Block::Code { lang, text, .. } => code_block(lang, text, t).into_any(),
-        Block::Table { align, head, rows } => {
-            let class = move |k: usize| match align.get(k).copied().unwrap_or(Align::None) {
-                Align::Left => "left",
-                Align::Center => "center",
-                Align::Right => "right",
-                Align::None => "",
-            };
-            view! {
-                <div class="table" tabindex="0" role="region" aria-label=t.code>
-                    <table>
-                        <thead>
-                            <tr>
-                                {head.into_iter().enumerate()
-                                    .map(|(k, c)| view! { <th scope="col" class=class(k)>{inline(c)}</th> })
-                                    .collect::<Vec<_>>()}
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {rows.into_iter().map(|r| view! {
-                                <tr>
-                                    {r.into_iter().enumerate()
-                                        .map(|(k, c)| view! { <td class=class(k)>{inline(c)}</td> })
-                                        .collect::<Vec<_>>()}
-                                </tr>
-                            }).collect::<Vec<_>>()}
-                        </tbody>
-                    </table>
-                </div>
+        } => {
+            if *ordered {
+                set(&el, "start", &start.to_string());
             }
-            .into_any()
+            for item in items {
+                if let Some(li) = child(doc, &el, "li") {
+                    inline(doc, &li, item);
+                }
+            }
+        }
+        Block::Code {
+            lang, text: code, ..
+        } => code_block(doc, &el, lang, code, t),
+        Block::Table { align, head, rows } => table(doc, &el, align, head, rows, t),
+    }
+    Some(el)
+}
+
+fn code_block(doc: &Document, el: &Element, lang: &str, code: &str, t: &Strings) {
+    set(el, "class", "code");
+    if let Some(bar) = child(doc, el, "div") {
+        set(&bar, "class", "code-bar");
+        if let Some(label) = child(doc, &bar, "span") {
+            set(&label, "class", "code-lang");
+            text(doc, &label, if lang.is_empty() { t.code } else { lang });
+        }
+        // Its click is handled by the message's one listener (see `rich_text`).
+        if let Some(button) = child(doc, &bar, "button") {
+            set(&button, "type", "button");
+            set(&button, "class", "copy");
+            text(doc, &button, t.copy);
+        }
+    }
+    if let Some(pre) = child(doc, el, "pre") {
+        set(&pre, "tabindex", "0");
+        if let Some(c) = child(doc, &pre, "code") {
+            set(&c, "data-lang", lang);
+            text(doc, &c, code);
         }
     }
 }
 
-fn code_block(lang: String, text: String, t: &'static Strings) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let copy = {
-        let text = text.clone();
-        move |_| {
-            if copy_text(&text) {
-                copied.set(true);
-                gloo_timers::callback::Timeout::new(1500, move || copied.set(false)).forget();
+fn table(
+    doc: &Document,
+    el: &Element,
+    align: &[Align],
+    head: &[Vec<Inline>],
+    rows: &[Vec<Vec<Inline>>],
+    t: &Strings,
+) {
+    set(el, "class", "table");
+    set(el, "tabindex", "0");
+    set(el, "role", "region");
+    set(el, "aria-label", t.code);
+    let Some(table) = child(doc, el, "table") else {
+        return;
+    };
+    let row = |section: &Element, cells: &[Vec<Inline>], tag: &str| {
+        let Some(tr) = child(doc, section, "tr") else {
+            return;
+        };
+        for (k, c) in cells.iter().enumerate() {
+            if let Some(cell) = child(doc, &tr, tag) {
+                if tag == "th" {
+                    set(&cell, "scope", "col");
+                }
+                let class = match align.get(k) {
+                    Some(Align::Left) => "left",
+                    Some(Align::Center) => "center",
+                    Some(Align::Right) => "right",
+                    Some(Align::None) | None => "",
+                };
+                if !class.is_empty() {
+                    set(&cell, "class", class);
+                }
+                inline(doc, &cell, c);
             }
         }
     };
-    let label = if lang.is_empty() {
-        t.code.to_string()
-    } else {
-        lang.clone()
+    if let Some(thead) = child(doc, &table, "thead") {
+        row(&thead, head, "th");
+    }
+    if let Some(tbody) = child(doc, &table, "tbody") {
+        for r in rows {
+            row(&tbody, r, "td");
+        }
+    }
+}
+
+/// The Copy button's click: the code next to it goes to the clipboard, and the button says
+/// so for a moment.
+fn copy_code(button: &Element, t: &'static Strings) {
+    let code = button
+        .closest("div.code")
+        .ok()
+        .flatten()
+        .and_then(|block| block.query_selector("pre code").ok().flatten())
+        .and_then(|c| c.text_content());
+    let Some(code) = code else {
+        return;
     };
-    view! {
-        <div class="code">
-            <div class="code-bar">
-                <span class="code-lang">{label}</span>
-                <button type="button" class="copy" on:click=copy>
-                    {move || if copied.get() { t.copied } else { t.copy }}
-                </button>
-            </div>
-            <pre tabindex="0"><code data-lang=lang>{text}</code></pre>
-        </div>
+    if copy_text(&code) {
+        button.set_text_content(Some(t.copied));
+        let button = button.clone();
+        gloo_timers::callback::Timeout::new(1500, move || {
+            button.set_text_content(Some(t.copy));
+        })
+        .forget();
     }
 }
 
@@ -294,19 +392,39 @@ fn copy_text(text: &str) -> bool {
     }
 }
 
-fn inline(list: Vec<Inline>) -> Vec<AnyView> {
-    list.into_iter()
-        .map(|i| match i {
-            Inline::Text(s) => s.into_any(),
-            Inline::Strong(c) => view! { <strong>{inline(c)}</strong> }.into_any(),
-            Inline::Em(c) => view! { <em>{inline(c)}</em> }.into_any(),
-            Inline::Strike(c) => view! { <s>{inline(c)}</s> }.into_any(),
-            Inline::Code(s) => view! { <code>{s}</code> }.into_any(),
-            Inline::Break => view! { <br /> }.into_any(),
-            Inline::Link { href, children } => view! {
-                <a href=href target="_blank" rel="noopener noreferrer">{inline(children)}</a>
+fn inline(doc: &Document, parent: &Node, list: &[Inline]) {
+    for i in list {
+        let (tag, children) = match i {
+            Inline::Text(s) => {
+                text(doc, parent, s);
+                continue;
             }
-            .into_any(),
-        })
-        .collect()
+            Inline::Code(s) => {
+                if let Some(code) = child(doc, parent, "code") {
+                    text(doc, &code, s);
+                }
+                continue;
+            }
+            Inline::Break => {
+                child(doc, parent, "br");
+                continue;
+            }
+            Inline::Strong(c) => ("strong", c),
+            Inline::Em(c) => ("em", c),
+            Inline::Strike(c) => ("s", c),
+            Inline::Link { href, children } => {
+                if let Some(a) = child(doc, parent, "a") {
+                    // `href` passed `markdown::safe_href`: http(s) or mailto only.
+                    set(&a, "href", href);
+                    set(&a, "target", "_blank");
+                    set(&a, "rel", "noopener noreferrer");
+                    inline(doc, &a, children);
+                }
+                continue;
+            }
+        };
+        if let Some(el) = child(doc, parent, tag) {
+            inline(doc, &el, children);
+        }
+    }
 }
