@@ -9,6 +9,13 @@ trunk build --release --offline
 rm -f dist/bundle.html dist/index.html
 # The loader is the one file every page pays for, before anyone chats: minified.
 .tools/terser/node_modules/.bin/terser www/embed.js --compress --mangle --output dist/embed.js
+# The modules the bundle imports before anyone can chat (wasm-bindgen's glue and the page
+# actions snippet), and the demo frame's script: minified too (ES modules: exports keep their
+# names). About 4.6 KB gzip less on the way to a chat.
+find dist -name '*.js' ! -name embed.js -print0 | while IFS= read -r -d '' f; do
+  .tools/terser/node_modules/.bin/terser "$f" --module --compress --mangle --output "$f.min"
+  mv "$f.min" "$f"
+done
 for f in embed.js confab.js confab_bg.wasm; do
   [ -s "dist/$f" ] || { echo "dist/$f is missing"; exit 1; }
 done
