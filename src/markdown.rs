@@ -66,6 +66,33 @@ pub fn safe_href(url: &str) -> Option<String> {
     ok.then(|| url.to_string())
 }
 
+/// A letter or digit for the word-boundary rules (`_` inside a word, a URL glued to a word).
+/// ASCII is exact. Beyond it, every character counts as part of a word except spaces and the
+/// punctuation and symbol blocks (Latin-1's «¿¡, curly quotes and dashes, arrows and shapes,
+/// CJK and full-width punctuation, emoji): this keeps Rust's Unicode letter tables, about
+/// 2 KB, out of the bundle, and differs from them only on rarer symbols.
+fn word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    !(c.is_whitespace()
+        || matches!(
+            c as u32,
+            0x80..=0xBF
+                | 0xD7
+                | 0xF7
+                | 0x2000..=0x2BFF
+                | 0x2E00..=0x2E7F
+                | 0x3000..=0x303F
+                | 0xFE30..=0xFE4F
+                | 0xFF00..=0xFF0F
+                | 0xFF1A..=0xFF20
+                | 0xFF3B..=0xFF40
+                | 0xFF5B..=0xFF65
+                | 0x1F000..=0x1FAFF
+        ))
+}
+
 /// Reads `src` into blocks.
 pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
     let lines: Vec<&str> = src
@@ -528,12 +555,7 @@ impl Reader<'_> {
             return None;
         }
         // `_` inside a word (snake_case) is not emphasis.
-        if marker == b'_'
-            && s[..i]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric)
-        {
+        if marker == b'_' && s[..i].chars().next_back().is_some_and(word_char) {
             return None;
         }
         let delim = &s[i..i + width];
@@ -546,11 +568,7 @@ impl Reader<'_> {
             let closes = at > body_start
                 && before.is_some_and(|c| !c.is_whitespace())
                 && (width == 2 || run_here == 1 || run_here == 3)
-                && !(marker == b'_'
-                    && s[at + width..]
-                        .chars()
-                        .next()
-                        .is_some_and(char::is_alphanumeric));
+                && !(marker == b'_' && s[at + width..].chars().next().is_some_and(word_char));
             if closes {
                 let inner = self.nested(&s[body_start..at]);
                 let node = match (marker, width) {
@@ -678,7 +696,7 @@ impl Reader<'_> {
         if s[..i]
             .chars()
             .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '/')
+            .is_some_and(|c| word_char(c) || c == '/')
         {
             return None;
         }

@@ -131,6 +131,40 @@ fn snake_case_and_lone_stars_stay_text() {
     assert_eq!(inlines("\\*escaped\\*", false), vec![text("*escaped*")]);
 }
 
+/// Word boundaries beyond ASCII: letters of any script keep `_` literal and a URL glued to a
+/// word unlinked; quotes, dashes, CJK punctuation and emoji are boundaries.
+#[test]
+fn word_boundaries_hold_for_letters_and_punctuation_of_other_scripts() {
+    for glued in ["été_x_", "日本_x_", "ключ_x_"] {
+        assert_eq!(inlines(glued, false), vec![text(glued)], "{glued}");
+    }
+    for (open, close) in [
+        ("“", "”"),
+        ("«", "»"),
+        ("—", "—"),
+        ("「", "」"),
+        ("😀", "😀"),
+    ] {
+        let src = format!("{open}_x_{close}");
+        assert_eq!(
+            inlines(&src, false),
+            vec![text(open), Inline::Em(vec![text("x")]), text(close)]
+                .into_iter()
+                .filter(|i| *i != text(""))
+                .collect::<Vec<_>>(),
+            "{src}"
+        );
+    }
+    let linked = |src: &str| {
+        inlines(src, false)
+            .iter()
+            .any(|i| matches!(i, Inline::Link { .. }))
+    };
+    assert!(linked("“https://example.com/a”"));
+    assert!(!linked("見てhttps://example.com/a"));
+    assert!(!linked("éhttps://example.com/a"));
+}
+
 /// While an answer streams in, markers never flash before turning into formatting: every
 /// prefix of the text renders without a stray marker that the full text does not show.
 #[test]
