@@ -12,6 +12,14 @@ export CONFAB_HOST_PORT=${CONFAB_HOST_PORT:-18081}
 log=target/test-summary.log
 mkdir -p target && : > "$log"
 
+step "formatting (rustfmt --check)"
+# A formatting slip would otherwise only show in `make lint`, which CI does not run.
+if cargo fmt --version > /dev/null 2>&1; then
+  cargo fmt --all -- --check
+else
+  echo "rustfmt is not installed: formatting not checked"
+fi
+
 step "native tests: config, codecs, engine, devserver"
 cargo test --workspace 2>&1 | tee -a "$log"
 
