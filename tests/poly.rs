@@ -926,3 +926,41 @@ fn a_long_history_replays_in_one_large_batch_but_frames_stay_bounded() {
     );
     assert!(c.decode(&huge).is_err(), "a 9 MB frame is refused");
 }
+
+/// A server inventing event types: each new type is logged once, up to 32 of them, the last
+/// saying that more are only counted; every such event is counted as ignored.
+#[test]
+fn unknown_event_types_are_logged_once_each_up_to_a_bound_and_all_counted() {
+    let mut rig = Rig::connected(Credential::Fixed("tok".into()));
+    rig.frame(&batch(vec![start_event(1)]));
+    let before = rig.engine.ignored_frames();
+    let mut logged = Vec::new();
+    for i in 0..500u64 {
+        // The first three types come back again later: still one line each.
+        let kind = format!(
+            "INVENTED_{}",
+            if (100..110).contains(&i) { i % 3 } else { i }
+        );
+        let frame = ev(2 + i, &kind, json!({})).to_string();
+        for o in rig.engine.handle(Now::utc(rig.now), Input::Frame(frame)) {
+            if let Output::Log(_, line) = o {
+                if line.contains("unknown type") {
+                    logged.push(line);
+                }
+            }
+        }
+    }
+    assert_eq!(logged.len(), 32, "{logged:?}");
+    assert!(
+        logged[0].contains("\"EVENT_TYPE_INVENTED_0\""),
+        "{}",
+        logged[0]
+    );
+    assert!(logged[..31].iter().all(|l| !l.contains("counted")));
+    assert!(
+        logged[31].contains("further unknown types are counted"),
+        "{}",
+        logged[31]
+    );
+    assert_eq!(rig.engine.ignored_frames() - before, 500);
+}

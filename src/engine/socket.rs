@@ -24,6 +24,9 @@ const SEEN_IDS: usize = 4_096;
 /// Events remembered beyond a gap in the sequence before the gap is given up (see
 /// `Engine::advance_cursor`).
 const MAX_AHEAD: usize = 256;
+/// Unknown event types each logged once, up to this many distinct ones; past it, they are only
+/// counted (a server inventing types keeps neither memory nor the console growing).
+const MAX_UNKNOWN_KINDS: usize = 32;
 /// How long after a heartbeat its echo may take before the link counts as half-open.
 const PONG_GRACE_MS: u64 = 10_000;
 /// How soon after a resumed link opens a repeated id-less agent message counts as a repeat.
@@ -1130,11 +1133,14 @@ impl Engine {
             Event::ServerError { code, message } => self.server_problem(now, &code, message),
             Event::Unknown { kind } => {
                 self.ignored_frames += 1;
-                if self.unknown_kinds.add(kind.clone()) {
-                    self.fx.log(
-                        Level::Info,
-                        format!("ignored events of unknown type \"{kind}\""),
-                    );
+                let known = self.unknown_kinds.contains_key(&kind);
+                if !known && self.unknown_kinds.len() < MAX_UNKNOWN_KINDS {
+                    let mut line = format!("ignored events of unknown type \"{kind}\"");
+                    if self.unknown_kinds.len() + 1 == MAX_UNKNOWN_KINDS {
+                        line.push_str("; further unknown types are counted, not listed");
+                    }
+                    self.fx.log(Level::Info, line);
+                    self.unknown_kinds.add(kind);
                 }
             }
         }
