@@ -3,7 +3,7 @@
 //!
 //! The blocks are built with plain DOM calls rather than Leptos views: they never change once
 //! drawn (a changed block is drawn again), so they need no reactivity, and each distinct view
-//! type costs the bundle its own build, rebuild and drop code (about 12 KB gzip for these).
+//! type costs the bundle its own build, rebuild and drop code (about 13 KB gzip for these).
 
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
@@ -127,9 +127,8 @@ impl Tail {
 }
 
 /// Appends `added` to the last text node under `el`, if it holds exactly `before`.
-fn append_to_last_text(el: &web_sys::Element, before: &str, added: &str) -> bool {
-    use wasm_bindgen::JsCast;
-    let mut node: Option<web_sys::Node> = el.last_child();
+fn append_to_last_text(el: &Element, before: &str, added: &str) -> bool {
+    let mut node: Option<Node> = el.last_child();
     while let Some(n) = node {
         if let Some(text) = n.dyn_ref::<web_sys::Text>() {
             // The node is the one the block's last text made if its length agrees.
@@ -361,7 +360,7 @@ fn copy_code(button: &Element, t: &'static Strings) {
 
 /// `navigator.clipboard.writeText(text)`, looked up at run time (absent on insecure origins).
 fn copy_text(text: &str) -> bool {
-    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen::JsValue;
     let Some(window) = web_sys::window() else {
         return false;
     };
