@@ -1,6 +1,7 @@
 //! The view: Leptos components reading a [`ViewModel`] of signals and reporting what the
 //! visitor does as [`UiAction`]s. No protocol knowledge lives here.
 
+mod dom;
 mod rich;
 
 use crate::engine::{ConnState, Delivery, Direction};
@@ -806,12 +807,18 @@ fn lead_form(
     t: &'static Strings,
     act: send_wrapper::SendWrapper<Actions>,
 ) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
     let form_ref: NodeRef<html::Form> = NodeRef::new();
     let fields = form.fields.clone();
     let submit = move |ev: web_sys::SubmitEvent| {
         ev.prevent_default();
         let Some(el) = form_ref.get() else { return };
+        let error = el.query_selector("p.lead-error").ok().flatten();
+        let show_error = |message: Option<&str>| {
+            if let Some(p) = &error {
+                p.set_text_content(message);
+                let _ = p.toggle_attribute_with_force("hidden", message.is_none());
+            }
+        };
         let mut values = Vec::new();
         for f in &fields {
             let input = el
@@ -821,40 +828,106 @@ fn lead_form(
                 .and_then(|i| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(i).ok());
             let value = input.map(|i| i.value()).unwrap_or_default();
             if f == "email" && !plausible_email(&value) {
-                error.set(Some(t.invalid_email.into()));
+                show_error(Some(t.invalid_email));
                 return;
             }
             values.push((f.clone(), value.trim().to_string()));
         }
-        error.set(None);
+        show_error(None);
         (*act)(UiAction::LeadSubmit(values));
     };
-    let inputs = form
-        .fields
-        .iter()
-        .map(|f| {
-            let value = form.prefill.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()).unwrap_or_default();
+    // The fields are drawn once, when the form is on the page.
+    Effect::new(move |_| {
+        if let Some(el) = form_ref.get() {
+            dom::redraw(&el, |doc, el| lead_fields(doc, el, &form, t));
+        }
+    });
+    view! {
+        <form class="lead" node_ref=form_ref on:submit=submit aria-label=t.your_details novalidate=true></form>
+    }
+}
+
+/// The lead form's labelled inputs (prefilled from what the page said), its error line and
+/// its button.
+fn lead_fields(doc: &web_sys::Document, parent: &web_sys::Node, form: &LeadFormView, t: &Strings) {
+    for f in &form.fields {
+        let id = format!("confab-lead-{f}");
+        if let Some(label) = dom::child(doc, parent, "label") {
+            dom::set(&label, "for", &id);
+            dom::text(doc, &label, &field_label(f));
+        }
+        if let Some(input) = dom::child(doc, parent, "input") {
+            let value = form
+                .prefill
+                .iter()
+                .find(|(k, _)| k == f)
+                .map_or("", |(_, v)| v.as_str());
             let kind = match f.as_str() {
                 "email" => "email",
                 "phone" => "tel",
                 _ => "text",
             };
-            let id = format!("confab-lead-{f}");
-            view! {
-                <label for=id.clone()>{field_label(f)}</label>
-                <input id=id name=f.clone() type=kind value=value required=true autocomplete=f.clone() />
+            dom::set(&input, "id", &id);
+            dom::set(&input, "name", f);
+            dom::set(&input, "type", kind);
+            dom::set(&input, "value", value);
+            dom::set(&input, "required", "");
+            dom::set(&input, "autocomplete", f);
+        }
+    }
+    if let Some(error) = dom::child(doc, parent, "p") {
+        dom::set(&error, "class", "lead-error");
+        dom::set(&error, "role", "alert");
+        dom::set(&error, "hidden", "");
+    }
+    if let Some(button) = dom::child(doc, parent, "button") {
+        dom::set(&button, "type", "submit");
+        dom::set(&button, "class", "lead-submit");
+        dom::text(doc, &button, form.cta_text.as_deref().unwrap_or(t.send));
+    }
+}
+
+/// Attachment cards: a link (checked URL) with an optional image (checked URL), a title and
+/// an action label. An attachment with neither a link nor an image is left out.
+fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
+    for a in list {
+        let url = a.url.as_deref().and_then(safe_image_url);
+        let image = a.image.as_deref().and_then(safe_image_url).or_else(|| {
+            if a.is_image {
+                url.clone()
+            } else {
+                None
             }
-        })
-        .collect::<Vec<_>>();
-    let cta = form.cta_text.unwrap_or_else(|| t.send.into());
-    view! {
-        <form class="lead" node_ref=form_ref on:submit=submit aria-label=t.your_details novalidate=true>
-            {inputs}
-            <p class="lead-error" role="alert" hidden=move || error.with(|e| e.is_none())>
-                {move || error.get().unwrap_or_default()}
-            </p>
-            <button type="submit" class="lead-submit">{cta}</button>
-        </form>
+        });
+        if url.is_none() && image.is_none() {
+            continue;
+        }
+        let Some(card) = dom::child(doc, parent, "a") else {
+            continue;
+        };
+        let title = a.title.as_deref().unwrap_or_default();
+        dom::set(&card, "class", "card");
+        if let Some(url) = &url {
+            dom::set(&card, "href", url);
+        }
+        dom::set(&card, "target", "_blank");
+        dom::set(&card, "rel", "noopener noreferrer");
+        if let Some(src) = image {
+            if let Some(img) = dom::child(doc, &card, "img") {
+                dom::set(&img, "src", &src);
+                dom::set(&img, "alt", title);
+            }
+        }
+        if let Some(span) = dom::child(doc, &card, "span") {
+            dom::set(&span, "class", "card-title");
+            dom::text(doc, &span, title);
+        }
+        if let Some(action) = &a.action {
+            if let Some(span) = dom::child(doc, &card, "span") {
+                dom::set(&span, "class", "card-action");
+                dom::text(doc, &span, action);
+            }
+        }
     }
 }
 
@@ -895,50 +968,45 @@ fn message_row(
         move |_| act(UiAction::Retry(id.clone()))
     };
     let attachments = RwSignal::from(m.attachments.clone());
-    let cards =
-        move || {
-            attachments
-            .get()
-            .into_iter()
-            .filter_map(|a| {
-                let url = a.url.as_deref().and_then(safe_image_url);
-                let image = a
-                    .image
-                    .as_deref()
-                    .and_then(safe_image_url)
-                    .or_else(|| if a.is_image { url.clone() } else { None });
-                if url.is_none() && image.is_none() {
-                    return None;
-                }
-                let title = a.title.clone().unwrap_or_default();
-                Some(view! {
-                    <a class="card" href=url target="_blank" rel="noopener noreferrer">
-                        {image.map(|src| view! { <img src=src alt=title.clone() /> })}
-                        <span class="card-title">{title.clone()}</span>
-                        {a.action.clone().map(|a| view! { <span class="card-action">{a}</span> })}
-                    </a>
-                })
-            })
-            .collect::<Vec<_>>()
-        };
+    let cards_ref: NodeRef<html::Div> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(el) = cards_ref.get() {
+            attachments.with(|list| dom::redraw(&el, |doc, el| cards(doc, el, list)));
+        }
+    });
     let last = RwSignal::from(m.last.clone());
     let suggestions = RwSignal::from(m.suggestions.clone());
-    let chips = {
-        let act = send_wrapper::SendWrapper::new(act.clone());
-        move || {
-            suggestions
-                .get()
-                .into_iter()
-                .map(|s| {
-                    let act = (*act).clone();
-                    let label = s.clone();
-                    view! {
-                        <button type="button" class="chip" on:click=move |_| act(UiAction::Suggest(s.clone()))>
-                            {label}
-                        </button>
+    let chips_ref: NodeRef<html::Div> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(el) = chips_ref.get() {
+            suggestions.with(|list| {
+                dom::redraw(&el, |doc, el| {
+                    for (i, s) in list.iter().enumerate() {
+                        if let Some(chip) = dom::child(doc, el, "button") {
+                            dom::set(&chip, "type", "button");
+                            dom::set(&chip, "class", "chip");
+                            dom::set(&chip, "data-i", &i.to_string());
+                            dom::text(doc, &chip, s);
+                        }
                     }
                 })
-                .collect::<Vec<_>>()
+            });
+        }
+    });
+    // One listener for the row's chips: a chip sends its suggestion as the visitor's words.
+    let suggest = {
+        let act = act.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            let chosen = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|e| e.closest("button.chip").ok().flatten())
+                .and_then(|chip| chip.get_attribute("data-i"))
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| suggestions.with_untracked(|s| s.get(i).cloned()));
+            if let Some(text) = chosen {
+                act(UiAction::Suggest(text));
+            }
         }
     };
     let body = if outgoing {
@@ -969,16 +1037,15 @@ fn message_row(
                     </span>
                 })}
             </div>
-            <div class="cards" hidden=move || attachments.with(|a| a.is_empty())>{cards}</div>
+            <div class="cards" node_ref=cards_ref hidden=move || attachments.with(|a| a.is_empty())></div>
             <span class="interrupted" hidden=move || status.get() != Delivery::Interrupted>
                 {t.interrupted}
             </span>
             <button type="button" class="retry" hidden=move || !retryable() on:click=retry>
                 {t.retry}
             </button>
-            <div class="chips" role="group" aria-label=t.suggested
+            <div class="chips" role="group" aria-label=t.suggested node_ref=chips_ref on:click=suggest
                 hidden=move || !last.get() || suggestions.with(|s| s.is_empty())>
-                {chips}
             </div>
         </li>
     }

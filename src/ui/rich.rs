@@ -1,10 +1,11 @@
 //! Agent text as DOM nodes, from the Markdown tree of [`crate::markdown`]. Every piece of text
 //! becomes a text node; links get only checked targets and open in a new tab.
 //!
-//! The blocks are built with plain DOM calls rather than Leptos views: they never change once
-//! drawn (a changed block is drawn again), so they need no reactivity, and each distinct view
-//! type costs the bundle its own build, rebuild and drop code (about 13 KB gzip for these).
+//! The blocks are built with plain DOM calls ([`super::dom`]) rather than Leptos views: they
+//! never change once drawn (a changed block is drawn again), so they need no reactivity, and a
+//! view type per block and inline kind cost the bundle about 13 KB gzip.
 
+use super::dom::{child, set, text};
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
@@ -203,22 +204,6 @@ fn inlines_grown<'a>(old: &'a [Inline], new: &'a [Inline]) -> Option<(&'a str, &
         ) if h1 == h2 => inlines_grown(a, b),
         _ => None,
     }
-}
-
-/// `tag` appended to `parent`. Creating an element fails only for an invalid tag name, and
-/// the names here are fixed: a failure leaves the element out rather than stopping the widget.
-fn child(doc: &Document, parent: &Node, tag: &str) -> Option<Element> {
-    let el = doc.create_element(tag).ok()?;
-    parent.append_child(&el).ok()?;
-    Some(el)
-}
-
-fn text(doc: &Document, parent: &Node, s: &str) {
-    let _ = parent.append_child(&doc.create_text_node(s));
-}
-
-fn set(el: &Element, name: &str, value: &str) {
-    let _ = el.set_attribute(name, value);
 }
 
 /// A block's element, not yet placed.

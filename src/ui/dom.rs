@@ -1,0 +1,32 @@
+//! Plain DOM building for the parts of the view that are drawn whole and never patched:
+//! Markdown blocks, attachment cards, suggestion chips, the lead form's fields. Each distinct
+//! Leptos view type costs the bundle its own build, rebuild and drop code; these calls cost it
+//! once. Text always goes in as text nodes and values as attributes, never as markup.
+
+use web_sys::{Document, Element, Node};
+
+/// `tag` appended to `parent`. Creating an element fails only for an invalid tag name, and
+/// the names here are fixed: a failure leaves the element out rather than stopping the widget.
+pub fn child(doc: &Document, parent: &Node, tag: &str) -> Option<Element> {
+    let el = doc.create_element(tag).ok()?;
+    parent.append_child(&el).ok()?;
+    Some(el)
+}
+
+/// A text node with `s` appended to `parent`.
+pub fn text(doc: &Document, parent: &Node, s: &str) {
+    let _ = parent.append_child(&doc.create_text_node(s));
+}
+
+/// Sets an attribute; the names here are fixed and valid, so it does not fail.
+pub fn set(el: &Element, name: &str, value: &str) {
+    let _ = el.set_attribute(name, value);
+}
+
+/// Empties `el` and fills it again with `draw`.
+pub fn redraw(el: &Element, draw: impl FnOnce(&Document, &Node)) {
+    el.set_text_content(None);
+    if let Some(doc) = el.owner_document() {
+        draw(&doc, el);
+    }
+}
