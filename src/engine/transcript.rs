@@ -31,10 +31,10 @@ impl Direction {
 
     /// The direction named `name` ([`Direction::as_str`]).
     pub fn named(name: &str) -> Option<Direction> {
-        [Direction::In, Direction::Out, Direction::System]
-            .into_iter()
-            .find(|d| d.as_str() == name)
+        Direction::ALL.into_iter().find(|d| d.as_str() == name)
     }
+
+    pub const ALL: [Direction; 3] = [Direction::In, Direction::Out, Direction::System];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

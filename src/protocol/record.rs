@@ -23,15 +23,12 @@ impl<'a> Record<'a> {
 
     /// A field that must be a string.
     pub fn text(self, key: &str) -> Option<String> {
-        self.field(key)?.as_str().map(str::to_string)
+        text(self.field(key)?)
     }
 
     /// A string field that may be absent: `Some(None)` then; `None` if it is not a string.
     pub fn optional_text(self, key: &str) -> Option<Option<String>> {
-        match self.field(key) {
-            None => Some(None),
-            Some(v) => v.as_str().map(|s| Some(s.to_string())),
-        }
+        self.optional(key, text)
     }
 
     /// A field that must be a whole number.
@@ -41,10 +38,7 @@ impl<'a> Record<'a> {
 
     /// A whole number at or above zero that may be absent.
     pub fn optional_count(self, key: &str) -> Option<Option<u64>> {
-        match self.field(key) {
-            None => Some(None),
-            Some(v) => v.as_u64().map(Some),
-        }
+        self.optional(key, Value::as_u64)
     }
 
     /// A flag that is false when absent.
@@ -63,7 +57,7 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// A nested object that may be absent, read by `read`.
+    /// A field that may be absent (`Some(None)`), read by `read` when present.
     pub fn optional<T>(
         self,
         key: &str,

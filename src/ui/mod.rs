@@ -839,7 +839,7 @@ fn lead_form(
     // The fields are drawn once, when the form is on the page.
     Effect::new(move |_| {
         if let Some(el) = form_ref.get() {
-            dom::redraw(&el, |doc, el| lead_fields(doc, el, &form, t));
+            dom::redraw(&el, |doc, el| draw_lead_fields(doc, el, &form, t));
         }
     });
     view! {
@@ -849,7 +849,12 @@ fn lead_form(
 
 /// The lead form's labelled inputs (prefilled from what the page said), its error line and
 /// its button.
-fn lead_fields(doc: &web_sys::Document, parent: &web_sys::Node, form: &LeadFormView, t: &Strings) {
+fn draw_lead_fields(
+    doc: &web_sys::Document,
+    parent: &web_sys::Node,
+    form: &LeadFormView,
+    t: &Strings,
+) {
     for f in &form.fields {
         let id = format!("confab-lead-{f}");
         if let Some(label) = dom::child(doc, parent, "label") {
@@ -931,6 +936,18 @@ fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
     }
 }
 
+/// Suggestion chips; each carries its index in the message's list (see `message_row`).
+fn chips(doc: &web_sys::Document, parent: &web_sys::Node, list: &[String]) {
+    for (i, s) in list.iter().enumerate() {
+        if let Some(chip) = dom::child(doc, parent, "button") {
+            dom::set(&chip, "type", "button");
+            dom::set(&chip, "class", "chip");
+            dom::set(&chip, "data-i", &i.to_string());
+            dom::text(doc, &chip, s);
+        }
+    }
+}
+
 fn message_row(
     m: MessageView,
     model: ViewModel,
@@ -979,18 +996,7 @@ fn message_row(
     let chips_ref: NodeRef<html::Div> = NodeRef::new();
     Effect::new(move |_| {
         if let Some(el) = chips_ref.get() {
-            suggestions.with(|list| {
-                dom::redraw(&el, |doc, el| {
-                    for (i, s) in list.iter().enumerate() {
-                        if let Some(chip) = dom::child(doc, el, "button") {
-                            dom::set(&chip, "type", "button");
-                            dom::set(&chip, "class", "chip");
-                            dom::set(&chip, "data-i", &i.to_string());
-                            dom::text(doc, &chip, s);
-                        }
-                    }
-                })
-            });
+            suggestions.with(|list| dom::redraw(&el, |doc, el| chips(doc, el, list)));
         }
     });
     // One listener for the row's chips: a chip sends its suggestion as the visitor's words.

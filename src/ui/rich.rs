@@ -5,7 +5,7 @@
 //! never change once drawn (a changed block is drawn again), so they need no reactivity, and a
 //! view type per block and inline kind cost the bundle about 13 KB gzip.
 
-use super::dom::{child, set, text};
+use super::dom::{child, redraw, set, text};
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
@@ -43,7 +43,7 @@ pub fn rich_text(
                 None => (None, &all[..]),
             };
             settled.show(&doc, &root, &tail_el, before, t);
-            tail.show(&doc, &tail_el, last, t);
+            tail.show(&tail_el, last, t);
         });
     });
     // One listener for every code block's Copy button in this message.
@@ -101,7 +101,7 @@ fn content_hash(b: &Block) -> u64 {
 struct Tail(Rc<RefCell<Option<Block>>>);
 
 impl Tail {
-    fn show(&self, doc: &Document, el: &Element, last: Option<&Block>, t: &Strings) {
+    fn show(&self, el: &Element, last: Option<&Block>, t: &Strings) {
         let mut shown = self.0.borrow_mut();
         let Some(new) = last else {
             el.set_text_content(None);
@@ -119,10 +119,11 @@ impl Tail {
                 }
             }
         }
-        el.set_text_content(None);
-        if let Some(drawn) = block(doc, new, t) {
-            let _ = el.append_child(&drawn);
-        }
+        redraw(el, |doc, el| {
+            if let Some(drawn) = block(doc, new, t) {
+                let _ = el.append_child(&drawn);
+            }
+        });
         *shown = Some(new.clone());
     }
 }
