@@ -7,6 +7,7 @@ pub mod engine;
 pub mod i18n;
 pub mod keyed;
 pub mod markdown;
+pub mod pace;
 pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]

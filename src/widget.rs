@@ -31,13 +31,6 @@ use wasm_bindgen::JsCast;
 
 const STYLES: &str = include_str!("../styles/widget.css");
 
-/// Streamed text is shown once per frame, and a long answer less often: each update lays out
-/// the whole answer again, so one waits at least its length in bytes / this many ms (a 60 KB
-/// answer: every 60 ms) ...
-const BYTES_PER_MS: f64 = 1000.0;
-/// ... but never longer than this.
-const MAX_UPDATE_GAP_MS: f64 = 100.0;
-
 struct Runtime {
     engine: Option<RefCell<Box<dyn Machine>>>,
     queue: RefCell<VecDeque<Input>>,
@@ -61,11 +54,13 @@ struct Runtime {
     /// Where tabs claim a message's chime; `None` when `data-sound` is off.
     chime_key: Option<String>,
     /// Streamed text waiting to be shown; the animation frame asked for (its id), the
-    /// callback every such frame runs, and when streamed text was last shown.
+    /// callback every such frame runs, when streamed text was last shown, and since when the
+    /// text waiting has waited.
     appends: RefCell<Vec<(String, String)>>,
     frame: Cell<Option<i32>>,
     on_frame: RefCell<Option<Closure<dyn FnMut()>>>,
     shown_at: Cell<f64>,
+    waiting_since: Cell<f64>,
     fullscreen: bool,
     lang: Lang,
     scroll_lock: browser::page::ScrollLock,
@@ -302,6 +297,7 @@ fn start(
         frame: Cell::new(None),
         on_frame: RefCell::new(None),
         shown_at: Cell::new(0.0),
+        waiting_since: Cell::new(0.0),
         fullscreen: layout.fullscreen,
         lang,
         scroll_lock: browser::page::ScrollLock::new(),
@@ -668,7 +664,12 @@ impl Runtime {
         // Streamed text reaches the view at most once per frame; anything else about the
         // conversation first brings the view up to date, so order is kept.
         if let UiEvent::Append { id, text } = event {
-            self.appends.borrow_mut().push((id, text));
+            let mut appends = self.appends.borrow_mut();
+            if appends.is_empty() {
+                self.waiting_since.set(js_sys::Date::now());
+            }
+            appends.push((id, text));
+            drop(appends);
             self.schedule_appends();
             return;
         }
@@ -1000,8 +1001,7 @@ impl Runtime {
         }
     }
 
-    /// Whether the streamed text gathered is shown in this frame: always for short answers,
-    /// after a gap that grows with the answer's length for long ones.
+    /// Whether the streamed text gathered is shown in this frame (see [`crate::pace`]).
     fn appends_due(&self, now: f64) -> bool {
         let longest = self
             .appends
@@ -1014,10 +1014,12 @@ impl Runtime {
             })
             .max()
             .unwrap_or(0);
-        let gap = (longest as f64 / BYTES_PER_MS).min(MAX_UPDATE_GAP_MS);
-        // A wall clock set back since the last update must not hold the text back.
-        let since = now - self.shown_at.get();
-        since < 0.0 || since >= gap
+        crate::pace::update_due(crate::pace::Waiting {
+            longest,
+            since_shown: now - self.shown_at.get(),
+            waited: now - self.waiting_since.get(),
+            catching_up: self.streams.catching_up(),
+        })
     }
 
     /// Shows the streamed text gathered since the last frame, one update per message.

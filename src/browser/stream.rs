@@ -2,7 +2,7 @@
 //! `EventSource` (when it is not). Both report [`StreamReport`]s; `abort` stops either silently.
 
 use crate::keyed::Keyed;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -35,6 +35,9 @@ enum Handle {
 #[derive(Default)]
 pub struct Streams {
     live: Rc<RefCell<Keyed<u32, Handle>>>,
+    /// Fetch streams that have handed the thread back in the middle of a backlog: more of
+    /// their body is already here, waiting to be read.
+    catching_up: Rc<Cell<u32>>,
 }
 
 impl Streams {
@@ -53,6 +56,7 @@ impl Streams {
         let signal = controller.signal();
         self.live.borrow_mut().insert(id, Handle::Fetch(controller));
         let live = self.live.clone();
+        let catching_up = self.catching_up.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let mut builder = gloo_net::http::RequestBuilder::new(&url)
                 .method(gloo_net::http::Method::GET)
@@ -120,7 +124,9 @@ impl Streams {
                                         // A zero-delay timeout lets input and a due frame
                                         // run first (`scheduler.yield()` resumes ahead of
                                         // rendering: the answer would show all at once).
+                                        catching_up.set(catching_up.get() + 1);
                                         gloo_timers::future::TimeoutFuture::new(0).await;
+                                        catching_up.set(catching_up.get().saturating_sub(1));
                                         busy_ms = 0.0;
                                         if !alive(&live) {
                                             return;
@@ -208,6 +214,13 @@ impl Streams {
         for id in ids {
             self.abort(id);
         }
+    }
+
+    /// Whether a stream is pausing in the middle of a backlog (it has been reading without
+    /// waiting, and yielded only to let the page run): text shown now would be out of date
+    /// within milliseconds.
+    pub fn catching_up(&self) -> bool {
+        self.catching_up.get() > 0
     }
 
     pub fn len(&self) -> usize {
