@@ -23,6 +23,11 @@ pub fn set(el: &Element, name: &str, value: &str) {
     let _ = el.set_attribute(name, value);
 }
 
+/// Sets or removes the `hidden` attribute.
+pub fn hide(el: &Element, hidden: bool) {
+    let _ = el.toggle_attribute_with_force("hidden", hidden);
+}
+
 /// Empties `el` and fills it again with `draw`.
 pub fn redraw(el: &Element, draw: impl FnOnce(&Document, &Node)) {
     el.set_text_content(None);

@@ -653,6 +653,32 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         let act = act.clone();
         move |_| act(UiAction::ToggleSound)
     };
+    // One listener for the buttons inside every row: Copy on a code block, a suggestion chip
+    // (it sends its own text), Retry.
+    let list_click = {
+        let act = act.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            let Some(target) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            let closest = |selector: &str| target.closest(selector).ok().flatten();
+            if let Some(button) = closest("button.copy") {
+                rich::copy_code(&button, t);
+            } else if let Some(chip) = closest("button.chip") {
+                if let Some(text) = chip.text_content() {
+                    act(UiAction::Suggest(text));
+                }
+            } else if let Some(id) = closest("button.retry")
+                .and_then(|_| closest("li[data-id]"))
+                .and_then(|row| row.get_attribute("data-id"))
+            {
+                act(UiAction::Retry(id));
+            }
+        }
+    };
     let act_lead = send_wrapper::SendWrapper::new(act.clone());
 
     let launcher = layout.show_launcher.then(|| {
@@ -733,20 +759,17 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                     {move || banner_text(model.state.get(), t).unwrap_or_default()}
                 </p>
                 <ol class="messages" node_ref=list aria-label=t.messages
-                    aria-busy=move || busy().to_string() on:scroll=on_scroll>
+                    aria-busy=move || busy().to_string() on:scroll=on_scroll on:click=list_click>
                     // Built again when the conversation is cleared: Leptos's list keeps a
                     // small record of every row it ever made until the list itself goes.
                     {
-                        // Rows are rendered by Leptos, which asks for Send; the widget is single-threaded.
-                        let act = send_wrapper::SendWrapper::new(act.clone());
                         move || {
                             model.generation.track();
-                            let act = act.clone();
                             view! {
                                 <For
                                     each=visible
                                     key=|m| m.seq
-                                    children=move |m: MessageView| message_row(m, model, t, (*act).clone())
+                                    children=move |m: MessageView| message_row(m, model, t)
                                 />
                             }
                         }
@@ -936,24 +959,21 @@ fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
     }
 }
 
-/// Suggestion chips; each carries its index in the message's list (see `message_row`).
+/// Suggestion chips: a chip's text is what it sends (see `list_click`).
 fn chips(doc: &web_sys::Document, parent: &web_sys::Node, list: &[String]) {
-    for (i, s) in list.iter().enumerate() {
+    for s in list {
         if let Some(chip) = dom::child(doc, parent, "button") {
             dom::set(&chip, "type", "button");
             dom::set(&chip, "class", "chip");
-            dom::set(&chip, "data-i", &i.to_string());
             dom::text(doc, &chip, s);
         }
     }
 }
 
-fn message_row(
-    m: MessageView,
-    model: ViewModel,
-    t: &'static Strings,
-    act: Actions,
-) -> impl IntoView {
+/// One message. Only the `<li>` is a Leptos view (every row has the same view type); what
+/// is inside is built with DOM calls, and each part that changes (text, status, cards, chips)
+/// has its own effect. Clicks on its buttons are heard by the list (`list_click`).
+fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl IntoView {
     {
         let m = m.clone();
         on_cleanup(move || m.forget_readers());
@@ -965,95 +985,136 @@ fn message_row(
         .day
         .clone()
         .map(|d| view! { <li class="day"><span>{d}</span></li> });
-    let (time, stamp) = local_time(m.at, &model.locale.get_untracked());
-    let time = view! { <time class="time" datetime=stamp>{time}</time> };
+    let class = match m.direction {
+        Direction::System if m.error => "system error",
+        Direction::System => "system",
+        Direction::Out => "message out",
+        Direction::In => "message in",
+    };
+    let row: NodeRef<html::Li> = NodeRef::new();
+    let view = view! { {day} <li class=class data-id=m.id.clone() node_ref=row></li> };
+    let parts = document().create_document_fragment();
+    // The parts move into the row once it exists.
+    {
+        let parts = parts.clone();
+        Effect::new(move |_| {
+            if let Some(li) = row.get() {
+                let _ = li.append_child(&parts);
+            }
+        });
+    }
+    draw_row_body(&parts, text, status, m.direction, model, t);
     if m.direction == Direction::System {
-        return view! {
-            {day}
-            <li class="system" class:error=m.error data-id=m.id.clone()>
-                <p class="text" dir="auto">{move || text.get()}</p>
-            </li>
-        }
-        .into_any();
+        return view;
     }
     let outgoing = m.direction == Direction::Out;
-    let id = m.id.clone();
-    let retryable = move || matches!(status.get(), Delivery::Interrupted | Delivery::Failed);
-    let retry = {
-        let act = act.clone();
-        let id = id.clone();
-        move |_| act(UiAction::Retry(id.clone()))
+    let doc = document();
+    let part = |parent: &web_sys::Node, tag: &str, class: &str| {
+        let el = dom::child(&doc, parent, tag);
+        if let Some(el) = &el {
+            dom::set(el, "class", class);
+        }
+        el
     };
-    let attachments = RwSignal::from(m.attachments.clone());
-    let cards_ref: NodeRef<html::Div> = NodeRef::new();
+    let mark = part(&parts, "div", "meta").and_then(|meta| {
+        let (time, stamp) = local_time(m.at, &model.locale.get_untracked());
+        if let Some(el) = part(&meta, "time", "time") {
+            dom::set(&el, "datetime", &stamp);
+            dom::text(&doc, &el, &time);
+        }
+        outgoing.then(|| part(&meta, "span", "mark")).flatten()
+    });
+    let cards_el = part(&parts, "div", "cards");
+    let interrupted = part(&parts, "span", "interrupted");
+    if let Some(el) = &interrupted {
+        dom::text(&doc, el, t.interrupted);
+    }
+    let retry = part(&parts, "button", "retry");
+    if let Some(el) = &retry {
+        dom::set(el, "type", "button");
+        dom::text(&doc, el, t.retry);
+    }
+    let chips_el = part(&parts, "div", "chips");
+    if let Some(el) = &chips_el {
+        dom::set(el, "role", "group");
+        dom::set(el, "aria-label", t.suggested);
+    }
     Effect::new(move |_| {
-        if let Some(el) = cards_ref.get() {
-            attachments.with(|list| dom::redraw(&el, |doc, el| cards(doc, el, list)));
+        let now = status.get();
+        if let Some(li) = row.get() {
+            dom::set(&li, "data-status", now.as_str());
+            dom::set(&li, "aria-busy", bool_str(now == Delivery::Streaming));
+        }
+        if let Some(el) = &mark {
+            let (symbol, label) = status_mark(now, t);
+            el.set_text_content(Some(symbol));
+            dom::set(el, "aria-label", label);
+        }
+        if let Some(el) = &interrupted {
+            dom::hide(el, now != Delivery::Interrupted);
+        }
+        if let Some(el) = &retry {
+            dom::hide(el, !matches!(now, Delivery::Interrupted | Delivery::Failed));
+        }
+    });
+    let attachments = RwSignal::from(m.attachments.clone());
+    Effect::new(move |_| {
+        if let Some(el) = &cards_el {
+            attachments.with(|list| {
+                dom::redraw(el, |doc, el| cards(doc, el, list));
+                dom::hide(el, list.is_empty());
+            });
         }
     });
     let last = RwSignal::from(m.last.clone());
     let suggestions = RwSignal::from(m.suggestions.clone());
-    let chips_ref: NodeRef<html::Div> = NodeRef::new();
     Effect::new(move |_| {
-        if let Some(el) = chips_ref.get() {
-            suggestions.with(|list| dom::redraw(&el, |doc, el| chips(doc, el, list)));
+        if let Some(el) = &chips_el {
+            let newest = last.get();
+            suggestions.with(|list| {
+                dom::redraw(el, |doc, el| chips(doc, el, list));
+                dom::hide(el, !newest || list.is_empty());
+            });
         }
     });
-    // One listener for the row's chips: a chip sends its suggestion as the visitor's words.
-    let suggest = {
-        let act = act.clone();
-        move |ev: leptos::ev::MouseEvent| {
-            let chosen = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|e| e.closest("button.chip").ok().flatten())
-                .and_then(|chip| chip.get_attribute("data-i"))
-                .and_then(|i| i.parse::<usize>().ok())
-                .and_then(|i| suggestions.with_untracked(|s| s.get(i).cloned()));
-            if let Some(text) = chosen {
-                act(UiAction::Suggest(text));
-            }
-        }
-    };
-    let body = if outgoing {
-        // The visitor's own words, exactly as typed.
-        view! { <p class="text" dir="auto">{move || text.get()}</p> }.into_any()
+    view
+}
+
+fn bool_str(b: bool) -> &'static str {
+    if b {
+        "true"
     } else {
+        "false"
+    }
+}
+
+/// A row's text: the visitor's own words (and system lines) exactly as written, an agent's as
+/// Markdown, kept in view while it grows if the visitor follows the conversation.
+fn draw_row_body(
+    parts: &web_sys::Node,
+    text: RwSignal<String>,
+    status: RwSignal<Delivery>,
+    direction: Direction,
+    model: ViewModel,
+    t: &'static Strings,
+) {
+    let doc = document();
+    if direction == Direction::In {
         let streaming = Signal::derive(move || status.get() == Delivery::Streaming);
-        // A growing answer stays in view while the visitor follows the conversation.
         Effect::new(move |_| {
             text.track();
             if model.follow.get_untracked() {
                 after_render(move || scroll_to_end(model.list));
             }
         });
-        rich::rich_text(text, streaming, t).into_any()
-    };
-    view! {
-        {day}
-        <li class="message" class:out=outgoing class:in=!outgoing data-id=m.id.clone()
-            data-status=move || status.get().as_str()
-            aria-busy=move || (status.get() == Delivery::Streaming).to_string()>
-            {body}
-            <div class="meta">
-                {time}
-                {outgoing.then(|| view! {
-                    <span class="mark" aria-label=move || status_mark(status.get(), t).1>
-                        {move || status_mark(status.get(), t).0}
-                    </span>
-                })}
-            </div>
-            <div class="cards" node_ref=cards_ref hidden=move || attachments.with(|a| a.is_empty())></div>
-            <span class="interrupted" hidden=move || status.get() != Delivery::Interrupted>
-                {t.interrupted}
-            </span>
-            <button type="button" class="retry" hidden=move || !retryable() on:click=retry>
-                {t.retry}
-            </button>
-            <div class="chips" role="group" aria-label=t.suggested node_ref=chips_ref on:click=suggest
-                hidden=move || !last.get() || suggestions.with(|s| s.is_empty())>
-            </div>
-        </li>
+        if let Some(el) = rich::rich_text(&doc, text, streaming, t) {
+            let _ = parts.append_child(&el);
+        }
+        return;
     }
-    .into_any()
+    if let Some(p) = dom::child(&doc, parts, "p") {
+        dom::set(&p, "class", "text");
+        dom::set(&p, "dir", "auto");
+        Effect::new(move |_| text.with(|s| p.set_text_content(Some(s))));
+    }
 }

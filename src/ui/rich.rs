@@ -21,46 +21,31 @@ use web_sys::{Document, Element, Node};
 /// apart: when it only gained text at its end, that text is appended to its last text node
 /// (the browser then re-lays only what changed); otherwise it is drawn again.
 pub fn rich_text(
+    doc: &Document,
     text: RwSignal<String>,
     streaming: Signal<bool>,
     t: &'static Strings,
-) -> impl IntoView {
+) -> Option<Element> {
+    let root = doc.create_element("div").ok()?;
+    set(&root, "class", "text rich");
+    set(&root, "dir", "auto");
+    let tail_el = child(doc, &root, "div")?;
+    set(&tail_el, "class", "tail");
     let blocks = Memo::new(move |_| text.with(|s| markdown::parse(s, streaming.get())));
-    let root: NodeRef<leptos::html::Div> = NodeRef::new();
-    let tail_ref: NodeRef<leptos::html::Div> = NodeRef::new();
     let settled = Settled::default();
     let tail = Tail::default();
+    let (doc, el) = (doc.clone(), root.clone());
     Effect::new(move |_| {
-        let (Some(root), Some(tail_el)) = (root.get(), tail_ref.get()) else {
-            return;
-        };
-        let Some(doc) = root.owner_document() else {
-            return;
-        };
         blocks.with(|all| {
             let (last, before) = match all.split_last() {
                 Some((last, before)) => (Some(last), before),
                 None => (None, &all[..]),
             };
-            settled.show(&doc, &root, &tail_el, before, t);
+            settled.show(&doc, &el, &tail_el, before, t);
             tail.show(&tail_el, last, t);
         });
     });
-    // One listener for every code block's Copy button in this message.
-    let copy = move |ev: leptos::ev::MouseEvent| {
-        let button = ev
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
-            .and_then(|e| e.closest("button.copy").ok().flatten());
-        if let Some(button) = button {
-            copy_code(&button, t);
-        }
-    };
-    view! {
-        <div class="text rich" dir="auto" node_ref=root on:click=copy>
-            <div class="tail" node_ref=tail_ref></div>
-        </div>
-    }
+    Some(root)
 }
 
 /// The blocks before the last, as drawn: each block's content hash and its element.
@@ -322,9 +307,9 @@ fn table(
     }
 }
 
-/// The Copy button's click: the code next to it goes to the clipboard, and the button says
-/// so for a moment.
-fn copy_code(button: &Element, t: &'static Strings) {
+/// A Copy button's click (listened for on the message list): its block's code to the
+/// clipboard, and the button says so for a moment.
+pub fn copy_code(button: &Element, t: &'static Strings) {
     let code = button
         .closest("div.code")
         .ok()
