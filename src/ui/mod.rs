@@ -2,6 +2,7 @@
 //! visitor does as [`UiAction`]s. No protocol knowledge lives here.
 
 mod dom;
+mod panel;
 mod rich;
 
 use crate::engine::{ConnState, Delivery, Direction};
@@ -570,10 +571,6 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             keep_anchor(list, mark);
         }
     };
-    let jump = move |_| {
-        model.follow_latest();
-        after_render(move || scroll_to_end(list));
-    };
 
     let send_from_input = {
         let act = act.clone();
@@ -617,13 +614,6 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         let act = act.clone();
         move |_| act(UiAction::Toggle)
     };
-    let close = {
-        let act = act.clone();
-        move |_| {
-            act(UiAction::Close);
-            focus_launcher();
-        }
-    };
     let panel_keydown = {
         let act = act.clone();
         move |ev: web_sys::KeyboardEvent| {
@@ -633,52 +623,61 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             }
         }
     };
-    let dismiss = {
-        let act = act.clone();
-        move |_| act(UiAction::DismissNotice)
-    };
-    let end_chat = {
-        let act = act.clone();
-        move |_| act(UiAction::EndChat)
-    };
-    let new_chat = {
-        let act = act.clone();
-        move |_| act(UiAction::NewChat)
-    };
-    let stop_actions = {
-        let act = act.clone();
-        move |_| act(UiAction::StopActions)
-    };
-    let toggle_sound = {
-        let act = act.clone();
-        move |_| act(UiAction::ToggleSound)
-    };
-    // One listener for the buttons inside every row: Copy on a code block, a suggestion chip
-    // (it sends its own text), Retry.
-    let list_click = {
+    // One listener for every button in the panel but the composer's and the lead form's,
+    // told apart by class: those of the panel's parts (`panel.rs`) and those inside the rows
+    // (Copy on a code block, a suggestion chip, which sends its own text, and Retry).
+    let panel_click = {
         let act = act.clone();
         move |ev: leptos::ev::MouseEvent| {
-            let Some(target) = ev
+            let button = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            else {
+                .and_then(|e| e.closest("button").ok().flatten());
+            let Some(button) = button else {
                 return;
             };
-            let closest = |selector: &str| target.closest(selector).ok().flatten();
-            if let Some(button) = closest("button.copy") {
-                rich::copy_code(&button, t);
-            } else if let Some(chip) = closest("button.chip") {
-                if let Some(text) = chip.text_content() {
-                    act(UiAction::Suggest(text));
+            let action = match button.class_name().as_str() {
+                "copy" => return rich::copy_code(&button, t),
+                "chip" => match button.text_content() {
+                    Some(text) => UiAction::Suggest(text),
+                    None => return,
+                },
+                "retry" => match button
+                    .closest("li[data-id]")
+                    .ok()
+                    .flatten()
+                    .and_then(|row| row.get_attribute("data-id"))
+                {
+                    Some(id) => UiAction::Retry(id),
+                    None => return,
+                },
+                "latest" => {
+                    model.follow_latest();
+                    return after_render(move || scroll_to_end(list));
                 }
-            } else if let Some(id) = closest("button.retry")
-                .and_then(|_| closest("li[data-id]"))
-                .and_then(|row| row.get_attribute("data-id"))
-            {
-                act(UiAction::Retry(id));
-            }
+                "close" => {
+                    act(UiAction::Close);
+                    return focus_launcher();
+                }
+                "sound" => UiAction::ToggleSound,
+                "end" => UiAction::EndChat,
+                "new-chat" => UiAction::NewChat,
+                "stop" => UiAction::StopActions,
+                "dismiss" => UiAction::DismissNotice,
+                _ => return,
+            };
+            act(action);
         }
     };
+    let composer: NodeRef<html::Form> = NodeRef::new();
+    {
+        let parts = panel::parts(&document(), model, t);
+        Effect::new(move |_| {
+            if let (Some(list), Some(composer)) = (list.get(), composer.get()) {
+                parts.place(&list, &composer);
+            }
+        });
+    }
     let act_lead = send_wrapper::SendWrapper::new(act.clone());
 
     let launcher = layout.show_launcher.then(|| {
@@ -717,49 +716,10 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 aria-label=move || model.title.get()
                 hidden=move || !model.open.get()
                 on:keydown=panel_keydown
+                on:click=panel_click
             >
-                <header class="header">
-                    {move || {
-                        model
-                            .avatar
-                            .get()
-                            .and_then(|url| safe_image_url(&url))
-                            .map(|src| view! { <img class="avatar" src=src alt="" /> })
-                    }}
-                    <h2 class="title">{move || model.title.get()}</h2>
-                    <button class="sound" type="button"
-                        hidden=move || !model.can_speak.get()
-                        aria-pressed=move || model.sound.get().to_string()
-                        aria-label=move || if model.sound.get() { t.sound_off } else { t.sound_on }
-                        on:click=toggle_sound>
-                        <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
-                            <path d="M4 9h4l5-4v14l-5-4H4z"></path>
-                            <path class="waves" d="M16 8a5 5 0 0 1 0 8M18.5 5.5a8.5 8.5 0 0 1 0 13"
-                                fill="none" stroke="currentColor" stroke-width="2"></path>
-                        </svg>
-                    </button>
-                    <button class="end" type="button"
-                        hidden=move || !model.can_end.get() || model.state.get() != ConnState::Open
-                        on:click=end_chat>
-                        {t.end_chat}
-                    </button>
-                    <button class="close" type="button" aria-label=t.close_chat on:click=close>
-                        "×"
-                    </button>
-                </header>
-                <p class="config-error" role="alert" hidden=move || model.config_error.with(|e| e.is_none())>
-                    {move || model.config_error.get().unwrap_or_default()}
-                </p>
-                <p
-                    class="banner"
-                    role="status"
-                    data-state=move || model.state.get().as_str()
-                    hidden=move || banner_text(model.state.get(), t).is_none()
-                >
-                    {move || banner_text(model.state.get(), t).unwrap_or_default()}
-                </p>
                 <ol class="messages" node_ref=list aria-label=t.messages
-                    aria-busy=move || busy().to_string() on:scroll=on_scroll on:click=list_click>
+                    aria-busy=move || busy().to_string() on:scroll=on_scroll>
                     // Built again when the conversation is cleared: Leptos's list keeps a
                     // small record of every row it ever made until the list itself goes.
                     {
@@ -775,35 +735,8 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                         }
                     }
                 </ol>
-                <button type="button" class="latest"
-                    hidden=move || model.follow.get() && model.unseen.get() == 0
-                    on:click=jump>
-                    {move || match model.unseen.get() {
-                        0 => t.latest.to_string(),
-                        n => format!("{} ({n})", t.new_messages),
-                    }}
-                </button>
-                <p class="sr-only" role="status" aria-live="polite" aria-atomic="true">
-                    {move || model.spoken()}
-                </p>
-                <div class="typing" hidden=move || !model.typing.get() role="img" aria-label=t.typing>
-                    <span></span><span></span><span></span>
-                </div>
-                <div class="acting" role="status" hidden=move || !model.acting.get()>
-                    <span>{t.acting}</span>
-                    <button type="button" class="stop" on:click=stop_actions>{t.stop}</button>
-                </div>
                 {move || model.lead_form.get().map(|form| lead_form(form, t, act_lead.clone()))}
-                <div class="ended" hidden=move || model.state.get() != ConnState::Ended>
-                    <button type="button" class="new-chat" on:click=new_chat>{t.new_chat}</button>
-                </div>
-                <div class="notice" role="alert" hidden=move || model.notice.with(|n| n.is_none())>
-                    <span>{move || model.notice.get().unwrap_or_default()}</span>
-                    <button type="button" class="dismiss" aria-label=t.dismiss on:click=dismiss>
-                        "×"
-                    </button>
-                </div>
-                <form class="composer" on:submit=on_submit>
+                <form class="composer" node_ref=composer on:submit=on_submit>
                     <textarea
                         node_ref=input
                         rows="1"

@@ -1,0 +1,235 @@
+//! The panel's parts around the message list, drawn with plain DOM calls (see [`super::dom`]):
+//! the header, the connection banners, the "latest" button, the spoken-text region, the typing
+//! and page-action indicators, the ended bar and the notice. Each part that changes has its own
+//! effect; their buttons are heard by one listener on the panel (`panel_click` in
+//! [`super::app`]), which tells them apart by class. As Leptos views, each reactive attribute
+//! and text was a type of its own, with its own build code: they cost 3.5 KB gzip more.
+
+use super::dom::{self, child, set};
+use super::{banner_text, safe_image_url, ViewModel};
+use crate::engine::ConnState;
+use crate::i18n::Strings;
+use leptos::prelude::*;
+use web_sys::{Document, Element, Node};
+
+const SVG: &str = "http://www.w3.org/2000/svg";
+
+/// The parts, built detached, in the order they go: before the message list, after it, and
+/// before the composer (after the lead form, which stays a view).
+pub struct Parts {
+    before_list: Vec<Element>,
+    after_list: Vec<Element>,
+    before_composer: Vec<Element>,
+}
+
+impl Parts {
+    /// Puts the parts in place around `list` and `composer`; called once both are on the page.
+    pub fn place(&self, list: &Element, composer: &Element) {
+        for el in &self.before_list {
+            let _ = list.before_with_node_1(el);
+        }
+        for el in self.after_list.iter().rev() {
+            let _ = list.after_with_node_1(el);
+        }
+        for el in &self.before_composer {
+            let _ = composer.before_with_node_1(el);
+        }
+    }
+}
+
+/// An element of the given tag and class, not yet placed.
+fn part(doc: &Document, tag: &str, class: &str) -> Option<Element> {
+    let el = doc.create_element(tag).ok()?;
+    set(&el, "class", class);
+    Some(el)
+}
+
+/// A child element with a class.
+fn classed(doc: &Document, parent: &Node, tag: &str, class: &str) -> Option<Element> {
+    let el = child(doc, parent, tag)?;
+    set(&el, "class", class);
+    Some(el)
+}
+
+/// A button (`type="button"`) with a class and, when given, its text.
+fn button(doc: &Document, parent: &Node, class: &str, label: Option<&str>) -> Option<Element> {
+    let el = classed(doc, parent, "button", class)?;
+    set(&el, "type", "button");
+    if let Some(label) = label {
+        dom::text(doc, &el, label);
+    }
+    Some(el)
+}
+
+/// An icon: a 24 × 24 SVG of `paths`, each a list of attributes.
+pub fn icon(doc: &Document, parent: &Node, paths: &[&[(&str, &str)]]) {
+    let Ok(svg) = doc.create_element_ns(Some(SVG), "svg") else {
+        return;
+    };
+    set(&svg, "viewBox", "0 0 24 24");
+    set(&svg, "aria-hidden", "true");
+    set(&svg, "class", "icon");
+    for attributes in paths {
+        if let Ok(path) = doc.create_element_ns(Some(SVG), "path") {
+            for (name, value) in *attributes {
+                set(&path, name, value);
+            }
+            let _ = svg.append_child(&path);
+        }
+    }
+    let _ = parent.append_child(&svg);
+}
+
+/// The text of `el`, kept equal to `text()`.
+fn follow_text(el: Element, text: impl Fn() -> String + 'static) {
+    Effect::new(move |_| el.set_text_content(Some(&text())));
+}
+
+/// `el` hidden while `hidden()` holds.
+fn follow_hidden(el: Element, hidden: impl Fn() -> bool + 'static) {
+    Effect::new(move |_| dom::hide(&el, hidden()));
+}
+
+pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
+    let mut before_list = Vec::new();
+    let mut after_list = Vec::new();
+    let mut before_composer = Vec::new();
+
+    if let Some(header) = part(doc, "header", "header") {
+        // The avatar (checked URL only) comes first, drawn again when it changes.
+        let avatar_slot = header.clone();
+        Effect::new(move |_| {
+            if let Ok(Some(old)) = avatar_slot.query_selector("img.avatar") {
+                old.remove();
+            }
+            let src = model.avatar.get().and_then(|url| safe_image_url(&url));
+            let doc = avatar_slot.owner_document();
+            if let (Some(src), Some(doc)) = (src, doc) {
+                if let Some(img) = part(&doc, "img", "avatar") {
+                    set(&img, "src", &src);
+                    set(&img, "alt", "");
+                    let _ = avatar_slot.prepend_with_node_1(&img);
+                }
+            }
+        });
+        if let Some(title) = classed(doc, &header, "h2", "title") {
+            follow_text(title, move || model.title.get());
+        }
+        if let Some(sound) = button(doc, &header, "sound", None) {
+            icon(
+                doc,
+                &sound,
+                &[
+                    &[("d", "M4 9h4l5-4v14l-5-4H4z")],
+                    &[
+                        ("class", "waves"),
+                        ("d", "M16 8a5 5 0 0 1 0 8M18.5 5.5a8.5 8.5 0 0 1 0 13"),
+                        ("fill", "none"),
+                        ("stroke", "currentColor"),
+                        ("stroke-width", "2"),
+                    ],
+                ],
+            );
+            Effect::new(move |_| {
+                let on = model.sound.get();
+                dom::hide(&sound, !model.can_speak.get());
+                set(&sound, "aria-pressed", if on { "true" } else { "false" });
+                set(
+                    &sound,
+                    "aria-label",
+                    if on { t.sound_off } else { t.sound_on },
+                );
+            });
+        }
+        if let Some(end) = button(doc, &header, "end", Some(t.end_chat)) {
+            follow_hidden(end, move || {
+                !model.can_end.get() || model.state.get() != ConnState::Open
+            });
+        }
+        if let Some(close) = button(doc, &header, "close", Some("×")) {
+            set(&close, "aria-label", t.close_chat);
+        }
+        before_list.push(header);
+    }
+    if let Some(error) = part(doc, "p", "config-error") {
+        set(&error, "role", "alert");
+        follow_hidden(error.clone(), move || {
+            model.config_error.with(|e| e.is_none())
+        });
+        follow_text(error.clone(), move || {
+            model.config_error.get().unwrap_or_default()
+        });
+        before_list.push(error);
+    }
+    if let Some(banner) = part(doc, "p", "banner") {
+        set(&banner, "role", "status");
+        let el = banner.clone();
+        Effect::new(move |_| {
+            let state = model.state.get();
+            set(&el, "data-state", state.as_str());
+            let text = banner_text(state, t);
+            dom::hide(&el, text.is_none());
+            el.set_text_content(Some(text.unwrap_or_default()));
+        });
+        before_list.push(banner);
+    }
+
+    if let Some(latest) = part(doc, "button", "latest") {
+        set(&latest, "type", "button");
+        follow_hidden(latest.clone(), move || {
+            model.follow.get() && model.unseen.get() == 0
+        });
+        follow_text(latest.clone(), move || match model.unseen.get() {
+            0 => t.latest.to_string(),
+            n => format!("{} ({n})", t.new_messages),
+        });
+        after_list.push(latest);
+    }
+    if let Some(spoken) = part(doc, "p", "sr-only") {
+        set(&spoken, "role", "status");
+        set(&spoken, "aria-live", "polite");
+        set(&spoken, "aria-atomic", "true");
+        follow_text(spoken.clone(), move || model.spoken());
+        after_list.push(spoken);
+    }
+    if let Some(typing) = part(doc, "div", "typing") {
+        set(&typing, "role", "img");
+        set(&typing, "aria-label", t.typing);
+        for _ in 0..3 {
+            child(doc, &typing, "span");
+        }
+        follow_hidden(typing.clone(), move || !model.typing.get());
+        after_list.push(typing);
+    }
+    if let Some(acting) = part(doc, "div", "acting") {
+        set(&acting, "role", "status");
+        if let Some(span) = child(doc, &acting, "span") {
+            dom::text(doc, &span, t.acting);
+        }
+        button(doc, &acting, "stop", Some(t.stop));
+        follow_hidden(acting.clone(), move || !model.acting.get());
+        after_list.push(acting);
+    }
+
+    if let Some(ended) = part(doc, "div", "ended") {
+        button(doc, &ended, "new-chat", Some(t.new_chat));
+        follow_hidden(ended.clone(), move || model.state.get() != ConnState::Ended);
+        before_composer.push(ended);
+    }
+    if let Some(notice) = part(doc, "div", "notice") {
+        set(&notice, "role", "alert");
+        if let Some(span) = child(doc, &notice, "span") {
+            follow_text(span, move || model.notice.get().unwrap_or_default());
+        }
+        if let Some(dismiss) = button(doc, &notice, "dismiss", Some("×")) {
+            set(&dismiss, "aria-label", t.dismiss);
+        }
+        follow_hidden(notice.clone(), move || model.notice.with(|n| n.is_none()));
+        before_composer.push(notice);
+    }
+    Parts {
+        before_list,
+        after_list,
+        before_composer,
+    }
+}
