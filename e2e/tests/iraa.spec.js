@@ -248,3 +248,27 @@ test('crafted URLs and selectors cannot get out: every disguise of another origi
   expect(page.url()).toContain('/iraa-frame.html');
   await expect(frame.locator('body')).toBeVisible();
 });
+
+test('the sound button turns spoken replies on and off, and a notice can be dismissed', async ({ page }) => {
+  await open(page, '/iraa-frame.html');
+  const sound = page.locator('confab-widget .sound');
+  await expect(sound).toBeVisible();
+  const before = await sound.getAttribute('aria-pressed');
+  expect(['true', 'false']).toContain(before);
+  const label = await sound.getAttribute('aria-label');
+  await sound.click();
+  await expect(sound).toHaveAttribute('aria-pressed', before === 'true' ? 'false' : 'true');
+  await expect(sound).not.toHaveAttribute('aria-label', label);
+  await sound.click();
+  await expect(sound).toHaveAttribute('aria-pressed', before);
+  await expect(sound).toHaveAttribute('aria-label', label);
+
+  await say(page, 'error INVALID_JSON');
+  await expect(w(page).notice).toBeVisible();
+  await expect(w(page).notice).toContainText('hiccup');
+  await w(page).notice.locator('.dismiss').click();
+  await expect(w(page).notice).toBeHidden();
+  // The chat goes on.
+  await say(page, 'hello again');
+  await expect(w(page).incoming).toHaveCount(2);
+});

@@ -13,6 +13,22 @@ pub fn child(doc: &Document, parent: &Node, tag: &str) -> Option<Element> {
     Some(el)
 }
 
+/// `tag` with a class, appended to `parent`.
+pub fn classed(doc: &Document, parent: &Node, tag: &str, class: &str) -> Option<Element> {
+    let el = child(doc, parent, tag)?;
+    set(&el, "class", class);
+    Some(el)
+}
+
+/// An ARIA true/false value.
+pub fn flag(on: bool) -> &'static str {
+    if on {
+        "true"
+    } else {
+        "false"
+    }
+}
+
 /// A text node with `s` appended to `parent`.
 pub fn text(doc: &Document, parent: &Node, s: &str) {
     let _ = parent.append_child(&doc.create_text_node(s));

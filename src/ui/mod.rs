@@ -892,7 +892,7 @@ fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
     }
 }
 
-/// Suggestion chips: a chip's text is what it sends (see `list_click`).
+/// Suggestion chips: a chip's text is what it sends (see `panel_click`).
 fn chips(doc: &web_sys::Document, parent: &web_sys::Node, list: &[String]) {
     for s in list {
         if let Some(chip) = dom::child(doc, parent, "button") {
@@ -905,7 +905,7 @@ fn chips(doc: &web_sys::Document, parent: &web_sys::Node, list: &[String]) {
 
 /// One message. Only the `<li>` is a Leptos view (every row has the same view type); what
 /// is inside is built with DOM calls, and each part that changes (text, status, cards, chips)
-/// has its own effect. Clicks on its buttons are heard by the list (`list_click`).
+/// has its own effect. Clicks on its buttons are heard by the panel (`panel_click`).
 fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl IntoView {
     {
         let m = m.clone();
@@ -942,13 +942,8 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
     }
     let outgoing = m.direction == Direction::Out;
     let doc = document();
-    let part = |parent: &web_sys::Node, tag: &str, class: &str| {
-        let el = dom::child(&doc, parent, tag);
-        if let Some(el) = &el {
-            dom::set(el, "class", class);
-        }
-        el
-    };
+    let part =
+        |parent: &web_sys::Node, tag: &str, class: &str| dom::classed(&doc, parent, tag, class);
     let mark = part(&parts, "div", "meta").and_then(|meta| {
         let (time, stamp) = local_time(m.at, &model.locale.get_untracked());
         if let Some(el) = part(&meta, "time", "time") {
@@ -976,7 +971,7 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
         let now = status.get();
         if let Some(li) = row.get() {
             dom::set(&li, "data-status", now.as_str());
-            dom::set(&li, "aria-busy", bool_str(now == Delivery::Streaming));
+            dom::set(&li, "aria-busy", dom::flag(now == Delivery::Streaming));
         }
         if let Some(el) = &mark {
             let (symbol, label) = status_mark(now, t);
@@ -1011,14 +1006,6 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
         }
     });
     view
-}
-
-fn bool_str(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
-    }
 }
 
 /// A row's text: the visitor's own words (and system lines) exactly as written, an agent's as

@@ -5,7 +5,7 @@
 //! [`super::app`]), which tells them apart by class. As Leptos views, each reactive attribute
 //! and text was a type of its own, with its own build code: they cost 3.5 KB gzip more.
 
-use super::dom::{self, child, set};
+use super::dom::{self, child, classed, set};
 use super::{banner_text, safe_image_url, ViewModel};
 use crate::engine::ConnState;
 use crate::i18n::Strings;
@@ -40,13 +40,6 @@ impl Parts {
 /// An element of the given tag and class, not yet placed.
 fn part(doc: &Document, tag: &str, class: &str) -> Option<Element> {
     let el = doc.create_element(tag).ok()?;
-    set(&el, "class", class);
-    Some(el)
-}
-
-/// A child element with a class.
-fn classed(doc: &Document, parent: &Node, tag: &str, class: &str) -> Option<Element> {
-    let el = child(doc, parent, tag)?;
     set(&el, "class", class);
     Some(el)
 }
@@ -133,7 +126,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
             Effect::new(move |_| {
                 let on = model.sound.get();
                 dom::hide(&sound, !model.can_speak.get());
-                set(&sound, "aria-pressed", if on { "true" } else { "false" });
+                set(&sound, "aria-pressed", dom::flag(on));
                 set(
                     &sound,
                     "aria-label",

@@ -5,7 +5,7 @@
 //! never change once drawn (a changed block is drawn again), so they need no reactivity, and a
 //! view type per block and inline kind cost the bundle about 13 KB gzip.
 
-use super::dom::{child, redraw, set, text};
+use super::dom::{child, classed, redraw, set, text};
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
@@ -29,8 +29,7 @@ pub fn rich_text(
     let root = doc.create_element("div").ok()?;
     set(&root, "class", "text rich");
     set(&root, "dir", "auto");
-    let tail_el = child(doc, &root, "div")?;
-    set(&tail_el, "class", "tail");
+    let tail_el = classed(doc, &root, "div", "tail")?;
     let blocks = Memo::new(move |_| text.with(|s| markdown::parse(s, streaming.get())));
     let settled = Settled::default();
     let tail = Tail::default();
@@ -307,7 +306,7 @@ fn table(
     }
 }
 
-/// A Copy button's click (listened for on the message list): its block's code to the
+/// A Copy button's click (heard by the panel's one click listener): its block's code to the
 /// clipboard, and the button says so for a moment.
 pub fn copy_code(button: &Element, t: &'static Strings) {
     let code = button
