@@ -262,6 +262,42 @@ fn a_streamed_answer_is_built_from_tokens_and_replaced_by_complete() {
 }
 
 #[test]
+fn what_follows_complete_in_a_chunk_never_reaches_the_next_answer() {
+    let mut rig = Rig::new(true, Credential::None);
+    rig.start();
+    rig.feed(Input::UserSend("one".into()));
+    rig.feed(Input::UserSend("two".into()));
+    let first = rig.last_id();
+    rig.feed(Input::StreamOpened {
+        id: first,
+        status: 200,
+    });
+    // One chunk: a token, the complete answer, then a stray token and half an event.
+    rig.sse(concat!(
+        "data: {\"type\":\"token\",\"content\":\"Hi\"}\n\n",
+        "data: {\"type\":\"complete\",\"content\":\"Hi there\"}\n\n",
+        "data: {\"type\":\"token\",\"content\":\"STRAY\"}\n\n",
+        "data: {\"type\":\"tok"
+    ));
+    // The second message went out on its own stream, with a parser of its own.
+    let second = rig.last_id();
+    assert_ne!(second, first);
+    rig.feed(Input::StreamOpened {
+        id: second,
+        status: 200,
+    });
+    rig.sse("data: {\"type\":\"complete\",\"content\":\"Bye\"}\n\n");
+    let texts: Vec<String> = rig.texts().into_iter().map(|(_, t, _)| t).collect();
+    // (Both messages were shown when typed, so they come first.)
+    assert_eq!(texts, ["one", "two", "Hi there", "Bye"]);
+    let stray = rig.ui.iter().any(|e| match e {
+        UiEvent::Append { text, .. } | UiEvent::Replace { text, .. } => text.contains("STRAY"),
+        _ => false,
+    });
+    assert!(!stray, "nothing after complete reaches the view");
+}
+
+#[test]
 fn messages_go_one_exchange_at_a_time_in_order() {
     let mut rig = Rig::new(true, Credential::None);
     rig.start();

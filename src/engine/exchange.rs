@@ -608,13 +608,21 @@ impl Machine for ExchangeEngine {
             }
             Input::StreamOpened { id, status } => self.on_stream_opened(now, id, status),
             Input::StreamChunk { id, bytes } => {
-                let events = match self.running.as_mut().filter(|r| r.id == id) {
-                    Some(run) => run.parser.feed(&bytes),
-                    None => Vec::new(),
-                };
-                for e in events {
-                    if self.running.as_ref().is_some_and(|r| r.id == id) {
-                        self.on_stream_data(&e.data);
+                // The parser leaves the run while it reads, so that each event is handled
+                // where it lies; it goes back only to the same run (an event may end it).
+                let parser = self
+                    .running
+                    .as_mut()
+                    .filter(|r| r.id == id)
+                    .map(|r| std::mem::take(&mut r.parser));
+                if let Some(mut parser) = parser {
+                    parser.feed_with(&bytes, |e| {
+                        if self.running.as_ref().is_some_and(|r| r.id == id) {
+                            self.on_stream_data(e.data);
+                        }
+                    });
+                    if let Some(run) = self.running.as_mut().filter(|r| r.id == id) {
+                        run.parser = parser;
                     }
                 }
             }

@@ -255,9 +255,9 @@ pub struct HttpRequest {
 
 /// What one event of an answer stream means.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StreamPiece {
-    /// Append to the answer.
-    Token(String),
+pub enum StreamPiece<'a> {
+    /// Append to the answer: borrowed from the event when it has no escapes.
+    Token(std::borrow::Cow<'a, str>),
     /// The full answer: replaces what the tokens built.
     Complete(String),
     /// The server gave up on this answer.
@@ -273,7 +273,7 @@ pub trait ExchangeCodec {
     /// The request carrying one visitor message; `bearer` says whether it will carry a token.
     fn message_request(&self, visitor: &str, text: &str, bearer: bool) -> HttpRequest;
     /// Interprets one event's `data` of a streamed answer.
-    fn stream_piece(&self, data: &str) -> StreamPiece;
+    fn stream_piece<'a>(&self, data: &'a str) -> StreamPiece<'a>;
     /// Reads a whole (non-streamed) answer body.
     fn whole_answer(&self, body: &str) -> Result<String, String>;
     /// The request that tells the vendor who the visitor is, if the lead data has anything for it.

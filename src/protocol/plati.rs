@@ -62,7 +62,7 @@ impl ExchangeCodec for Plati {
         }
     }
 
-    fn stream_piece(&self, data: &str) -> StreamPiece {
+    fn stream_piece<'a>(&self, data: &'a str) -> StreamPiece<'a> {
         // Read into these two fields only: a long answer is thousands of these events.
         let [kind, content] = match super::scan::string_fields(data, ["type", "content"]) {
             Ok(fields) => fields,
@@ -70,13 +70,13 @@ impl ExchangeCodec for Plati {
                 return StreamPiece::Malformed(format!("event data is not a JSON object: {e}"))
             }
         };
-        let content = content.map(std::borrow::Cow::into_owned);
         match (kind.as_deref(), content) {
             (Some("token"), Some(c)) => StreamPiece::Token(c),
-            (Some("complete"), Some(c)) => StreamPiece::Complete(c),
-            (Some("error"), c) => {
-                StreamPiece::Error(c.unwrap_or_else(|| "the assistant reported an error".into()))
-            }
+            (Some("complete"), Some(c)) => StreamPiece::Complete(c.into_owned()),
+            (Some("error"), c) => StreamPiece::Error(c.map_or_else(
+                || "the assistant reported an error".into(),
+                std::borrow::Cow::into_owned,
+            )),
             (Some(kind @ ("token" | "complete")), None) => {
                 StreamPiece::Malformed(format!("\"{kind}\" event without string content"))
             }

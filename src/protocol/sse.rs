@@ -11,6 +11,31 @@ pub struct SseEvent {
     pub id: Option<String>,
 }
 
+/// One dispatched event as the parser holds it, lent to the caller of
+/// [`SseParser::feed_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SseEventRef<'a> {
+    /// The `event` field, `"message"` when absent.
+    pub event: &'a str,
+    pub data: &'a str,
+    /// The last event id at dispatch time.
+    pub id: Option<&'a str>,
+}
+
+impl SseEventRef<'_> {
+    pub fn to_owned(self) -> SseEvent {
+        SseEvent {
+            event: self.event.to_string(),
+            data: self.data.to_string(),
+            id: self.id.map(str::to_string),
+        }
+    }
+}
+
+/// A data buffer grown past this by one large event is let go rather than kept for the rest
+/// of the stream.
+const KEEP_DATA_CAPACITY: usize = 64 * 1024;
+
 #[derive(Default)]
 pub struct SseParser {
     /// Bytes of the current, not yet terminated line.
@@ -34,6 +59,13 @@ impl SseParser {
     /// Feeds one chunk; returns the events it completed, in order.
     pub fn feed(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();
+        self.feed_with(chunk, |e| out.push(e.to_owned()));
+        out
+    }
+
+    /// Feeds one chunk, handing each event it completes to `each` as it is completed, without
+    /// copying it: a long answer is thousands of events.
+    pub fn feed_with(&mut self, chunk: &[u8], mut each: impl FnMut(SseEventRef<'_>)) {
         let mut rest = chunk;
         while !rest.is_empty() {
             if std::mem::take(&mut self.after_cr) && rest[0] == b'\n' {
@@ -45,11 +77,11 @@ impl SseParser {
                     self.after_cr = rest[at] == b'\r';
                     if self.line.is_empty() {
                         // The whole line is in this chunk: read it where it is.
-                        self.end_line(&rest[..at], &mut out);
+                        self.end_line(&rest[..at], &mut each);
                     } else {
                         self.line.extend_from_slice(&rest[..at]);
                         let mut line = std::mem::take(&mut self.line);
-                        self.end_line(&line, &mut out);
+                        self.end_line(&line, &mut each);
                         // Its buffer is kept for the next line split across chunks.
                         line.clear();
                         self.line = line;
@@ -62,7 +94,6 @@ impl SseParser {
                 }
             }
         }
-        out
     }
 
     /// The stream ended: an event without its closing blank line is discarded, as the spec says.
@@ -73,7 +104,7 @@ impl SseParser {
         self.event.clear();
     }
 
-    fn end_line(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) {
+    fn end_line(&mut self, mut bytes: &[u8], each: &mut impl FnMut(SseEventRef<'_>)) {
         if !self.started {
             self.started = true;
             if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
@@ -82,7 +113,7 @@ impl SseParser {
         }
         let line = String::from_utf8_lossy(bytes);
         if line.is_empty() {
-            self.dispatch(out);
+            self.dispatch(each);
             return;
         }
         if line.starts_with(':') {
@@ -100,7 +131,10 @@ impl SseParser {
                 self.data.push_str(value);
                 self.has_data = true;
             }
-            "event" => self.event = value.to_string(),
+            "event" => {
+                self.event.clear();
+                self.event.push_str(value);
+            }
             "id" if !value.contains('\0') => self.last_id = Some(value.to_string()),
             "retry" if !value.is_empty() && value.bytes().all(|c| c.is_ascii_digit()) => {
                 self.retry_ms = value.parse().ok();
@@ -109,20 +143,24 @@ impl SseParser {
         }
     }
 
-    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
-        let event = std::mem::take(&mut self.event);
-        if !self.has_data {
-            return;
+    fn dispatch(&mut self, each: &mut impl FnMut(SseEventRef<'_>)) {
+        if self.has_data {
+            self.has_data = false;
+            each(SseEventRef {
+                event: if self.event.is_empty() {
+                    "message"
+                } else {
+                    &self.event
+                },
+                data: &self.data,
+                id: self.last_id.as_deref(),
+            });
         }
-        self.has_data = false;
-        out.push(SseEvent {
-            event: if event.is_empty() {
-                "message".into()
-            } else {
-                event
-            },
-            data: std::mem::take(&mut self.data),
-            id: self.last_id.clone(),
-        });
+        self.event.clear();
+        if self.data.capacity() > KEEP_DATA_CAPACITY {
+            self.data = String::new();
+        } else {
+            self.data.clear();
+        }
     }
 }
