@@ -23,7 +23,7 @@ pub struct SseEventRef<'a> {
 }
 
 impl SseEventRef<'_> {
-    pub fn to_owned(self) -> SseEvent {
+    pub fn into_event(self) -> SseEvent {
         SseEvent {
             event: self.event.to_string(),
             data: self.data.to_string(),
@@ -59,7 +59,7 @@ impl SseParser {
     /// Feeds one chunk; returns the events it completed, in order.
     pub fn feed(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();
-        self.feed_with(chunk, |e| out.push(e.to_owned()));
+        self.feed_with(chunk, |e| out.push(e.into_event()));
         out
     }
 
