@@ -55,7 +55,7 @@ fn button(doc: &Document, parent: &Node, class: &str, label: Option<&str>) -> Op
 }
 
 /// An icon: a 24 × 24 SVG of `paths`, each a list of attributes.
-pub fn icon(doc: &Document, parent: &Node, paths: &[&[(&str, &str)]]) {
+fn icon(doc: &Document, parent: &Node, paths: &[&[(&str, &str)]]) {
     let Ok(svg) = doc.create_element_ns(Some(SVG), "svg") else {
         return;
     };
@@ -83,6 +83,7 @@ fn follow_hidden(el: Element, hidden: impl Fn() -> bool + 'static) {
     Effect::new(move |_| dom::hide(&el, hidden()));
 }
 
+/// Builds the parts (detached) and the effects that keep them up to date.
 pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
     let mut before_list = Vec::new();
     let mut after_list = Vec::new();
