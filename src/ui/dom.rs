@@ -1,7 +1,8 @@
-//! Plain DOM building for the parts of the view that are drawn whole and never patched:
-//! Markdown blocks, attachment cards, suggestion chips, the lead form's fields. Each distinct
-//! Leptos view type costs the bundle its own build, rebuild and drop code; these calls cost it
-//! once. Text always goes in as text nodes and values as attributes, never as markup.
+//! Plain DOM building for what goes inside the view's Leptos frame: Markdown blocks,
+//! attachment cards, suggestion chips, the lead form's fields, a message row's parts and the
+//! panel's parts around the list. Each distinct Leptos view type costs the bundle its own
+//! build, rebuild and drop code; these calls cost it once. Text always goes in as text nodes
+//! and values as attributes, never as markup.
 
 use web_sys::{Document, Element, Node};
 
@@ -13,10 +14,17 @@ pub fn child(doc: &Document, parent: &Node, tag: &str) -> Option<Element> {
     Some(el)
 }
 
+/// `tag` with a class, not yet placed.
+pub fn element(doc: &Document, tag: &str, class: &str) -> Option<Element> {
+    let el = doc.create_element(tag).ok()?;
+    set(&el, "class", class);
+    Some(el)
+}
+
 /// `tag` with a class, appended to `parent`.
 pub fn classed(doc: &Document, parent: &Node, tag: &str, class: &str) -> Option<Element> {
-    let el = child(doc, parent, tag)?;
-    set(&el, "class", class);
+    let el = element(doc, tag, class)?;
+    parent.append_child(&el).ok()?;
     Some(el)
 }
 

@@ -772,7 +772,7 @@ fn lead_form(
         let show_error = |message: Option<&str>| {
             if let Some(p) = &error {
                 p.set_text_content(message);
-                let _ = p.toggle_attribute_with_force("hidden", message.is_none());
+                dom::hide(p, message.is_none());
             }
         };
         let mut values = Vec::new();
@@ -836,14 +836,12 @@ fn draw_lead_fields(
             dom::set(&input, "autocomplete", f);
         }
     }
-    if let Some(error) = dom::child(doc, parent, "p") {
-        dom::set(&error, "class", "lead-error");
+    if let Some(error) = dom::classed(doc, parent, "p", "lead-error") {
         dom::set(&error, "role", "alert");
         dom::set(&error, "hidden", "");
     }
-    if let Some(button) = dom::child(doc, parent, "button") {
+    if let Some(button) = dom::classed(doc, parent, "button", "lead-submit") {
         dom::set(&button, "type", "submit");
-        dom::set(&button, "class", "lead-submit");
         dom::text(doc, &button, form.cta_text.as_deref().unwrap_or(t.send));
     }
 }
@@ -863,11 +861,10 @@ fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
         if url.is_none() && image.is_none() {
             continue;
         }
-        let Some(card) = dom::child(doc, parent, "a") else {
+        let Some(card) = dom::classed(doc, parent, "a", "card") else {
             continue;
         };
         let title = a.title.as_deref().unwrap_or_default();
-        dom::set(&card, "class", "card");
         if let Some(url) = &url {
             dom::set(&card, "href", url);
         }
@@ -879,13 +876,11 @@ fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
                 dom::set(&img, "alt", title);
             }
         }
-        if let Some(span) = dom::child(doc, &card, "span") {
-            dom::set(&span, "class", "card-title");
+        if let Some(span) = dom::classed(doc, &card, "span", "card-title") {
             dom::text(doc, &span, title);
         }
         if let Some(action) = &a.action {
-            if let Some(span) = dom::child(doc, &card, "span") {
-                dom::set(&span, "class", "card-action");
+            if let Some(span) = dom::classed(doc, &card, "span", "card-action") {
                 dom::text(doc, &span, action);
             }
         }
@@ -895,9 +890,8 @@ fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
 /// Suggestion chips: a chip's text is what it sends (see `panel_click`).
 fn chips(doc: &web_sys::Document, parent: &web_sys::Node, list: &[String]) {
     for s in list {
-        if let Some(chip) = dom::child(doc, parent, "button") {
+        if let Some(chip) = dom::classed(doc, parent, "button", "chip") {
             dom::set(&chip, "type", "button");
-            dom::set(&chip, "class", "chip");
             dom::text(doc, &chip, s);
         }
     }
@@ -1032,8 +1026,7 @@ fn draw_row_body(
         }
         return;
     }
-    if let Some(p) = dom::child(&doc, parts, "p") {
-        dom::set(&p, "class", "text");
+    if let Some(p) = dom::classed(&doc, parts, "p", "text") {
         dom::set(&p, "dir", "auto");
         Effect::new(move |_| text.with(|s| p.set_text_content(Some(s))));
     }

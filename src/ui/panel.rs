@@ -5,7 +5,7 @@
 //! [`super::app`]), which tells them apart by class. As Leptos views, each reactive attribute
 //! and text was a type of its own, with its own build code: they cost 3.5 KB gzip more.
 
-use super::dom::{self, child, classed, set};
+use super::dom::{self, child, classed, element, set};
 use super::{banner_text, safe_image_url, ViewModel};
 use crate::engine::ConnState;
 use crate::i18n::Strings;
@@ -35,13 +35,6 @@ impl Parts {
             let _ = composer.before_with_node_1(el);
         }
     }
-}
-
-/// An element of the given tag and class, not yet placed.
-fn part(doc: &Document, tag: &str, class: &str) -> Option<Element> {
-    let el = doc.create_element(tag).ok()?;
-    set(&el, "class", class);
-    Some(el)
 }
 
 /// A button (`type="button"`) with a class and, when given, its text.
@@ -89,7 +82,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
     let mut after_list = Vec::new();
     let mut before_composer = Vec::new();
 
-    if let Some(header) = part(doc, "header", "header") {
+    if let Some(header) = element(doc, "header", "header") {
         // The avatar (checked URL only) comes first, drawn again when it changes.
         let avatar_slot = header.clone();
         Effect::new(move |_| {
@@ -99,7 +92,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
             let src = model.avatar.get().and_then(|url| safe_image_url(&url));
             let doc = avatar_slot.owner_document();
             if let (Some(src), Some(doc)) = (src, doc) {
-                if let Some(img) = part(&doc, "img", "avatar") {
+                if let Some(img) = element(&doc, "img", "avatar") {
                     set(&img, "src", &src);
                     set(&img, "alt", "");
                     let _ = avatar_slot.prepend_with_node_1(&img);
@@ -145,7 +138,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
         }
         before_list.push(header);
     }
-    if let Some(error) = part(doc, "p", "config-error") {
+    if let Some(error) = element(doc, "p", "config-error") {
         set(&error, "role", "alert");
         follow_hidden(error.clone(), move || {
             model.config_error.with(|e| e.is_none())
@@ -155,7 +148,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
         });
         before_list.push(error);
     }
-    if let Some(banner) = part(doc, "p", "banner") {
+    if let Some(banner) = element(doc, "p", "banner") {
         set(&banner, "role", "status");
         let el = banner.clone();
         Effect::new(move |_| {
@@ -168,7 +161,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
         before_list.push(banner);
     }
 
-    if let Some(latest) = part(doc, "button", "latest") {
+    if let Some(latest) = element(doc, "button", "latest") {
         set(&latest, "type", "button");
         follow_hidden(latest.clone(), move || {
             model.follow.get() && model.unseen.get() == 0
@@ -179,14 +172,14 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
         });
         after_list.push(latest);
     }
-    if let Some(spoken) = part(doc, "p", "sr-only") {
+    if let Some(spoken) = element(doc, "p", "sr-only") {
         set(&spoken, "role", "status");
         set(&spoken, "aria-live", "polite");
         set(&spoken, "aria-atomic", "true");
         follow_text(spoken.clone(), move || model.spoken());
         after_list.push(spoken);
     }
-    if let Some(typing) = part(doc, "div", "typing") {
+    if let Some(typing) = element(doc, "div", "typing") {
         set(&typing, "role", "img");
         set(&typing, "aria-label", t.typing);
         for _ in 0..3 {
@@ -195,7 +188,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
         follow_hidden(typing.clone(), move || !model.typing.get());
         after_list.push(typing);
     }
-    if let Some(acting) = part(doc, "div", "acting") {
+    if let Some(acting) = element(doc, "div", "acting") {
         set(&acting, "role", "status");
         if let Some(span) = child(doc, &acting, "span") {
             dom::text(doc, &span, t.acting);
@@ -205,12 +198,12 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
         after_list.push(acting);
     }
 
-    if let Some(ended) = part(doc, "div", "ended") {
+    if let Some(ended) = element(doc, "div", "ended") {
         button(doc, &ended, "new-chat", Some(t.new_chat));
         follow_hidden(ended.clone(), move || model.state.get() != ConnState::Ended);
         before_composer.push(ended);
     }
-    if let Some(notice) = part(doc, "div", "notice") {
+    if let Some(notice) = element(doc, "div", "notice") {
         set(&notice, "role", "alert");
         if let Some(span) = child(doc, &notice, "span") {
             follow_text(span, move || model.notice.get().unwrap_or_default());

@@ -5,7 +5,7 @@
 //! never change once drawn (a changed block is drawn again), so they need no reactivity, and a
 //! view type per block and inline kind cost the bundle about 13 KB gzip.
 
-use super::dom::{child, classed, redraw, set, text};
+use super::dom::{child, classed, element, redraw, set, text};
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
@@ -26,8 +26,7 @@ pub fn rich_text(
     streaming: Signal<bool>,
     t: &'static Strings,
 ) -> Option<Element> {
-    let root = doc.create_element("div").ok()?;
-    set(&root, "class", "text rich");
+    let root = element(doc, "div", "text rich")?;
     set(&root, "dir", "auto");
     let tail_el = classed(doc, &root, "div", "tail")?;
     let blocks = Memo::new(move |_| text.with(|s| markdown::parse(s, streaming.get())));
@@ -237,16 +236,13 @@ fn block(doc: &Document, b: &Block, t: &Strings) -> Option<Element> {
 
 fn code_block(doc: &Document, el: &Element, lang: &str, code: &str, t: &Strings) {
     set(el, "class", "code");
-    if let Some(bar) = child(doc, el, "div") {
-        set(&bar, "class", "code-bar");
-        if let Some(label) = child(doc, &bar, "span") {
-            set(&label, "class", "code-lang");
+    if let Some(bar) = classed(doc, el, "div", "code-bar") {
+        if let Some(label) = classed(doc, &bar, "span", "code-lang") {
             text(doc, &label, if lang.is_empty() { t.code } else { lang });
         }
-        // Its click is handled by the message's one listener (see `rich_text`).
-        if let Some(button) = child(doc, &bar, "button") {
+        // Its click is heard by the panel's one listener (see `copy_code`).
+        if let Some(button) = classed(doc, &bar, "button", "copy") {
             set(&button, "type", "button");
-            set(&button, "class", "copy");
             text(doc, &button, t.copy);
         }
     }
