@@ -59,3 +59,14 @@ pub fn redraw(el: &Element, draw: impl FnOnce(&Document, &Node)) {
         draw(&doc, el);
     }
 }
+
+/// Runs `f` now and again whenever a signal it read changes. Every effect in the UI goes
+/// through this one use of Leptos's `Effect::new`: called with each closure's own type, it
+/// compiles a copy of the effect's task per call site (about 1 KB of wasm each).
+pub fn effect(f: impl FnMut() + 'static) {
+    boxed_effect(Box::new(f));
+}
+
+fn boxed_effect(mut f: Box<dyn FnMut()>) {
+    leptos::prelude::Effect::new(move |_: Option<()>| f());
+}

@@ -486,27 +486,31 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     let t = layout.t;
     let list = model.list;
     let input: NodeRef<html::Textarea> = NodeRef::new();
-    let launcher_ref: NodeRef<html::Button> = NodeRef::new();
+    let root: NodeRef<html::Div> = NodeRef::new();
     // Closing the panel from inside it returns focus to the launcher (keyboard users).
     let focus_launcher = move || {
-        if let Some(el) = launcher_ref.get() {
+        let launcher = root
+            .get_untracked()
+            .and_then(|r| r.query_selector("button.launcher").ok().flatten())
+            .and_then(|l| l.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = launcher {
             let _ = el.focus();
         }
     };
 
     // Follow the newest message unless the visitor has scrolled up to read.
-    Effect::new(move |_| {
-        let count = model.messages.with(|m| m.len());
+    dom::effect(move || {
+        // Again whenever a message is added or removed.
+        model.messages.track();
         let open = model.open.get();
         if model.follow.get() && open {
             // After this turn's rows are in the DOM.
             after_render(move || scroll_to_end(list));
         }
-        count
     });
     // Focus the composer when the panel opens (once the panel is shown: a hidden field
     // cannot take focus).
-    Effect::new(move |_| {
+    dom::effect(move || {
         if model.open.get() {
             after_render(move || {
                 if let Some(el) = input.get_untracked() {
@@ -610,10 +614,6 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         let act = act.clone();
         move |_| act(UiAction::Typing)
     };
-    let toggle = {
-        let act = act.clone();
-        move |_| act(UiAction::Toggle)
-    };
     let panel_keydown = {
         let act = act.clone();
         move |ev: web_sys::KeyboardEvent| {
@@ -623,10 +623,11 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             }
         }
     };
-    // One listener for every button in the panel but the composer's and the lead form's,
-    // told apart by class: those of the panel's parts (`panel.rs`) and those inside the rows
-    // (Copy on a code block, a suggestion chip, which sends its own text, and Retry).
-    let panel_click = {
+    // One listener for every button in the widget but the composer's and the lead form's,
+    // told apart by class: the launcher, those of the panel's parts (`panel.rs`) and those
+    // inside the rows (Copy on a code block, a suggestion chip, which sends its own text, and
+    // Retry).
+    let widget_click = {
         let act = act.clone();
         move |ev: leptos::ev::MouseEvent| {
             let button = ev
@@ -637,6 +638,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 return;
             };
             let action = match button.class_name().as_str() {
+                "launcher" => UiAction::Toggle,
                 "copy" => return rich::copy_code(&button, t),
                 "chip" => match button.text_content() {
                     Some(text) => UiAction::Suggest(text),
@@ -669,36 +671,33 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             act(action);
         }
     };
+    // The lead form's submit; the composer's is its own.
+    let lead_submit = {
+        let act = act.clone();
+        move |ev: web_sys::SubmitEvent| {
+            let form = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .filter(|f| f.class_name() == "lead");
+            if let Some(form) = form {
+                ev.prevent_default();
+                if let Some(values) = lead_values(&form, model, t) {
+                    act(UiAction::LeadSubmit(values));
+                }
+            }
+        }
+    };
     let composer: NodeRef<html::Form> = NodeRef::new();
     {
-        let parts = panel::parts(&document(), model, t);
-        Effect::new(move |_| {
-            if let (Some(list), Some(composer)) = (list.get(), composer.get()) {
-                parts.place(&list, &composer);
+        let parts = panel::parts(&document(), model, t, layout.show_launcher);
+        dom::effect(move || {
+            if let (Some(root), Some(list), Some(composer)) =
+                (root.get(), list.get(), composer.get())
+            {
+                parts.place(&root, &list, &composer);
             }
         });
     }
-    let act_lead = send_wrapper::SendWrapper::new(act.clone());
-
-    let launcher = layout.show_launcher.then(|| {
-        view! {
-            <button
-                class="launcher"
-                type="button"
-                node_ref=launcher_ref
-                aria-label=move || if model.open.get() { t.close_chat } else { t.open_chat }
-                aria-expanded=move || model.open.get().to_string()
-                on:click=toggle
-            >
-                <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
-                    <path d="M4 4h16v12H7l-3 3z"></path>
-                </svg>
-                <span class="badge" hidden=move || model.unread.get() == 0 || model.open.get()>
-                    {move || model.unread.get().to_string()}
-                </span>
-            </button>
-        }
-    });
 
     view! {
         <div
@@ -708,15 +707,16 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             data-theme=layout.theme
             dir=if layout.rtl { "rtl" } else { "ltr" }
             lang=move || model.lang.get().unwrap_or_else(|| layout.lang.to_string())
+            node_ref=root
+            on:click=widget_click
         >
-            {launcher}
             <section
                 class="panel"
                 role="dialog"
                 aria-label=move || model.title.get()
                 hidden=move || !model.open.get()
                 on:keydown=panel_keydown
-                on:click=panel_click
+                on:submit=lead_submit
             >
                 <ol class="messages" node_ref=list aria-label=t.messages
                     aria-busy=move || busy().to_string() on:scroll=on_scroll>
@@ -735,7 +735,6 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                         }
                     }
                 </ol>
-                {move || model.lead_form.get().map(|form| lead_form(form, t, act_lead.clone()))}
                 <form class="composer" node_ref=composer on:submit=on_submit>
                     <textarea
                         node_ref=input
@@ -758,54 +757,44 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     }
 }
 
-fn lead_form(
-    form: LeadFormView,
+/// The lead form's values, or `None` (and the form's error line says why) when one is not
+/// acceptable. The error line is cleared once they are.
+fn lead_values(
+    form: &web_sys::Element,
+    model: ViewModel,
     t: &'static Strings,
-    act: send_wrapper::SendWrapper<Actions>,
-) -> impl IntoView {
-    let form_ref: NodeRef<html::Form> = NodeRef::new();
-    let fields = form.fields.clone();
-    let submit = move |ev: web_sys::SubmitEvent| {
-        ev.prevent_default();
-        let Some(el) = form_ref.get() else { return };
-        let error = el.query_selector("p.lead-error").ok().flatten();
-        let show_error = |message: Option<&str>| {
-            if let Some(p) = &error {
-                p.set_text_content(message);
-                dom::hide(p, message.is_none());
-            }
-        };
-        let mut values = Vec::new();
-        for f in &fields {
-            let input = el
-                .query_selector(&format!("input[name=\"{}\"]", f.replace('"', "")))
-                .ok()
-                .flatten()
-                .and_then(|i| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(i).ok());
-            let value = input.map(|i| i.value()).unwrap_or_default();
-            if f == "email" && !plausible_email(&value) {
-                show_error(Some(t.invalid_email));
-                return;
-            }
-            values.push((f.clone(), value.trim().to_string()));
+) -> Option<Vec<(String, String)>> {
+    let error = form.query_selector("p.lead-error").ok().flatten();
+    let show_error = |message: Option<&str>| {
+        if let Some(p) = &error {
+            p.set_text_content(message);
+            dom::hide(p, message.is_none());
         }
-        show_error(None);
-        (*act)(UiAction::LeadSubmit(values));
     };
-    // The fields are drawn once, when the form is on the page.
-    Effect::new(move |_| {
-        if let Some(el) = form_ref.get() {
-            dom::redraw(&el, |doc, el| draw_lead_fields(doc, el, &form, t));
+    let fields = model
+        .lead_form
+        .with_untracked(|f| f.as_ref().map(|f| f.fields.clone()))?;
+    let mut values = Vec::new();
+    for f in fields {
+        let input = form
+            .query_selector(&format!("input[name=\"{}\"]", f.replace('"', "")))
+            .ok()
+            .flatten()
+            .and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok());
+        let value = input.map(|i| i.value()).unwrap_or_default();
+        if f == "email" && !plausible_email(&value) {
+            show_error(Some(t.invalid_email));
+            return None;
         }
-    });
-    view! {
-        <form class="lead" node_ref=form_ref on:submit=submit aria-label=t.your_details novalidate=true></form>
+        values.push((f, value.trim().to_string()));
     }
+    show_error(None);
+    Some(values)
 }
 
 /// The lead form's labelled inputs (prefilled from what the page said), its error line and
 /// its button.
-fn draw_lead_fields(
+pub(super) fn draw_lead_fields(
     doc: &web_sys::Document,
     parent: &web_sys::Node,
     form: &LeadFormView,
@@ -924,7 +913,7 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
     // The parts move into the row once it exists.
     {
         let parts = parts.clone();
-        Effect::new(move |_| {
+        dom::effect(move || {
             if let Some(li) = row.get() {
                 let _ = li.append_child(&parts);
             }
@@ -961,7 +950,7 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
         dom::set(el, "role", "group");
         dom::set(el, "aria-label", t.suggested);
     }
-    Effect::new(move |_| {
+    dom::effect(move || {
         let now = status.get();
         if let Some(li) = row.get() {
             dom::set(&li, "data-status", now.as_str());
@@ -980,7 +969,7 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
         }
     });
     let attachments = RwSignal::from(m.attachments.clone());
-    Effect::new(move |_| {
+    dom::effect(move || {
         if let Some(el) = &cards_el {
             attachments.with(|list| {
                 dom::redraw(el, |doc, el| cards(doc, el, list));
@@ -990,7 +979,7 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
     });
     let last = RwSignal::from(m.last.clone());
     let suggestions = RwSignal::from(m.suggestions.clone());
-    Effect::new(move |_| {
+    dom::effect(move || {
         if let Some(el) = &chips_el {
             let newest = last.get();
             suggestions.with(|list| {
@@ -1015,7 +1004,7 @@ fn draw_row_body(
     let doc = document();
     if direction == Direction::In {
         let streaming = Signal::derive(move || status.get() == Delivery::Streaming);
-        Effect::new(move |_| {
+        dom::effect(move || {
             text.track();
             if model.follow.get_untracked() {
                 after_render(move || scroll_to_end(model.list));
@@ -1028,6 +1017,6 @@ fn draw_row_body(
     }
     if let Some(p) = dom::classed(&doc, parts, "p", "text") {
         dom::set(&p, "dir", "auto");
-        Effect::new(move |_| text.with(|s| p.set_text_content(Some(s))));
+        dom::effect(move || text.with(|s| p.set_text_content(Some(s))));
     }
 }

@@ -1,12 +1,14 @@
-//! The panel's parts around the message list, drawn with plain DOM calls (see [`super::dom`]):
-//! the header, the connection banners, the "latest" button, the spoken-text region, the typing
-//! and page-action indicators, the ended bar and the notice. Each part that changes has its own
-//! effect; their buttons are heard by one listener on the panel (`panel_click` in
-//! [`super::app`]), which tells them apart by class. As Leptos views, each reactive attribute
-//! and text was a type of its own, with its own build code: they cost 3.5 KB gzip more.
+//! The widget's parts around the message list, drawn with plain DOM calls (see [`super::dom`]):
+//! the launcher, the header, the connection banners, the "latest" button, the spoken-text
+//! region, the typing and page-action indicators, the lead form, the ended bar and the notice.
+//! Each part that changes has its own effect; their buttons are heard by one click listener on
+//! the widget's root (`widget_click` in [`super::app`]), which tells them apart by class, and
+//! the lead form by its submit listener. As Leptos views, each reactive attribute and text was
+//! a type of its own, with its own build code: the panel's parts cost 3.5 KB gzip more, the
+//! launcher and the lead form another 1.5 KB.
 
 use super::dom::{self, child, classed, element, set};
-use super::{banner_text, safe_image_url, ViewModel};
+use super::{banner_text, draw_lead_fields, safe_image_url, ViewModel};
 use crate::engine::ConnState;
 use crate::i18n::Strings;
 use leptos::prelude::*;
@@ -14,17 +16,22 @@ use web_sys::{Document, Element, Node};
 
 const SVG: &str = "http://www.w3.org/2000/svg";
 
-/// The parts, built detached, in the order they go: before the message list, after it, and
-/// before the composer (after the lead form, which stays a view).
+/// The parts, built detached, in the order they go: the launcher at the start of the root,
+/// then before the message list, after it, and before the composer.
 pub struct Parts {
+    launcher: Option<Element>,
     before_list: Vec<Element>,
     after_list: Vec<Element>,
     before_composer: Vec<Element>,
 }
 
 impl Parts {
-    /// Puts the parts in place around `list` and `composer`; called once both are on the page.
-    pub fn place(&self, list: &Element, composer: &Element) {
+    /// Puts the parts in place in `root`, around `list` and `composer`; called once all three
+    /// are on the page.
+    pub fn place(&self, root: &Element, list: &Element, composer: &Element) {
+        if let Some(launcher) = &self.launcher {
+            let _ = root.prepend_with_node_1(launcher);
+        }
         for el in &self.before_list {
             let _ = list.before_with_node_1(el);
         }
@@ -68,16 +75,63 @@ fn icon(doc: &Document, parent: &Node, paths: &[&[(&str, &str)]]) {
 
 /// The text of `el`, kept equal to `text()`.
 fn follow_text(el: Element, text: impl Fn() -> String + 'static) {
-    Effect::new(move |_| el.set_text_content(Some(&text())));
+    dom::effect(move || el.set_text_content(Some(&text())));
 }
 
 /// `el` hidden while `hidden()` holds.
 fn follow_hidden(el: Element, hidden: impl Fn() -> bool + 'static) {
-    Effect::new(move |_| dom::hide(&el, hidden()));
+    dom::effect(move || dom::hide(&el, hidden()));
 }
 
-/// Builds the parts (detached) and the effects that keep them up to date.
-pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
+/// The launcher: a chat icon and the unread count, labelled by what a click does.
+fn launcher(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<Element> {
+    let el = element(doc, "button", "launcher")?;
+    set(&el, "type", "button");
+    icon(doc, &el, &[&[("d", "M4 4h16v12H7l-3 3z")]]);
+    let badge = classed(doc, &el, "span", "badge");
+    let launcher = el.clone();
+    dom::effect(move || {
+        let open = model.open.get();
+        let unread = model.unread.get();
+        set(
+            &launcher,
+            "aria-label",
+            if open { t.close_chat } else { t.open_chat },
+        );
+        set(&launcher, "aria-expanded", dom::flag(open));
+        if let Some(badge) = &badge {
+            badge.set_text_content(Some(&unread.to_string()));
+            dom::hide(badge, unread == 0 || open);
+        }
+    });
+    Some(el)
+}
+
+/// Where the lead form goes while the agent asks for one: a box without a box of its own
+/// (`display: contents`), emptied when the form is answered or withdrawn.
+fn lead_slot(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<Element> {
+    let slot = element(doc, "div", "lead-slot")?;
+    let el = slot.clone();
+    dom::effect(move || {
+        model.lead_form.with(|form| {
+            dom::redraw(&el, |doc, el| {
+                let Some(form) = form else { return };
+                if let Some(f) = element(doc, "form", "lead") {
+                    set(&f, "aria-label", t.your_details);
+                    set(&f, "novalidate", "");
+                    draw_lead_fields(doc, &f, form, t);
+                    let _ = el.append_child(&f);
+                }
+            })
+        })
+    });
+    Some(slot)
+}
+
+/// Builds the parts (detached) and the effects that keep them up to date; the launcher only
+/// when the page shows one.
+pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launcher: bool) -> Parts {
+    let launcher = show_launcher.then(|| launcher(doc, model, t)).flatten();
     let mut before_list = Vec::new();
     let mut after_list = Vec::new();
     let mut before_composer = Vec::new();
@@ -85,7 +139,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
     if let Some(header) = element(doc, "header", "header") {
         // The avatar (checked URL only) comes first, drawn again when it changes.
         let avatar_slot = header.clone();
-        Effect::new(move |_| {
+        dom::effect(move || {
             if let Ok(Some(old)) = avatar_slot.query_selector("img.avatar") {
                 old.remove();
             }
@@ -117,7 +171,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
                     ],
                 ],
             );
-            Effect::new(move |_| {
+            dom::effect(move || {
                 let on = model.sound.get();
                 dom::hide(&sound, !model.can_speak.get());
                 set(&sound, "aria-pressed", dom::flag(on));
@@ -151,7 +205,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
     if let Some(banner) = element(doc, "p", "banner") {
         set(&banner, "role", "status");
         let el = banner.clone();
-        Effect::new(move |_| {
+        dom::effect(move || {
             let state = model.state.get();
             set(&el, "data-state", state.as_str());
             let text = banner_text(state, t);
@@ -198,6 +252,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
         after_list.push(acting);
     }
 
+    before_composer.extend(lead_slot(doc, model, t));
     if let Some(ended) = element(doc, "div", "ended") {
         button(doc, &ended, "new-chat", Some(t.new_chat));
         follow_hidden(ended.clone(), move || model.state.get() != ConnState::Ended);
@@ -215,6 +270,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings) -> Parts {
         before_composer.push(notice);
     }
     Parts {
+        launcher,
         before_list,
         after_list,
         before_composer,

@@ -33,7 +33,7 @@ pub fn rich_text(
     let settled = Settled::default();
     let tail = Tail::default();
     let (doc, el) = (doc.clone(), root.clone());
-    Effect::new(move |_| {
+    super::dom::effect(move || {
         blocks.with(|all| {
             let (last, before) = match all.split_last() {
                 Some((last, before)) => (Some(last), before),
