@@ -519,11 +519,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             });
         }
     });
-    // Rows in the DOM: a bounded window over the whole conversation.
-    let visible = move || {
-        let (start, end, _) = model.bounds();
-        model.messages.with(|list| list[start..end].to_vec())
-    };
+    keep_rows(model, t);
     let busy = move || {
         model.messages.with(|l| {
             l.last()
@@ -719,22 +715,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 on:submit=lead_submit
             >
                 <ol class="messages" node_ref=list aria-label=t.messages
-                    aria-busy=move || busy().to_string() on:scroll=on_scroll>
-                    // Built again when the conversation is cleared: Leptos's list keeps a
-                    // small record of every row it ever made until the list itself goes.
-                    {
-                        move || {
-                            model.generation.track();
-                            view! {
-                                <For
-                                    each=visible
-                                    key=|m| m.seq
-                                    children=move |m: MessageView| message_row(m, model, t)
-                                />
-                            }
-                        }
-                    }
-                </ol>
+                    aria-busy=move || busy().to_string() on:scroll=on_scroll></ol>
                 <form class="composer" node_ref=composer on:submit=on_submit>
                     <textarea
                         node_ref=input
@@ -886,10 +867,90 @@ fn chips(doc: &web_sys::Document, parent: &web_sys::Node, list: &[String]) {
     }
 }
 
-/// One message. Only the `<li>` is a Leptos view (every row has the same view type); what
-/// is inside is built with DOM calls, and each part that changes (text, status, cards, chips)
-/// has its own effect. Clicks on its buttons are heard by the panel (`panel_click`).
-fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl IntoView {
+/// A row in the DOM: a message's `<li>` (after its day's, for the first of a day) and the
+/// owner of its signals and effects.
+struct Row {
+    seq: u64,
+    nodes: Vec<web_sys::Element>,
+    owner: Owner,
+}
+
+impl Row {
+    /// Takes the row off the page and ends its effects.
+    fn remove(self) {
+        for n in &self.nodes {
+            n.remove();
+        }
+        self.owner.cleanup();
+    }
+}
+
+/// Keeps the list's rows equal to the window over the conversation ([`ViewModel::bounds`]):
+/// rows that left it are removed, new ones built, and those kept (matched by `seq`) are
+/// moved only when out of place. Each row's owner belongs to no other, so a row gone leaves
+/// nothing behind; all go when the conversation is cleared, and with this effect when the
+/// widget goes.
+fn keep_rows(model: ViewModel, t: &'static Strings) {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut generation = None;
+    dom::effect(move || {
+        let now = model.generation.get();
+        let Some(ol) = model.list.get() else { return };
+        let (start, end, _) = model.bounds();
+        let wanted: Vec<MessageView> = model
+            .messages
+            .with(|list| list.get(start..end).map(<[_]>::to_vec).unwrap_or_default());
+        if generation != Some(now) {
+            rows.drain(..).for_each(Row::remove);
+            generation = Some(now);
+        }
+        // Both lists are in `seq` order: one walk matches them.
+        let mut old = std::mem::take(&mut rows).into_iter().peekable();
+        for m in wanted {
+            while let Some(gone) = old.next_if(|r| r.seq < m.seq) {
+                gone.remove();
+            }
+            match old.next_if(|r| r.seq == m.seq) {
+                Some(kept) => rows.push(kept),
+                None => rows.push(untrack(|| message_row(m, model, t))),
+            }
+        }
+        old.for_each(Row::remove);
+        let mut at = ol.first_child();
+        for node in rows.iter().flat_map(|r| &r.nodes) {
+            let node: &web_sys::Node = node;
+            if at.as_ref() == Some(node) {
+                at = node.next_sibling();
+            } else {
+                let _ = ol.insert_before(node, at.as_ref());
+            }
+        }
+    });
+}
+
+/// An owner that is no other's child: dropping a child leaves a record in its parent for as
+/// long as the parent lives.
+fn detached_owner() -> Owner {
+    let current = Owner::current();
+    let owner = Owner::new_root(None);
+    match current {
+        Some(current) => current.set(),
+        None => owner.clone().unset(),
+    }
+    owner
+}
+
+/// One message's row, built with DOM calls; each part that changes (text, status, cards,
+/// chips) has its own effect. Clicks on its buttons are heard by the widget's root
+/// (`widget_click`).
+fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Row {
+    let owner = detached_owner();
+    let seq = m.seq;
+    let nodes = owner.with(|| draw_row(m, model, t));
+    Row { seq, nodes, owner }
+}
+
+fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sys::Element> {
     {
         let m = m.clone();
         on_cleanup(move || m.forget_readers());
@@ -897,37 +958,37 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
     // Arena handles owned by the row: disposed when the row goes.
     let status = RwSignal::from(m.status.clone());
     let text = RwSignal::from(m.text.clone());
-    let day = m
-        .day
-        .clone()
-        .map(|d| view! { <li class="day"><span>{d}</span></li> });
+    let doc = document();
+    let mut nodes = Vec::new();
+    if let Some(day) = &m.day {
+        if let Some(li) = dom::element(&doc, "li", "day") {
+            if let Some(span) = dom::child(&doc, &li, "span") {
+                dom::text(&doc, &span, day);
+            }
+            nodes.push(li);
+        }
+    }
     let class = match m.direction {
         Direction::System if m.error => "system error",
         Direction::System => "system",
         Direction::Out => "message out",
         Direction::In => "message in",
     };
-    let row: NodeRef<html::Li> = NodeRef::new();
-    let view = view! { {day} <li class=class data-id=m.id.clone() node_ref=row></li> };
-    let parts = document().create_document_fragment();
-    // The parts move into the row once it exists.
-    {
-        let parts = parts.clone();
-        dom::effect(move || {
-            if let Some(li) = row.get() {
-                let _ = li.append_child(&parts);
-            }
-        });
-    }
-    draw_row_body(&parts, text, status, m.direction, model, t);
+    let Some(row) = dom::element(&doc, "li", class) else {
+        return nodes;
+    };
+    dom::set(&row, "data-id", &m.id);
+    nodes.push(row.clone());
+    let parts: &web_sys::Node = &row;
+    draw_row_body(parts, text, status, m.direction, model, t);
     if m.direction == Direction::System {
-        return view;
+        return nodes;
     }
     let outgoing = m.direction == Direction::Out;
     let doc = document();
     let part =
         |parent: &web_sys::Node, tag: &str, class: &str| dom::classed(&doc, parent, tag, class);
-    let mark = part(&parts, "div", "meta").and_then(|meta| {
+    let mark = part(parts, "div", "meta").and_then(|meta| {
         let (time, stamp) = local_time(m.at, &model.locale.get_untracked());
         if let Some(el) = part(&meta, "time", "time") {
             dom::set(&el, "datetime", &stamp);
@@ -935,27 +996,25 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
         }
         outgoing.then(|| part(&meta, "span", "mark")).flatten()
     });
-    let cards_el = part(&parts, "div", "cards");
-    let interrupted = part(&parts, "span", "interrupted");
+    let cards_el = part(parts, "div", "cards");
+    let interrupted = part(parts, "span", "interrupted");
     if let Some(el) = &interrupted {
         dom::text(&doc, el, t.interrupted);
     }
-    let retry = part(&parts, "button", "retry");
+    let retry = part(parts, "button", "retry");
     if let Some(el) = &retry {
         dom::set(el, "type", "button");
         dom::text(&doc, el, t.retry);
     }
-    let chips_el = part(&parts, "div", "chips");
+    let chips_el = part(parts, "div", "chips");
     if let Some(el) = &chips_el {
         dom::set(el, "role", "group");
         dom::set(el, "aria-label", t.suggested);
     }
     dom::effect(move || {
         let now = status.get();
-        if let Some(li) = row.get() {
-            dom::set(&li, "data-status", now.as_str());
-            dom::set(&li, "aria-busy", dom::flag(now == Delivery::Streaming));
-        }
+        dom::set(&row, "data-status", now.as_str());
+        dom::set(&row, "aria-busy", dom::flag(now == Delivery::Streaming));
         if let Some(el) = &mark {
             let (symbol, label) = status_mark(now, t);
             el.set_text_content(Some(symbol));
@@ -988,7 +1047,7 @@ fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> impl In
             });
         }
     });
-    view
+    nodes
 }
 
 /// A row's text: the visitor's own words (and system lines) exactly as written, an agent's as
