@@ -857,7 +857,7 @@ fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
     }
 }
 
-/// Suggestion chips: a chip's text is what it sends (see `panel_click`).
+/// Suggestion chips: a chip's text is what it sends (see `widget_click`).
 fn chips(doc: &web_sys::Document, parent: &web_sys::Node, list: &[String]) {
     for s in list {
         if let Some(chip) = dom::classed(doc, parent, "button", "chip") {
