@@ -453,12 +453,16 @@ async fn boot_into_takes_over_the_host_and_launcher_the_loader_drew() {
 /// its DOM nodes, and clearing the conversation gives all of its memory back. (Leptos keeps an
 /// entry for each effect that read a signal until that effect runs again; rows that read
 /// long-lived signals, or hold their own owner, used to stay for good.)
-#[wasm_bindgen_test]
-async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
-    use confab::engine::{Delivery, Direction};
-    use confab::ui::{self, Layout, MessageView, ViewModel};
-    use leptos::prelude::*;
-
+/// The widget's view alone, mounted in a fresh element, open, with no engine behind it.
+fn mount_list(
+    title: &str,
+) -> (
+    web_sys::HtmlElement,
+    confab::ui::ViewModel,
+    leptos::mount::UnmountHandle<impl leptos::prelude::Mountable>,
+) {
+    use confab::ui::{self, Layout, ViewModel};
+    use leptos::prelude::Set;
     let document = web_sys::window()
         .expect("window")
         .document()
@@ -472,7 +476,7 @@ async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
         .expect("body")
         .append_child(&host)
         .expect("append");
-    let model = ViewModel::new("Rows");
+    let model = ViewModel::new(title);
     let layout = Layout {
         left: false,
         fullscreen: false,
@@ -485,6 +489,38 @@ async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
     let act: ui::Actions = Rc::new(|_| {});
     let mounted = leptos::mount::mount_to(host.clone(), move || ui::app(model, layout, act));
     model.open.set(true);
+    (host, model, mounted)
+}
+
+/// Message `m{i}`: the visitor's when `i` is even, the agent's when odd.
+fn message(i: usize, at: i64) -> confab::ui::MessageView {
+    use confab::engine::{Delivery, Direction};
+    use leptos::prelude::ArcRwSignal;
+    confab::ui::MessageView {
+        id: format!("m{i}"),
+        direction: if i % 2 == 1 {
+            Direction::In
+        } else {
+            Direction::Out
+        },
+        text: ArcRwSignal::new(format!("message **{i}**")),
+        status: ArcRwSignal::new(Delivery::Received),
+        attachments: ArcRwSignal::new(Vec::new()),
+        suggestions: ArcRwSignal::new(vec!["Yes".into()]),
+        last: ArcRwSignal::new(false),
+        error: false,
+        seq: 0,
+        at,
+        day_key: 0,
+        day: None,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
+    use confab::ui;
+
+    let (host, model, mounted) = mount_list("Rows");
     let at = js_sys::Date::now() as i64;
     let mut next = 0;
     // Each message drawn on its own turn, as a chat does: the window moves one row at a time.
@@ -493,28 +529,7 @@ async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
         next += count;
         async move {
             for i in from..from + count {
-                let incoming = i % 2 == 1;
-                model.push(
-                    MessageView {
-                        id: format!("m{i}"),
-                        direction: if incoming {
-                            Direction::In
-                        } else {
-                            Direction::Out
-                        },
-                        text: ArcRwSignal::new(format!("message **{i}**")),
-                        status: ArcRwSignal::new(Delivery::Received),
-                        attachments: ArcRwSignal::new(Vec::new()),
-                        suggestions: ArcRwSignal::new(vec!["Yes".into()]),
-                        last: ArcRwSignal::new(false),
-                        error: false,
-                        seq: 0,
-                        at,
-                        day_key: 0,
-                        day: None,
-                    },
-                    at,
-                );
+                model.push(message(i, at), at);
                 leptos::task::tick().await;
             }
         }
@@ -558,6 +573,112 @@ async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
     assert!(
         kept < 16 * 1024,
         "600 messages left {kept} bytes behind after a clear"
+    );
+    drop(mounted);
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn rows_added_above_and_below_the_window_keep_order_and_kept_rows_stay_the_same_nodes() {
+    use confab::ui;
+    use leptos::prelude::*;
+
+    let (host, model, mounted) = mount_list("Order");
+    let at = js_sys::Date::now() as i64;
+    for i in 0..200 {
+        model.push(message(i, at), at);
+    }
+    leptos::task::tick().await;
+    let rows = || {
+        let list = host.query_selector_all("li.message").expect("rows");
+        (0..list.length())
+            .filter_map(|i| list.item(i)?.dyn_into::<web_sys::Element>().ok())
+            .collect::<Vec<_>>()
+    };
+    let ids = |from: usize, to: usize| (from..to).map(|i| format!("m{i}")).collect::<Vec<_>>();
+    let shown = || {
+        rows()
+            .iter()
+            .filter_map(|r| r.get_attribute("data-id"))
+            .collect::<Vec<_>>()
+    };
+    // Marks each row element, to tell a kept row from one drawn again.
+    let mark = || {
+        for r in rows() {
+            let id = r.get_attribute("data-id").unwrap_or_default();
+            js_sys::Reflect::set(&r, &"mark".into(), &id.into()).expect("mark");
+        }
+    };
+    let marked = |id: &str| {
+        rows().iter().any(|r| {
+            r.get_attribute("data-id").as_deref() == Some(id)
+                && js_sys::Reflect::get(r, &"mark".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .as_deref()
+                    == Some(id)
+        })
+    };
+    let seq_of = |i: usize| model.messages.with_untracked(|l| l[i].seq);
+    // Nodes taken out of the list since the last call: a row that leaves counts once, and so
+    // would a kept row moved for nothing (a move is a removal and an insertion).
+    let list = host.query_selector("ol").expect("query").expect("the list");
+    let removed = js_sys::Function::new_with_args(
+        "list",
+        "let n = 0; const count = (rs) => rs.forEach((r) => { n += r.removedNodes.length; }); \
+         const o = new MutationObserver(count); o.observe(list, { childList: true }); \
+         return () => { count(o.takeRecords()); const k = n; n = 0; return k; };",
+    )
+    .call1(&JsValue::NULL, &list)
+    .expect("observer")
+    .unchecked_into::<js_sys::Function>();
+    let removed = || {
+        removed
+            .call0(&JsValue::NULL)
+            .ok()
+            .and_then(|n| n.as_f64())
+            .unwrap_or(-1.0) as i32
+    };
+    let w = ui::WINDOW;
+    assert_eq!(shown(), ids(200 - w, 200), "the newest window, in order");
+
+    // Older rows come in above the ones kept.
+    mark();
+    model.span.set(w + 30);
+    leptos::task::tick().await;
+    assert_eq!(shown(), ids(200 - w - 30, 200));
+    assert!(
+        marked("m150") && marked("m199"),
+        "kept rows are not drawn again"
+    );
+    assert_eq!(removed(), 0, "kept rows are not moved");
+
+    // The window moves up: the newest leave below, older ones come in above.
+    mark();
+    model.follow.set(false);
+    model.end_seq.set(seq_of(139));
+    leptos::task::tick().await;
+    assert_eq!(shown(), ids(140 - w - 30, 140));
+    assert!(marked("m110") && marked("m139"));
+    assert_eq!(removed(), 60, "only the 60 rows below m139 left");
+
+    // And down again past where it was, then back to the newest.
+    mark();
+    model.end_seq.set(seq_of(179));
+    leptos::task::tick().await;
+    assert_eq!(shown(), ids(180 - w - 30, 180));
+    assert!(marked("m90") && marked("m139"));
+    assert_eq!(removed(), 40);
+    model.follow_latest();
+    leptos::task::tick().await;
+    assert_eq!(shown(), ids(200 - w, 200));
+    assert_eq!(removed(), 50);
+    assert_eq!(
+        host.query_selector_all("ol.messages > li")
+            .expect("li")
+            .length(),
+        w as u32,
+        "no row left behind"
     );
     drop(mounted);
     host.remove();
