@@ -319,6 +319,94 @@ fn the_token_event_reader_agrees_with_serde_json_on_every_input() {
     });
 }
 
+/// Whether two JSON values agree: numbers by value (a float within 1e-12 of the other's, as
+/// serde_json's own reading is not exact either), everything else exactly.
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(p), Some(q), _, _) => p == q,
+                (_, _, Some(p), Some(q)) => p == q,
+                _ => {
+                    let (p, q) = (
+                        x.as_f64().unwrap_or(f64::NAN),
+                        y.as_f64().unwrap_or(f64::NAN),
+                    );
+                    p == q || (p - q).abs() <= 1e-12 * p.abs().max(q.abs())
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k, p), (l, q))| k == l && same_json(p, q))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn the_json_reader_agrees_with_serde_json_on_every_input() {
+    use confab::protocol::scan::parse;
+    let seeds = [
+        r#"{"type":"message","text":"say \"hi\"\n\u00e9\ud83d\ude00","n":[1,-2,3.5,{"a":null}]}"#,
+        r#" [ -0 , 0.1 , 1E+2 , -12.5e-3 , 123456789012345678901234567890 , 1e-400 , 0.0000001 ] "#,
+        r#"{"a":{"b":{"c":[true,false,null,"",{}]}},"a":"last wins","x":18446744073709551615}"#,
+        r#"[9007199254740993, -9223372036854775808, -9223372036854775809, 1.7976931348623157e308]"#,
+        r#""\/\b\f\r\t\u0041\uD834\uDD1E""#,
+    ];
+    let keys = ["type", "text", "a", "x"];
+    run("json against serde_json", |rng| {
+        let f = input(rng, &seeds, &["message", "x"], &keys);
+        let ours = parse(&f);
+        match serde_json::from_str::<serde_json::Value>(&f) {
+            Ok(v) => {
+                let got = ours.unwrap_or_else(|e| panic!("refused valid JSON: {e}"));
+                assert!(same_json(&got, &v), "read {got} where serde_json reads {v}");
+            }
+            Err(_) => assert!(ours.is_err(), "accepted what serde_json refuses: {ours:?}"),
+        }
+        f
+    });
+}
+
+#[test]
+fn the_json_reader_reads_numbers_as_written() {
+    use confab::protocol::scan::parse;
+    let read = |s: &str| parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+    assert_eq!(read("3.5").as_f64(), Some(3.5));
+    assert_eq!(read("0.1").as_f64(), Some(0.1));
+    assert_eq!(read("0.3").as_f64(), Some(0.3), "3 / 10, not 3 × 0.1");
+    assert_eq!(read("-12.5e-3").as_f64(), Some(-0.0125));
+    assert_eq!(read("1e22").as_f64(), Some(1e22));
+    assert_eq!(read("18446744073709551615").as_u64(), Some(u64::MAX));
+    assert_eq!(read("-9223372036854775808").as_i64(), Some(i64::MIN));
+    assert_eq!(
+        read("18446744073709551616").as_f64(),
+        Some(18446744073709551616.0)
+    );
+    assert_eq!(read("1e-400").as_f64(), Some(0.0));
+    for bad in [
+        "1e400",
+        "-1e99999999999",
+        "01",
+        "1.",
+        ".5",
+        "+1",
+        "1e",
+        "NaN",
+        "Infinity",
+    ] {
+        assert!(parse(bad).is_err(), "{bad} was read");
+    }
+    assert!(parse(&"[".repeat(70)).is_err(), "nesting is bounded");
+}
+
 #[test]
 fn the_sse_parser_never_panics_on_any_bytes() {
     let seed = b"event: token\ndata: {\"a\":1}\r\n\r\n: comment\rid: 7\nretry: x\ndata:\n\n";

@@ -78,7 +78,7 @@ impl TokenSource {
         }
         let fetched = (200..300)
             .contains(&status)
-            .then(|| serde_json::from_str::<serde_json::Value>(body).ok())
+            .then(|| crate::protocol::scan::parse(body).ok())
             .flatten()
             .and_then(|v| {
                 ["access_token", "token"]

@@ -156,7 +156,7 @@ impl Codec for Iraa {
 
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String> {
         if !(200..300).contains(&status) {
-            let why = serde_json::from_str::<Value>(body)
+            let why = super::scan::parse(body)
                 .ok()
                 .and_then(|v| {
                     v.get("message")
@@ -170,7 +170,7 @@ impl Codec for Iraa {
             ));
         }
         let v: Value =
-            serde_json::from_str(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
+            super::scan::parse(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
         match (
             v.get("sessionId").and_then(Value::as_str),
             v.get("token").and_then(Value::as_str),
@@ -185,7 +185,7 @@ impl Codec for Iraa {
     }
 
     fn session_events(&self, body: &str) -> Vec<Event> {
-        serde_json::from_str::<Value>(body)
+        super::scan::parse(body)
             .map(|v| greeting_events(&v))
             .unwrap_or_default()
     }

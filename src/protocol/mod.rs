@@ -387,8 +387,7 @@ pub(crate) fn parse_typed_within(
     if frame.len() > limit {
         return Err(DecodeError::TooLarge(frame.len()));
     }
-    let value: serde_json::Value =
-        serde_json::from_str(frame).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let value: serde_json::Value = scan::parse(frame).map_err(DecodeError::NotJson)?;
     let serde_json::Value::Object(map) = value else {
         return Err(DecodeError::NotAnObject);
     };

@@ -87,7 +87,7 @@ impl ExchangeCodec for Plati {
 
     fn whole_answer(&self, body: &str) -> Result<String, String> {
         let value: serde_json::Value =
-            serde_json::from_str(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
+            super::scan::parse(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
         // PROTOCOLS.md §4 decision: `data` is undocumented; take the first string we know.
         let data = value.get("data");
         ["response", "text", "content", "message"]

@@ -87,8 +87,7 @@ impl Codec for Plura {
     }
 
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+        let value: serde_json::Value = super::scan::parse(body).unwrap_or(serde_json::Value::Null);
         let map = value.as_object();
         if !(200..300).contains(&status) {
             let why = map

@@ -273,7 +273,7 @@ impl Codec for Poly {
             return Err(format!("creating a PolyAI session answered HTTP {status}"));
         }
         let value: Value =
-            serde_json::from_str(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
+            super::scan::parse(body).map_err(|e| format!("session answer is not JSON: {e}"))?;
         match value.get("session_id").and_then(Value::as_str) {
             Some(id) if !id.is_empty() => Ok(Session {
                 id: id.to_string(),

@@ -87,5 +87,5 @@ pub fn text(v: &Value) -> Option<String> {
 
 /// Parses `raw` and reads it with `read`; `None` if either fails.
 pub fn parse<T>(raw: &str, read: impl Fn(&Value) -> Option<T>) -> Option<T> {
-    read(&serde_json::from_str::<Value>(raw).ok()?)
+    read(&super::scan::parse(raw).ok()?)
 }

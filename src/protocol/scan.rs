@@ -1,15 +1,34 @@
-//! A reader for the one JSON shape read thousands of times per answer: a flat object of which
-//! only a few string fields matter (a streamed token event).
+//! The widget's JSON reader, written by hand: serde_json's reader, with its error paths and
+//! number tables, cost the bundle 7 KB gzip, more than this whole file.
 //!
-//! The whole input is checked to be one well-formed JSON object, but no tree is built: a
-//! wanted string without escapes is borrowed from the input, and everything else is only
-//! stepped over. Written by hand rather than derived: serde's generated readers and their
-//! error paths cost the bundle more than this whole file.
+//! - [`parse`] reads any JSON text into a `serde_json::Value` (what the codecs and the stored
+//!   records work with), with serde_json's rules: one value, surrounded only by whitespace;
+//!   strings with escapes and surrogate pairs checked; an integer that fits 64 bits is an
+//!   integer, any other number a float, and a float too large for one is refused; of a key
+//!   given twice, the last. `tests/fuzz.rs` holds it to serde_json on generated and damaged
+//!   input.
+//! - [`string_fields`] serves the one shape read thousands of times per answer, a flat object
+//!   of which only a few string fields matter (a streamed token event): the whole input is
+//!   checked to be one well-formed object, but no tree is built; a wanted string without
+//!   escapes is borrowed from the input, and everything else is only stepped over.
 
+use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 
-/// How deeply arrays and objects may nest inside the event before it is refused.
+/// How deeply arrays and objects may nest before the input is refused.
 const MAX_DEPTH: usize = 64;
+
+/// The JSON value `json` holds, or why it is not one.
+pub fn parse(json: &str) -> Result<Value, String> {
+    let mut r = Reader { src: json, at: 0 };
+    r.space();
+    let value = r.value(0)?;
+    r.space();
+    if r.at < json.len() {
+        return Err(r.error("text after the value"));
+    }
+    Ok(value)
+}
 
 /// The string values of `keys` in the JSON object `json`: `None` for a key that is absent or
 /// whose value is not a string; of a key given twice, the last. An error says why `json` is not
@@ -60,10 +79,12 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.src.as_bytes().get(self.at).copied()
     }
 
+    #[inline]
     fn eat(&mut self, byte: u8) -> bool {
         let found = self.peek() == Some(byte);
         if found {
@@ -194,6 +215,62 @@ impl<'a> Reader<'a> {
         Ok(unit)
     }
 
+    /// One value of any kind.
+    fn value(&mut self, depth: usize) -> Result<Value, String> {
+        if depth >= MAX_DEPTH {
+            return Err(self.error("nested too deeply"));
+        }
+        match self.peek() {
+            Some(b'"') => Ok(Value::String(self.string()?.into_owned())),
+            Some(open @ (b'[' | b'{')) => {
+                self.at += 1;
+                let object = open == b'{';
+                let close = if object { b'}' } else { b']' };
+                let mut items = Vec::new();
+                let mut fields = Map::new();
+                self.space();
+                if !self.eat(close) {
+                    loop {
+                        self.space();
+                        if object {
+                            let key = self.string()?.into_owned();
+                            self.space();
+                            self.require(b':')?;
+                            self.space();
+                            fields.insert(key, self.value(depth + 1)?);
+                        } else {
+                            items.push(self.value(depth + 1)?);
+                        }
+                        self.space();
+                        if !self.eat(b',') {
+                            self.require(close)?;
+                            break;
+                        }
+                    }
+                }
+                Ok(if object {
+                    Value::Object(fields)
+                } else {
+                    Value::Array(items)
+                })
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let from = self.at;
+                self.number()?;
+                let text = self.src.get(from..self.at).unwrap_or_default();
+                number_value(text).ok_or_else(|| self.error("number out of range"))
+            }
+            _ => {
+                let (word, value) = match self.peek() {
+                    Some(b't') => ("true", Value::Bool(true)),
+                    Some(b'f') => ("false", Value::Bool(false)),
+                    _ => ("null", Value::Null),
+                };
+                self.word(word).map(|()| value)
+            }
+        }
+    }
+
     /// Steps over one value of any kind, checking it is well formed.
     fn skip_value(&mut self, depth: usize) -> Result<(), String> {
         if depth >= MAX_DEPTH {
@@ -271,5 +348,84 @@ impl<'a> Reader<'a> {
             self.at += 1;
         }
         self.at - from
+    }
+}
+
+/// A well-formed JSON number as a value: an integer when it has no fraction or exponent and
+/// fits 64 bits, a float otherwise; `None` for a float too large to hold.
+fn number_value(text: &str) -> Option<Value> {
+    let integral = !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
+    if integral {
+        if let Ok(n) = text.parse::<u64>() {
+            return Some(Value::Number(n.into()));
+        }
+        if let Ok(n) = text.parse::<i64>() {
+            return Some(Value::Number(n.into()));
+        }
+    }
+    Number::from_f64(float(text)).map(Value::Number)
+}
+
+/// A well-formed JSON number's value as a float: its first 19 significant digits scaled by a
+/// power of ten. Exact for the usual cases (at most 15 digits, exponent within ±22); otherwise
+/// within a few units in the last place.
+fn float(text: &str) -> f64 {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    // Beyond ±800 every mantissa here gives infinity or zero; a longer exponent is clamped.
+    let (digits, exponent) = match rest.split_once(['e', 'E']) {
+        Some((digits, e)) => {
+            let big = if e.starts_with('-') { -800 } else { 800 };
+            (digits, e.parse::<i32>().unwrap_or(big).clamp(-800, 800))
+        }
+        None => (rest, 0),
+    };
+    let mut mantissa = 0u64;
+    let mut scale = exponent;
+    let mut kept = 0;
+    let mut fraction = false;
+    for b in digits.bytes() {
+        match b {
+            b'.' => fraction = true,
+            b'0'..=b'9' => {
+                if kept < 19 {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    if mantissa > 0 {
+                        kept += 1;
+                    }
+                    if fraction {
+                        scale = scale.saturating_sub(1);
+                    }
+                } else if !fraction {
+                    scale = scale.saturating_add(1);
+                }
+            }
+            _ => {}
+        }
+    }
+    // Powers of ten up to 1e22 are exact, so a mantissa below 2^53 scaled by one of them is
+    // correctly rounded (3.5 is 35 / 10, not 35 × 0.1); larger scales go in such steps.
+    let mut value = mantissa as f64;
+    if mantissa != 0 {
+        while scale > 22 && value.is_finite() {
+            value *= 1e22;
+            scale -= 22;
+        }
+        while scale < -22 && value != 0.0 {
+            value /= 1e22;
+            scale += 22;
+        }
+        if scale >= 0 {
+            value *= 10f64.powi(scale);
+        } else {
+            value /= 10f64.powi(-scale);
+        }
+    }
+    if negative {
+        -value
+    } else {
+        value
     }
 }
