@@ -310,10 +310,7 @@ fn start(
             rt.on_ui(action);
         }
     });
-    let handle = leptos::mount::mount_to(container, move || {
-        ui::app(model, layout, actions).into_any()
-    });
-    *rt.mount.borrow_mut() = Some(Box::new(handle));
+    *rt.mount.borrow_mut() = Some(ui::mount(container, model, layout, actions));
 
     if !errors.is_empty() {
         let text = errors

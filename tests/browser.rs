@@ -426,7 +426,7 @@ async fn boot_into_takes_over_the_host_and_launcher_the_loader_drew() {
         host.clone(),
     )
     .expect("boot");
-    leptos::task::tick().await;
+    // At once, before any effect has run: the loader moves focus to the launcher right after.
     assert!(
         shadow.query_selector(".placeholder").expect("q").is_none(),
         "the placeholder is gone"
@@ -436,8 +436,10 @@ async fn boot_into_takes_over_the_host_and_launcher_the_loader_drew() {
             .query_selector_all("button.launcher")
             .expect("q")
             .length(),
-        1
+        1,
+        "the widget's launcher is there as soon as boot returns"
     );
+    leptos::task::tick().await;
     let sheets = js_sys::Reflect::get(&shadow, &"adoptedStyleSheets".into()).expect("sheets");
     assert_eq!(js_sys::Array::from(&sheets).length(), 1);
     assert!(host.is_connected());
@@ -459,7 +461,7 @@ fn mount_list(
 ) -> (
     web_sys::HtmlElement,
     confab::ui::ViewModel,
-    leptos::mount::UnmountHandle<impl leptos::prelude::Mountable>,
+    Box<dyn std::any::Any>,
 ) {
     use confab::ui::{self, Layout, ViewModel};
     use leptos::prelude::Set;
@@ -487,7 +489,7 @@ fn mount_list(
         t: confab::i18n::Lang::En.strings(),
     };
     let act: ui::Actions = Rc::new(|_| {});
-    let mounted = leptos::mount::mount_to(host.clone(), move || ui::app(model, layout, act));
+    let mounted = ui::mount(host.clone(), model, layout, act);
     model.open.set(true);
     (host, model, mounted)
 }

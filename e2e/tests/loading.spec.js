@@ -57,6 +57,24 @@ test('hovering the launcher starts the download before the click', async ({ page
   await expect(panel(page)).toBeHidden(); // interest is not a click
 });
 
+test('a keyboard user who tabbed to the loader\'s launcher keeps focus on the widget\'s own', async ({ page }) => {
+  await neverIdle(page);
+  // The bundle is held back until the focus is on the loader's launcher.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/confab_bg.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto('/plura.html');
+  await expect(launcher(page)).toBeVisible();
+  await page.keyboard.press('Tab'); // focus is interest: the download starts
+  const focused = () => page.evaluate(() => { const a = document.querySelector('confab-widget').shadowRoot.activeElement; return a ? a.className : null; });
+  expect(await focused()).toBe('launcher');
+  release();
+  await expect(page.locator('confab-widget .confab')).toBeAttached({ timeout: 15_000 });
+  expect(await focused()).toBe('launcher'); // the widget's launcher, which took the loader's place
+  await page.keyboard.press('Enter');
+  await expect(panel(page)).toBeVisible();
+});
+
 test('data-preload="eager" and a returning visitor fetch the bundle at once', async ({ page }) => {
   await neverIdle(page);
   const wasm = wasmRequests(page);

@@ -482,7 +482,43 @@ fn status_mark(status: Delivery, t: &'static Strings) -> (&'static str, &'static
     }
 }
 
-pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
+/// Draws the widget into `container` and returns what keeps it there (dropping it unmounts).
+/// Everything is in place when this returns, the parts drawn with DOM calls included: the
+/// loader moves a keyboard user's focus to the launcher right after, and a page's `ready`
+/// listener may look for it.
+pub fn mount(
+    container: web_sys::HtmlElement,
+    model: ViewModel,
+    layout: Layout,
+    act: Actions,
+) -> Box<dyn std::any::Any> {
+    // Built under the view's owner (their effects end with it), placed once the view is.
+    let built = Rc::new(std::cell::RefCell::new(None));
+    let handle = leptos::mount::mount_to(container.clone(), {
+        let built = built.clone();
+        move || {
+            *built.borrow_mut() = Some(panel::parts(
+                &document(),
+                model,
+                layout.t,
+                layout.show_launcher,
+            ));
+            app(model, layout, act)
+        }
+    });
+    let find = |selector: &str| container.query_selector(selector).ok().flatten();
+    if let (Some(parts), Some(root), Some(list), Some(composer)) = (
+        built.borrow_mut().take(),
+        find(".confab"),
+        find("ol.messages"),
+        find("form.composer"),
+    ) {
+        parts.place(&root, &list, &composer);
+    }
+    Box::new(handle)
+}
+
+fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     let t = layout.t;
     let list = model.list;
     let input: NodeRef<html::Textarea> = NodeRef::new();
@@ -683,17 +719,6 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             }
         }
     };
-    let composer: NodeRef<html::Form> = NodeRef::new();
-    {
-        let parts = panel::parts(&document(), model, t, layout.show_launcher);
-        dom::effect(move || {
-            if let (Some(root), Some(list), Some(composer)) =
-                (root.get(), list.get(), composer.get())
-            {
-                parts.place(&root, &list, &composer);
-            }
-        });
-    }
 
     view! {
         <div
@@ -716,7 +741,7 @@ pub fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             >
                 <ol class="messages" node_ref=list aria-label=t.messages
                     aria-busy=move || busy().to_string() on:scroll=on_scroll></ol>
-                <form class="composer" node_ref=composer on:submit=on_submit>
+                <form class="composer" on:submit=on_submit>
                     <textarea
                         node_ref=input
                         rows="1"
