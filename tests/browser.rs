@@ -439,6 +439,11 @@ async fn boot_into_takes_over_the_host_and_launcher_the_loader_drew() {
         1,
         "the widget's launcher is there as soon as boot returns"
     );
+    let label = shadow
+        .query_selector("button.launcher")
+        .expect("q")
+        .and_then(|l| l.get_attribute("aria-label"));
+    assert_eq!(label.as_deref(), Some("Open chat"), "and labelled");
     leptos::task::tick().await;
     let sheets = js_sys::Reflect::get(&shadow, &"adoptedStyleSheets".into()).expect("sheets");
     assert_eq!(js_sys::Array::from(&sheets).length(), 1);

@@ -89,21 +89,24 @@ fn launcher(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<Ele
     set(&el, "type", "button");
     icon(doc, &el, &[&[("d", "M4 4h16v12H7l-3 3z")]]);
     let badge = classed(doc, &el, "span", "badge");
-    let launcher = el.clone();
-    dom::effect(move || {
-        let open = model.open.get();
-        let unread = model.unread.get();
-        set(
-            &launcher,
-            "aria-label",
-            if open { t.close_chat } else { t.open_chat },
-        );
-        set(&launcher, "aria-expanded", dom::flag(open));
-        if let Some(badge) = &badge {
-            badge.set_text_content(Some(&unread.to_string()));
-            dom::hide(badge, unread == 0 || open);
+    let show = {
+        let launcher = el.clone();
+        move |open: bool, unread: u32| {
+            set(
+                &launcher,
+                "aria-label",
+                if open { t.close_chat } else { t.open_chat },
+            );
+            set(&launcher, "aria-expanded", dom::flag(open));
+            if let Some(badge) = &badge {
+                badge.set_text_content(Some(&unread.to_string()));
+                dom::hide(badge, unread == 0 || open);
+            }
         }
-    });
+    };
+    // Labelled at once: the loader may hand it the focus before the effect first runs.
+    show(model.open.get_untracked(), model.unread.get_untracked());
+    dom::effect(move || show(model.open.get(), model.unread.get()));
     Some(el)
 }
 
