@@ -28,6 +28,28 @@ pub fn classed(doc: &Document, parent: &Node, tag: &str, class: &str) -> Option<
     Some(el)
 }
 
+/// A `<button type="button">` with a class, not yet placed.
+pub fn button(doc: &Document, class: &str) -> Option<Element> {
+    let el = element(doc, "button", class)?;
+    set(&el, "type", "button");
+    Some(el)
+}
+
+/// A `<button type="button">` with a class and, when given, its text, appended to `parent`.
+pub fn child_button(
+    doc: &Document,
+    parent: &Node,
+    class: &str,
+    label: Option<&str>,
+) -> Option<Element> {
+    let el = button(doc, class)?;
+    if let Some(label) = label {
+        text(doc, &el, label);
+    }
+    parent.append_child(&el).ok()?;
+    Some(el)
+}
+
 /// An ARIA true/false value.
 pub fn flag(on: bool) -> &'static str {
     if on {

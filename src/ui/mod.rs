@@ -885,10 +885,7 @@ fn cards(doc: &web_sys::Document, parent: &web_sys::Node, list: &[Attachment]) {
 /// Suggestion chips: a chip's text is what it sends (see `widget_click`).
 fn chips(doc: &web_sys::Document, parent: &web_sys::Node, list: &[String]) {
     for s in list {
-        if let Some(chip) = dom::classed(doc, parent, "button", "chip") {
-            dom::set(&chip, "type", "button");
-            dom::text(doc, &chip, s);
-        }
+        dom::child_button(doc, parent, "chip", Some(s));
     }
 }
 
@@ -1026,11 +1023,7 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
     if let Some(el) = &interrupted {
         dom::text(&doc, el, t.interrupted);
     }
-    let retry = part(parts, "button", "retry");
-    if let Some(el) = &retry {
-        dom::set(el, "type", "button");
-        dom::text(&doc, el, t.retry);
-    }
+    let retry = dom::child_button(&doc, parts, "retry", Some(t.retry));
     let chips_el = part(parts, "div", "chips");
     if let Some(el) = &chips_el {
         dom::set(el, "role", "group");

@@ -7,7 +7,7 @@
 //! a type of its own, with its own build code: the panel's parts cost 3.5 KB gzip more, the
 //! launcher and the lead form another 1.5 KB.
 
-use super::dom::{self, child, classed, element, set};
+use super::dom::{self, child, child_button, classed, element, set};
 use super::{banner_text, draw_lead_fields, safe_image_url, ViewModel};
 use crate::engine::ConnState;
 use crate::i18n::Strings;
@@ -44,16 +44,6 @@ impl Parts {
     }
 }
 
-/// A button (`type="button"`) with a class and, when given, its text.
-fn button(doc: &Document, parent: &Node, class: &str, label: Option<&str>) -> Option<Element> {
-    let el = classed(doc, parent, "button", class)?;
-    set(&el, "type", "button");
-    if let Some(label) = label {
-        dom::text(doc, &el, label);
-    }
-    Some(el)
-}
-
 /// An icon: a 24 × 24 SVG of `paths`, each a list of attributes.
 fn icon(doc: &Document, parent: &Node, paths: &[&[(&str, &str)]]) {
     let Ok(svg) = doc.create_element_ns(Some(SVG), "svg") else {
@@ -85,8 +75,7 @@ fn follow_hidden(el: Element, hidden: impl Fn() -> bool + 'static) {
 
 /// The launcher: a chat icon and the unread count, labelled by what a click does.
 fn launcher(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<Element> {
-    let el = element(doc, "button", "launcher")?;
-    set(&el, "type", "button");
+    let el = dom::button(doc, "launcher")?;
     icon(doc, &el, &[&[("d", "M4 4h16v12H7l-3 3z")]]);
     let badge = classed(doc, &el, "span", "badge");
     let show = {
@@ -159,7 +148,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
         if let Some(title) = classed(doc, &header, "h2", "title") {
             follow_text(title, move || model.title.get());
         }
-        if let Some(sound) = button(doc, &header, "sound", None) {
+        if let Some(sound) = child_button(doc, &header, "sound", None) {
             icon(
                 doc,
                 &sound,
@@ -185,12 +174,12 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
                 );
             });
         }
-        if let Some(end) = button(doc, &header, "end", Some(t.end_chat)) {
+        if let Some(end) = child_button(doc, &header, "end", Some(t.end_chat)) {
             follow_hidden(end, move || {
                 !model.can_end.get() || model.state.get() != ConnState::Open
             });
         }
-        if let Some(close) = button(doc, &header, "close", Some("×")) {
+        if let Some(close) = child_button(doc, &header, "close", Some("×")) {
             set(&close, "aria-label", t.close_chat);
         }
         before_list.push(header);
@@ -218,8 +207,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
         before_list.push(banner);
     }
 
-    if let Some(latest) = element(doc, "button", "latest") {
-        set(&latest, "type", "button");
+    if let Some(latest) = dom::button(doc, "latest") {
         follow_hidden(latest.clone(), move || {
             model.follow.get() && model.unseen.get() == 0
         });
@@ -250,14 +238,14 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
         if let Some(span) = child(doc, &acting, "span") {
             dom::text(doc, &span, t.acting);
         }
-        button(doc, &acting, "stop", Some(t.stop));
+        child_button(doc, &acting, "stop", Some(t.stop));
         follow_hidden(acting.clone(), move || !model.acting.get());
         after_list.push(acting);
     }
 
     before_composer.extend(lead_slot(doc, model, t));
     if let Some(ended) = element(doc, "div", "ended") {
-        button(doc, &ended, "new-chat", Some(t.new_chat));
+        child_button(doc, &ended, "new-chat", Some(t.new_chat));
         follow_hidden(ended.clone(), move || model.state.get() != ConnState::Ended);
         before_composer.push(ended);
     }
@@ -266,7 +254,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
         if let Some(span) = child(doc, &notice, "span") {
             follow_text(span, move || model.notice.get().unwrap_or_default());
         }
-        if let Some(dismiss) = button(doc, &notice, "dismiss", Some("×")) {
+        if let Some(dismiss) = child_button(doc, &notice, "dismiss", Some("×")) {
             set(&dismiss, "aria-label", t.dismiss);
         }
         follow_hidden(notice.clone(), move || model.notice.with(|n| n.is_none()));

@@ -5,7 +5,7 @@
 //! never change once drawn (a changed block is drawn again), so they need no reactivity, and a
 //! view type per block and inline kind cost the bundle about 13 KB gzip.
 
-use super::dom::{child, classed, element, redraw, set, text};
+use super::dom::{child, child_button, classed, effect, element, redraw, set, text};
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
@@ -33,7 +33,7 @@ pub fn rich_text(
     let settled = Settled::default();
     let tail = Tail::default();
     let (doc, el) = (doc.clone(), root.clone());
-    super::dom::effect(move || {
+    effect(move || {
         blocks.with(|all| {
             let (last, before) = match all.split_last() {
                 Some((last, before)) => (Some(last), before),
@@ -240,11 +240,8 @@ fn code_block(doc: &Document, el: &Element, lang: &str, code: &str, t: &Strings)
         if let Some(label) = classed(doc, &bar, "span", "code-lang") {
             text(doc, &label, if lang.is_empty() { t.code } else { lang });
         }
-        // Its click is heard by the panel's one listener (see `copy_code`).
-        if let Some(button) = classed(doc, &bar, "button", "copy") {
-            set(&button, "type", "button");
-            text(doc, &button, t.copy);
-        }
+        // Its click is heard by the widget's one click listener (see `copy_code`).
+        child_button(doc, &bar, "copy", Some(t.copy));
     }
     if let Some(pre) = child(doc, el, "pre") {
         set(&pre, "tabindex", "0");
@@ -302,7 +299,7 @@ fn table(
     }
 }
 
-/// A Copy button's click (heard by the panel's one click listener): its block's code to the
+/// A Copy button's click (heard by the widget's one click listener): its block's code to the
 /// clipboard, and the button says so for a moment.
 pub fn copy_code(button: &Element, t: &'static Strings) {
     let code = button
