@@ -80,12 +80,12 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.src.as_bytes().get(self.at).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> bool {
         let found = self.peek() == Some(byte);
         if found {
@@ -94,12 +94,18 @@ impl<'a> Reader<'a> {
         found
     }
 
+    #[inline(always)]
     fn require(&mut self, byte: u8) -> Result<(), String> {
         if self.eat(byte) {
             Ok(())
         } else {
-            Err(self.error(&format!("expected `{}`", byte as char)))
+            Err(self.expected(byte))
         }
+    }
+
+    #[cold]
+    fn expected(&self, byte: u8) -> String {
+        self.error(&format!("expected `{}`", byte as char))
     }
 
     fn error(&self, what: &str) -> String {

@@ -111,7 +111,11 @@ impl SseParser {
                 bytes = rest;
             }
         }
-        let line = String::from_utf8_lossy(bytes);
+        // Valid UTF-8 (nearly every line) is read where it is; the rest with U+FFFD.
+        let line = match std::str::from_utf8(bytes) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
         if line.is_empty() {
             self.dispatch(each);
             return;
