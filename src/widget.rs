@@ -29,7 +29,8 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-const STYLES: &str = include_str!("../styles/widget.css");
+/// `styles/widget.css` without comments and needless whitespace (written by `build.rs`).
+const STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 struct Runtime {
     engine: Option<RefCell<Box<dyn Machine>>>,
