@@ -222,13 +222,31 @@ impl<'a> Reader<'a> {
         Ok(unit)
     }
 
-    /// One value of any kind.
+    /// One value of any kind, built.
     fn value(&mut self, depth: usize) -> Result<Value, String> {
+        self.walk(depth, true)
+    }
+
+    /// Steps over one value of any kind, checking it is well formed; nothing is built.
+    fn skip_value(&mut self, depth: usize) -> Result<(), String> {
+        self.walk(depth, false).map(drop)
+    }
+
+    /// Reads one value, checking it is well formed: built when `keep`, else `Null` (and no
+    /// string, number or container made on the way).
+    fn walk(&mut self, depth: usize, keep: bool) -> Result<Value, String> {
         if depth >= MAX_DEPTH {
             return Err(self.error("nested too deeply"));
         }
         match self.peek() {
-            Some(b'"') => Ok(Value::String(self.string()?.into_owned())),
+            Some(b'"') => {
+                let text = self.string()?;
+                Ok(if keep {
+                    Value::String(text.into_owned())
+                } else {
+                    Value::Null
+                })
+            }
             Some(open @ (b'[' | b'{')) => {
                 self.at += 1;
                 let object = open == b'{';
@@ -240,13 +258,19 @@ impl<'a> Reader<'a> {
                     loop {
                         self.space();
                         if object {
-                            let key = self.string()?.into_owned();
+                            let key = self.string()?;
                             self.space();
                             self.require(b':')?;
                             self.space();
-                            fields.insert(key, self.value(depth + 1)?);
+                            let value = self.walk(depth + 1, keep)?;
+                            if keep {
+                                fields.insert(key.into_owned(), value);
+                            }
                         } else {
-                            items.push(self.value(depth + 1)?);
+                            let value = self.walk(depth + 1, keep)?;
+                            if keep {
+                                items.push(value);
+                            }
                         }
                         self.space();
                         if !self.eat(b',') {
@@ -255,15 +279,18 @@ impl<'a> Reader<'a> {
                         }
                     }
                 }
-                Ok(if object {
-                    Value::Object(fields)
-                } else {
-                    Value::Array(items)
+                Ok(match (keep, object) {
+                    (false, _) => Value::Null,
+                    (true, true) => Value::Object(fields),
+                    (true, false) => Value::Array(items),
                 })
             }
             Some(b'-' | b'0'..=b'9') => {
                 let from = self.at;
                 self.number()?;
+                if !keep {
+                    return Ok(Value::Null);
+                }
                 let text = self.src.get(from..self.at).unwrap_or_default();
                 number_value(text).ok_or_else(|| self.error("number out of range"))
             }
@@ -275,44 +302,6 @@ impl<'a> Reader<'a> {
                 };
                 self.word(word).map(|()| value)
             }
-        }
-    }
-
-    /// Steps over one value of any kind, checking it is well formed.
-    fn skip_value(&mut self, depth: usize) -> Result<(), String> {
-        if depth >= MAX_DEPTH {
-            return Err(self.error("nested too deeply"));
-        }
-        match self.peek() {
-            Some(b'"') => self.string().map(drop),
-            Some(open @ (b'{' | b'[')) => {
-                self.at += 1;
-                let close = if open == b'{' { b'}' } else { b']' };
-                self.space();
-                if self.eat(close) {
-                    return Ok(());
-                }
-                loop {
-                    self.space();
-                    if open == b'{' {
-                        self.string()?;
-                        self.space();
-                        self.require(b':')?;
-                        self.space();
-                    }
-                    self.skip_value(depth + 1)?;
-                    self.space();
-                    if self.eat(b',') {
-                        continue;
-                    }
-                    return self.require(close);
-                }
-            }
-            Some(b't') => self.word("true"),
-            Some(b'f') => self.word("false"),
-            Some(b'n') => self.word("null"),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            _ => Err(self.error("expected a value")),
         }
     }
 

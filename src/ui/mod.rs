@@ -1007,7 +1007,6 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
         return nodes;
     }
     let outgoing = m.direction == Direction::Out;
-    let doc = document();
     let part =
         |parent: &web_sys::Node, tag: &str, class: &str| dom::classed(&doc, parent, tag, class);
     let mark = part(parts, "div", "meta").and_then(|meta| {
