@@ -651,7 +651,7 @@ async fn rows_added_above_and_below_the_window_keep_order_and_kept_rows_stay_the
 
     // Older rows come in above the ones kept.
     mark();
-    model.span.set(w + 30);
+    model.span.set((w + 30) as u64);
     leptos::task::tick().await;
     assert_eq!(shown(), ids(200 - w - 30, 200));
     assert!(

@@ -230,7 +230,7 @@ pub struct ViewModel {
     pub messages: RwSignal<Vec<MessageView>>,
     pub notice: RwSignal<Option<String>>,
     pub config_error: RwSignal<Option<String>>,
-    pub unread: RwSignal<u32>,
+    pub unread: RwSignal<u64>,
     /// The other side is composing.
     pub typing: RwSignal<bool>,
     pub lang: RwSignal<Option<String>>,
@@ -246,13 +246,13 @@ pub struct ViewModel {
     /// The DOM window over `messages`: follow the latest, or end at `end_seq`; `span` rows.
     pub follow: RwSignal<bool>,
     pub end_seq: RwSignal<u64>,
-    pub span: RwSignal<usize>,
+    pub span: RwSignal<u64>,
     /// Messages that arrived while the visitor was reading further up.
-    pub unseen: RwSignal<u32>,
+    pub unseen: RwSignal<u64>,
     /// The locale used for times and dates.
     pub locale: RwSignal<String>,
     /// Counts conversations cleared; the message list is built anew for each.
-    pub generation: RwSignal<u32>,
+    pub generation: RwSignal<u64>,
     pub list: NodeRef<html::Ol>,
 }
 
@@ -277,7 +277,7 @@ impl ViewModel {
             announce: RwSignal::new(String::new()),
             follow: RwSignal::new(true),
             end_seq: RwSignal::new(0),
-            span: RwSignal::new(WINDOW),
+            span: RwSignal::new(WINDOW as u64),
             unseen: RwSignal::new(0),
             locale: RwSignal::new("en".into()),
             generation: RwSignal::new(0),
@@ -371,7 +371,7 @@ impl ViewModel {
     fn bounds(&self) -> (usize, usize, usize) {
         let follow = self.follow.get();
         let end_seq = self.end_seq.get();
-        let span = self.span.get();
+        let span = self.span.get() as usize;
         self.messages.with(|list| {
             let end = if follow {
                 list.len()
@@ -385,7 +385,7 @@ impl ViewModel {
     /// Back to following the newest message, with the default window.
     pub fn follow_latest(&self) {
         self.follow.set(true);
-        self.span.set(WINDOW);
+        self.span.set(WINDOW as u64);
         self.unseen.set(0);
     }
 }
@@ -597,9 +597,9 @@ fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
         if top <= 32 && start > 0 {
             // Reading back: load older rows above, dropping the newest once the DOM is full.
             let mark = anchor(el);
-            let span = model.span.get_untracked();
+            let span = model.span.get_untracked() as usize;
             if span + STEP <= MAX_SPAN {
-                model.span.set(span + STEP);
+                model.span.set((span + STEP) as u64);
             } else {
                 model.follow.set(false);
                 model.end_seq.set(seq_at(end.saturating_sub(STEP + 1)));

@@ -80,7 +80,7 @@ fn launcher(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<Ele
     let badge = classed(doc, &el, "span", "badge");
     let show = {
         let launcher = el.clone();
-        move |open: bool, unread: u32| {
+        move |open: bool, unread: u64| {
             set(
                 &launcher,
                 "aria-label",
