@@ -64,6 +64,25 @@ fn every_split_point_and_every_pair_of_split_points_gives_the_same_events() {
 }
 
 #[test]
+fn a_line_end_is_found_at_every_offset_past_look_alike_bytes() {
+    // The line end is searched eight bytes at a time: put it at every offset of a word, after
+    // bytes one bit away from `\n` and `\r` (`\u{b}`, `\u{c}`) and UTF-8 bytes 0x8A and 0x8D
+    // (in `Ċ` and `č`), which a careless word test would take for line ends.
+    let fill = "\u{b}\u{c}Ċč\tx";
+    for len in 0..24 {
+        let value: String = fill.chars().cycle().take(len).collect();
+        for end in ["\n\n", "\r\r", "\r\n\r\n"] {
+            let stream = format!("data: {value}{end}data:{value}{end}");
+            let bytes = stream.as_bytes();
+            let whole = parse_all(&[bytes]);
+            assert_eq!(whole, vec![ev(&value), ev(&value)], "{stream:?}");
+            let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
+            assert_eq!(parse_all(&bytewise), whole, "{stream:?} a byte at a time");
+        }
+    }
+}
+
+#[test]
 fn line_ends_lf_crlf_cr_and_mixed() {
     assert_eq!(parse_all(&[b"data: a\n\n"]), vec![ev("a")]);
     assert_eq!(parse_all(&[b"data: a\r\n\r\n"]), vec![ev("a")]);

@@ -72,7 +72,7 @@ impl SseParser {
                 rest = &rest[1..];
                 continue;
             }
-            match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
+            match line_end(rest) {
                 Some(at) => {
                     self.after_cr = rest[at] == b'\r';
                     if self.line.is_empty() {
@@ -111,37 +111,35 @@ impl SseParser {
                 bytes = rest;
             }
         }
-        // Valid UTF-8 (nearly every line) is read where it is; the rest with U+FFFD.
-        let line = match std::str::from_utf8(bytes) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(bytes),
-        };
-        if line.is_empty() {
+        if bytes.is_empty() {
             self.dispatch(each);
             return;
         }
-        if line.starts_with(':') {
-            return; // comment
-        }
-        let (field, value) = match line.split_once(':') {
-            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
-            None => (line.as_ref(), ""),
+        // The field ends at the first `:` (a comment when that is the first byte). A `:` is
+        // never inside a UTF-8 sequence, so the two halves decode as the whole line would.
+        let (field, value) = match bytes.iter().position(|&b| b == b':') {
+            Some(0) => return,
+            Some(at) => {
+                let v = &bytes[at + 1..];
+                (&bytes[..at], v.strip_prefix(b" ").unwrap_or(v))
+            }
+            None => (bytes, &[][..]),
         };
         match field {
-            "data" => {
+            b"data" => {
                 if self.has_data {
                     self.data.push('\n');
                 }
-                self.data.push_str(value);
+                self.data.push_str(&text(value));
                 self.has_data = true;
             }
-            "event" => {
+            b"event" => {
                 self.event.clear();
-                self.event.push_str(value);
+                self.event.push_str(&text(value));
             }
-            "id" if !value.contains('\0') => self.last_id = Some(value.to_string()),
-            "retry" if !value.is_empty() && value.bytes().all(|c| c.is_ascii_digit()) => {
-                self.retry_ms = value.parse().ok();
+            b"id" if !value.contains(&0) => self.last_id = Some(text(value).into_owned()),
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                self.retry_ms = text(value).parse().ok();
             }
             _ => {}
         }
@@ -166,5 +164,39 @@ impl SseParser {
         } else {
             self.data.clear();
         }
+    }
+}
+
+/// Where the first `\r` or `\n` in `bytes` is. Eight bytes are tested at a time: a stream's
+/// lines are tens of bytes long, and a burst is hundreds of kilobytes of them.
+fn line_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Non-zero exactly when some byte of `x` is zero.
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut at = 0;
+    let mut words = bytes.chunks_exact(8);
+    for word in words.by_ref() {
+        let mut w = [0; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_ne_bytes(w);
+        if zero_byte(x ^ (ONES * u64::from(b'\n'))) | zero_byte(x ^ (ONES * u64::from(b'\r'))) != 0
+        {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|i| at + i)
+}
+
+/// A field's value as text: valid UTF-8 (nearly every value) where it is, the rest with
+/// U+FFFD. Only the fields the parser reads are decoded.
+fn text(value: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(value) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(value),
     }
 }
