@@ -2,6 +2,8 @@
 //! German, Arabic and Hebrew. `data-lang`, else the browser's language, picks one; Arabic and
 //! Hebrew lay the panel out right to left.
 
+use crate::protocol::write::{Json, Object};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
     En,
@@ -330,8 +332,7 @@ impl Lang {
 /// A system notice in the transcript (handoff, queue, session end). The engine records which
 /// one, with its details; the view words it in the visitor's language. Text a server sends
 /// as its own notice is shown as sent (`Server`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "k", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     Server {
         text: String,
@@ -359,8 +360,58 @@ pub enum Notice {
     },
 }
 
+/// Stored as its kind in `k` and that kind's fields, absent ones as `null`.
+impl Json for Notice {
+    fn write(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        o.field("k", &self.kind());
+        match self {
+            Notice::Server { text } => {
+                o.field("text", text);
+            }
+            Notice::Queue {
+                position,
+                queue,
+                wait_seconds,
+            } => {
+                o.field("position", position)
+                    .field("queue", queue)
+                    .field("wait_seconds", wait_seconds);
+            }
+            Notice::AgentJoined { name } => {
+                o.field("name", name);
+            }
+            Notice::NeedsTeam { queue } => {
+                o.field("queue", queue);
+            }
+            _ => {}
+        }
+        o.end();
+    }
+}
+
 impl Notice {
-    /// A stored notice read back: its tag `k` and the fields of that kind.
+    /// Its kind as stored (`k`).
+    fn kind(&self) -> &'static str {
+        match self {
+            Notice::Server { .. } => "server",
+            Notice::ContinuedElsewhere => "continued_elsewhere",
+            Notice::SessionExpired => "session_expired",
+            Notice::EndedIdle => "ended_idle",
+            Notice::Ended => "ended",
+            Notice::AssistantLeft => "assistant_left",
+            Notice::ConnectingTeam => "connecting_team",
+            Notice::TeamSoon => "team_soon",
+            Notice::Queue { .. } => "queue",
+            Notice::AgentJoined { .. } => "agent_joined",
+            Notice::AgentLeft => "agent_left",
+            Notice::HandoffFailed => "handoff_failed",
+            Notice::HandoffTimeout => "handoff_timeout",
+            Notice::NeedsTeam { .. } => "needs_team",
+        }
+    }
+
+    /// A stored notice read back: its tag `k` and the fields of that kind (see [`Notice::kind`]).
     pub fn read(v: &serde_json::Value) -> Option<Notice> {
         let r = crate::protocol::record::Record::of(v)?;
         Some(match r.text("k")?.as_str() {

@@ -5,9 +5,8 @@
 //! copy of the B-tree's node code into the wasm bundle (insert, remove, rebalance, drop:
 //! several kilobytes per pair). These tables hold a handful of entries, where a binary search
 //! over a vector is as fast and far smaller. Iteration is in key order, as with `BTreeMap`,
-//! and it serializes as a JSON object with keys in that order.
+//! and it is written as a JSON object with keys in that order (`protocol::write`).
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::borrow::Borrow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,16 +152,6 @@ impl<'a, K, V> IntoIterator for &'a Keyed<K, V> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter().map(|(k, v)| (k, v))
-    }
-}
-
-impl<K: Serialize, V: Serialize> Serialize for Keyed<K, V> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
-        for (k, v) in &self.entries {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
     }
 }
 

@@ -376,6 +376,36 @@ fn the_json_reader_agrees_with_serde_json_on_every_input() {
 }
 
 #[test]
+fn the_json_writer_writes_what_serde_json_writes() {
+    use confab::protocol::write::json;
+    // Every control character, the two that are always escaped, DEL, and wider characters.
+    let every: String = (0u8..0x20)
+        .map(char::from)
+        .chain("\"\\\u{7f}/é🙂\u{2028}".chars())
+        .collect();
+    let text = serde_json::Value::from(every);
+    assert_eq!(
+        json(&text),
+        serde_json::to_string(&text).unwrap_or_default()
+    );
+    let seeds = [
+        r#"{"type":"message","text":"say \"hi\"\n\u00e9\ud83d\ude00\u001f","n":[1,-2,3.5,{"a":null}]}"#,
+        r#"[-0,0.1,1E+2,-12.5e-3,123456789012345678901234567890,1e-400,0.0000001,1e21,5e-324]"#,
+        r#"[9007199254740993,-9223372036854775808,18446744073709551615,1.7976931348623157e308]"#,
+        r#"{"z":1,"a":{"y":[],"b":{}},"é":"\b\f\r\t\u0000\u007f"}"#,
+    ];
+    let keys = ["type", "text", "a", "x", "Z", "é"];
+    run("json writer against serde_json", |rng| {
+        let f = input(rng, &seeds, &["message", "x"], &keys);
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&f) {
+            let theirs = serde_json::to_string(&v).unwrap_or_default();
+            assert_eq!(json(&v), theirs, "written differently from serde_json");
+        }
+        f
+    });
+}
+
+#[test]
 fn the_json_reader_reads_numbers_as_written() {
     use confab::protocol::scan::parse;
     let read = |s: &str| parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));

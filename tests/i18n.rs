@@ -128,7 +128,7 @@ fn engine_notices_are_worded_in_every_language() {
     };
     // Stored with the transcript: every notice round-trips through JSON.
     for n in all.iter().chain([&server]) {
-        let json = serde_json::to_string(n).unwrap();
+        let json = confab::protocol::write::json(n);
         let back = Notice::read(&serde_json::from_str(&json).unwrap());
         assert_eq!(back.as_ref(), Some(n), "{json}");
     }
@@ -162,12 +162,11 @@ fn stored_notices_read_back_in_their_stored_form() {
     let read =
         |json: &str| Notice::read(&serde_json::from_str(json).unwrap()).ok_or(json.to_string());
     assert_eq!(
-        serde_json::to_string(&Notice::Queue {
+        confab::protocol::write::json(&Notice::Queue {
             position: Some(3),
             queue: None,
             wait_seconds: Some(90)
-        })
-        .unwrap(),
+        }),
         r#"{"k":"queue","position":3,"queue":null,"wait_seconds":90}"#
     );
     assert_eq!(

@@ -81,11 +81,11 @@ fn a_set_reports_whether_a_key_was_new() {
 }
 
 #[test]
-fn it_serializes_exactly_as_the_btreemap_it_replaces() {
+fn it_is_written_exactly_as_serde_json_writes_the_btreemap_it_replaces() {
     let pairs = [(10u32, "ten"), (2, "two"), (33, "thirty-three")];
     let keyed: Keyed<u32, &str> = pairs.into_iter().collect();
     let btree: BTreeMap<u32, &str> = pairs.into_iter().collect();
-    let text = serde_json::to_string(&keyed).unwrap_or_default();
+    let text = confab::protocol::write::json(&keyed);
     assert_eq!(text, r#"{"2":"two","10":"ten","33":"thirty-three"}"#);
     assert_eq!(Some(text), serde_json::to_string(&btree).ok());
 }

@@ -12,6 +12,7 @@ use crate::clock::Now;
 use crate::i18n::Notice;
 use crate::keyed::{Fields, KeySet, Keyed};
 use crate::protocol::record::{self, Record};
+use crate::protocol::write::{json, Json, Object};
 use crate::protocol::Problem;
 use crate::protocol::{
     AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams,
@@ -48,16 +49,15 @@ pub fn merge_session(stored: Option<&str>, ours: &str) -> String {
     match (theirs, StoredSession::parse(ours)) {
         (Some(t), Some(mut o)) if t.session.id == o.session.id && t.cursor > o.cursor => {
             o.cursor = t.cursor;
-            serde_json::to_string(&o).unwrap_or_else(|_| ours.to_string())
+            json(&o)
         }
         _ => ours.to_string(),
     }
 }
 
 /// What we keep about the conversation between page loads. Stored flat, the session's fields
-/// beside the others (see [`SessionRecord`]).
-#[derive(Clone, serde::Serialize)]
-#[serde(into = "SessionRecord")]
+/// beside the others.
+#[derive(Clone)]
 struct StoredSession {
     session: Session,
     from_lead: bool,
@@ -67,18 +67,17 @@ struct StoredSession {
     joined: bool,
 }
 
-/// The stored form of [`StoredSession`]: spelled out instead of `#[serde(flatten)]`, which
-/// brings serde's buffering machinery into the bundle.
-#[derive(serde::Serialize)]
-struct SessionRecord {
-    id: String,
-    route: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token: Option<String>,
-    from_lead: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cursor: Option<u64>,
-    joined: bool,
+impl Json for StoredSession {
+    fn write(&self, out: &mut String) {
+        Object::new(out)
+            .field("id", &self.session.id)
+            .field("route", &self.session.route)
+            .some("token", &self.session.token)
+            .field("from_lead", &self.from_lead)
+            .some("cursor", &self.cursor)
+            .field("joined", &self.joined)
+            .end();
+    }
 }
 
 impl StoredSession {
@@ -100,23 +99,19 @@ impl StoredSession {
     }
 }
 
-impl From<StoredSession> for SessionRecord {
-    fn from(s: StoredSession) -> SessionRecord {
-        SessionRecord {
-            id: s.session.id,
-            route: s.session.route,
-            token: s.session.token,
-            from_lead: s.from_lead,
-            cursor: s.cursor,
-            joined: s.joined,
-        }
-    }
-}
-
-#[derive(serde::Serialize, Default, Clone, PartialEq, Eq)]
+#[derive(Default, Clone, PartialEq, Eq)]
 struct StoredAgent {
     name: Option<String>,
     avatar: Option<String>,
+}
+
+impl Json for StoredAgent {
+    fn write(&self, out: &mut String) {
+        Object::new(out)
+            .field("name", &self.name)
+            .field("avatar", &self.avatar)
+            .end();
+    }
 }
 
 impl StoredAgent {
@@ -132,13 +127,24 @@ impl StoredAgent {
 }
 
 /// A streamed message being put together from its chunks.
-#[derive(serde::Serialize, Default, Clone)]
+#[derive(Default, Clone)]
 struct Assembly {
     chunks: Keyed<u32, String>,
     /// Index of the chunk marked complete.
     last: Option<u32>,
     attachments: Vec<Attachment>,
     suggestions: Vec<String>,
+}
+
+impl Json for Assembly {
+    fn write(&self, out: &mut String) {
+        Object::new(out)
+            .field("chunks", &self.chunks)
+            .field("last", &self.last)
+            .field("attachments", &self.attachments)
+            .field("suggestions", &self.suggestions)
+            .end();
+    }
 }
 
 impl Assembly {
@@ -998,7 +1004,7 @@ impl Engine {
                 }
                 self.agent_name = name.clone();
                 let agent = StoredAgent { name, avatar };
-                self.fx.persist("agent", serde_json::to_string(&agent).ok());
+                self.fx.persist("agent", Some(json(&agent)));
                 self.fx.emit(UiEvent::Agent {
                     name: agent.name,
                     avatar: agent.avatar,
@@ -1319,7 +1325,7 @@ impl Engine {
             }
         }
         self.fx.transcript_changed();
-        let assemblies = serde_json::to_string(&self.assemblies).ok();
+        let assemblies = Some(json(&self.assemblies));
         self.fx
             .persist("assembly", assemblies.filter(|a| a != "{}"));
     }
@@ -1455,7 +1461,7 @@ impl Engine {
 
     fn lead_submitted(&mut self, fields: Fields) {
         if let Some(url) = self.lead_url.clone() {
-            let body = serde_json::to_string(&fields).ok();
+            let body = Some(json(&fields));
             let id = self.request_id();
             self.fx.push(Output::Http {
                 id,
@@ -1695,8 +1701,8 @@ impl Engine {
     }
 
     fn write_session(&mut self) {
-        let value = self.session.as_ref().and_then(|s| {
-            serde_json::to_string(&StoredSession {
+        let value = self.session.as_ref().map(|s| {
+            json(&StoredSession {
                 session: s.clone(),
                 from_lead: self.session_from_lead,
                 // Another tab of the same conversation may have stored a later cursor: the
@@ -1704,7 +1710,6 @@ impl Engine {
                 cursor: self.cursor.max(self.cursor_elsewhere),
                 joined: self.joined,
             })
-            .ok()
         });
         match value {
             Some(value) => {

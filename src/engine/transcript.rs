@@ -2,8 +2,8 @@
 
 use crate::i18n::Notice;
 use crate::protocol::record::{self, Record};
+use crate::protocol::write::{Json, Object};
 use crate::protocol::Attachment;
-use serde::Serialize;
 use serde_json::Value;
 
 /// Entries kept (and persisted) per conversation; older ones are dropped first.
@@ -11,8 +11,7 @@ pub const MAX_TRANSCRIPT: usize = 200;
 /// Longest text accepted from storage for one entry.
 const MAX_STORED_TEXT: usize = 64 * 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     In,
     Out,
@@ -37,8 +36,7 @@ impl Direction {
     pub const ALL: [Direction; 3] = [Direction::In, Direction::Out, Direction::System];
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
     /// Waiting for a link (or written to one that dropped): will be sent.
     Pending,
@@ -82,32 +80,49 @@ impl Delivery {
     };
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub id: String,
-    #[serde(rename = "dir")]
     pub direction: Direction,
     pub text: String,
     pub status: Delivery,
     /// UTC milliseconds.
     pub at: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// For an answer: the id of the visitor message it answers (exchange providers).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
     /// Quick replies offered with this message.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<String>,
     /// For a system entry: whether it reports a problem.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub error: bool,
     /// For a system entry: which notice, so the view can word it in the visitor's language
     /// (`text` holds the English wording).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
+}
+
+/// The stored form: `dir` for the direction, empty fields left out.
+impl Json for Entry {
+    fn write(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        o.field("id", &self.id)
+            .field("dir", &self.direction.as_str())
+            .field("text", &self.text)
+            .field("status", &self.status.as_str())
+            .field("at", &self.at)
+            .some("name", &self.name)
+            .some("reply_to", &self.reply_to);
+        if !self.attachments.is_empty() {
+            o.field("attachments", &self.attachments);
+        }
+        if !self.suggestions.is_empty() {
+            o.field("suggestions", &self.suggestions);
+        }
+        if self.error {
+            o.field("error", &true);
+        }
+        o.some("notice", &self.notice).end();
+    }
 }
 
 impl Entry {
@@ -233,7 +248,7 @@ impl Transcript {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self.entries()).unwrap_or_else(|_| "[]".into())
+        crate::protocol::write::json(self.entries())
     }
 
     /// `None` when the stored value is not a list of plausible entries.
@@ -250,13 +265,23 @@ impl Transcript {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Owed {
     id: String,
     text: String,
     at: i64,
-    #[serde(skip)]
+    /// Not stored: after a reload nothing has been written to the new link.
     sent: bool,
+}
+
+impl Json for Owed {
+    fn write(&self, out: &mut String) {
+        Object::new(out)
+            .field("id", &self.id)
+            .field("text", &self.text)
+            .field("at", &self.at)
+            .end();
+    }
 }
 
 impl Owed {
@@ -347,7 +372,7 @@ impl Outbox {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.items).unwrap_or_else(|_| "[]".into())
+        crate::protocol::write::json(&self.items)
     }
 
     pub fn from_json(raw: &str) -> Option<Outbox> {

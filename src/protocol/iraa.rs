@@ -2,12 +2,13 @@
 //! responses, lead forms, error codes, and a heartbeat the server answers with `pong`.
 
 use super::plati::percent_encode;
+use super::write::{json, object};
 use super::{
     parse_typed, AgentText, ClosePolicy, Codec, Command, DecodeError, Envelope, Event, HttpRequest,
     LinkParams, PageAction, Problem, Read, Session,
 };
 use crate::keyed::Fields;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 pub const HEARTBEAT_MS: u64 = 30_000;
 
@@ -60,8 +61,8 @@ fn page_actions(value: Option<&Value>) -> Vec<PageAction> {
                 text: text(&m, "text"),
                 value: text(&m, "value").or_else(|| {
                     m.get("value")
-                        .filter(|v| v.is_number())
-                        .map(|v| v.to_string())
+                        .and_then(Value::as_number)
+                        .map(ToString::to_string)
                 }),
                 timeout: m.get("timeout").and_then(Value::as_u64),
             }
@@ -122,7 +123,7 @@ impl Codec for Iraa {
     }
 
     fn session_request(&self, lead: &Fields) -> Result<Option<HttpRequest>, String> {
-        let mut body = json!({ "productId": self.product_id });
+        let mut body = object([("productId", self.product_id.as_str().into())]);
         // visitorMeta from lead data: name (or first + last), email, company, needs, persona.
         let mut meta = Map::new();
         let name = super::lead_name(lead);
@@ -149,7 +150,7 @@ impl Codec for Iraa {
         Ok(Some(HttpRequest {
             method: "POST",
             url: format!("{}/api/v1/session", self.api),
-            body: Some(body.to_string()),
+            body: Some(json(&body)),
             read: Read::Whole,
         }))
     }
@@ -257,20 +258,26 @@ impl Codec for Iraa {
 
     fn encode(&self, command: &Command) -> String {
         let (kind, payload) = match command {
-            Command::UserMessage { text, .. } => ("visitor_message", json!({ "text": text })),
-            Command::Heartbeat(_) => ("heartbeat", json!({})),
+            Command::UserMessage { text, .. } => {
+                ("visitor_message", object([("text", (*text).into())]))
+            }
+            Command::Heartbeat(_) => ("heartbeat", object([])),
             Command::PageEvent {
                 event,
                 selector,
                 url,
             } => (
                 "iframe_event",
-                json!({ "event": event, "selector": selector, "url": url }),
+                object([
+                    ("event", (*event).into()),
+                    ("selector", (*selector).into()),
+                    ("url", (*url).into()),
+                ]),
             ),
             // Iraa has no client typing or join frames, and ends sessions over HTTP.
             Command::Typing(_) | Command::Join | Command::EndSession => return String::new(),
         };
-        json!({ "type": kind, "payload": payload }).to_string()
+        json(&object([("type", kind.into()), ("payload", payload)]))
     }
 
     fn heartbeat_interval_ms(&self) -> u64 {

@@ -10,6 +10,7 @@ pub mod poly;
 pub mod record;
 pub mod scan;
 pub mod sse;
+pub mod write;
 
 use crate::clock::Now;
 use crate::keyed::Fields;
@@ -23,23 +24,32 @@ pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 pub const MAX_BATCH_FRAME_BYTES: usize = 8 * 1024 * 1024;
 
 /// A rich item attached to a message (PolyAI attachments).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Attachment {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Preview or the image itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Where the card links to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     pub is_image: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
 }
 
+/// Stored with the message; absent fields left out.
+impl write::Json for Attachment {
+    fn write(&self, out: &mut String) {
+        write::Object::new(out)
+            .some("title", &self.title)
+            .some("image", &self.image)
+            .some("url", &self.url)
+            .field("is_image", &self.is_image)
+            .some("action", &self.action)
+            .end();
+    }
+}
+
 impl Attachment {
-    /// A stored attachment read back (the form `Serialize` writes).
+    /// A stored attachment read back (the form [`write::Json`] writes).
     pub fn read(v: &serde_json::Value) -> Option<Attachment> {
         let r = record::Record::of(v)?;
         Some(Attachment {
@@ -224,12 +234,11 @@ pub struct LinkParams<'a> {
 
 /// A conversation the server knows: its id, and the route the socket URL needs (for Plura
 /// the flow instance id, which a session POST may replace).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Session {
     pub id: String,
     pub route: String,
     /// A per-conversation token the socket URL carries (Iraa's session JWT).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
 

@@ -1,6 +1,7 @@
 //! Plati conversations (PROTOCOLS.md §4): one HTTP exchange per visitor message, answered as an
 //! SSE token stream or as one JSON body.
 
+use super::write::{json, object};
 use super::{ExchangeCodec, HttpRequest, Read, StreamPiece};
 use crate::keyed::Fields;
 
@@ -53,10 +54,10 @@ impl ExchangeCodec for Plati {
                     percent_encode(visitor),
                     percent_encode(&self.channel)
                 ),
-                body: Some(
-                    serde_json::json!({ "text": text, "metadata": { "source": "web" } })
-                        .to_string(),
-                ),
+                body: Some(json(&object([
+                    ("text", text.into()),
+                    ("metadata", object([("source", "web".into())])),
+                ]))),
                 read: Read::Whole,
             }
         }
@@ -127,7 +128,7 @@ impl ExchangeCodec for Plati {
         Some(HttpRequest {
             method: "PUT",
             url: format!("{}/identity/{}", self.api, percent_encode(visitor)),
-            body: Some(serde_json::Value::Object(body).to_string()),
+            body: Some(json(&serde_json::Value::Object(body))),
             read: Read::Whole,
         })
     }

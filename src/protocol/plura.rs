@@ -1,12 +1,12 @@
 //! Plura webchat (PROTOCOLS.md §1).
 
+use super::write::{Json, Object};
 use super::{
     parse_typed, text_field, AgentText, Codec, Command, DecodeError, Envelope, Event, HttpRequest,
     LinkParams, Session,
 };
 use crate::clock::{offset_label, utc_stamp};
 use crate::keyed::Fields;
-use serde::Serialize;
 
 pub const HEARTBEAT_MS: u64 = 15_000;
 
@@ -26,18 +26,30 @@ impl Plura {
     }
 }
 
-// Field order follows the vendor's browser client (`{message, type}`), so frames match it byte for byte.
-#[derive(Serialize)]
-struct Outgoing<'a, T: Serialize> {
-    message: T,
-    #[serde(rename = "type")]
-    kind: &'a str,
+/// A frame as the vendor's browser client writes it, `{message, type}` in that order, so
+/// frames match it byte for byte.
+fn outgoing(message: &dyn Json, kind: &str) -> String {
+    let mut out = String::new();
+    Object::new(&mut out)
+        .field("message", message)
+        .field("type", &kind)
+        .end();
+    out
 }
 
-#[derive(Serialize)]
+/// A heartbeat's message: the time in UTC and the visitor's UTC offset.
 struct Stamp {
     stamp: String,
     tz: String,
+}
+
+impl Json for Stamp {
+    fn write(&self, out: &mut String) {
+        Object::new(out)
+            .field("stamp", &self.stamp)
+            .field("tz", &self.tz)
+            .end();
+    }
 }
 
 impl Codec for Plura {
@@ -77,11 +89,16 @@ impl Codec for Plura {
                     .into(),
             );
         }
-        let body = serde_json::json!({ "record": lead, "flow_id": self.flow_id });
+        // Keys in alphabetical order, the order a JSON map keeps them in.
+        let mut body = String::new();
+        Object::new(&mut body)
+            .field("flow_id", &self.flow_id)
+            .field("record", lead)
+            .end();
         Ok(Some(HttpRequest {
             method: "POST",
             url: format!("{}/webchat/session", self.api),
-            body: Some(body.to_string()),
+            body: Some(body),
             read: super::Read::Whole,
         }))
     }
@@ -144,29 +161,19 @@ impl Codec for Plura {
     }
 
     fn encode(&self, command: &Command) -> String {
-        let frame = match command {
-            Command::UserMessage { text, .. } => serde_json::to_string(&Outgoing {
-                message: text,
-                kind: "message",
-            }),
-            Command::Typing(on) => serde_json::to_string(&Outgoing {
-                message: on,
-                kind: "typing",
-            }),
+        match command {
+            Command::UserMessage { text, .. } => outgoing(text, "message"),
+            Command::Typing(on) => outgoing(on, "typing"),
             // Plura has no join or end frames; the engine never asks for them.
-            Command::Join | Command::EndSession | Command::PageEvent { .. } => {
-                return String::new()
-            }
-            Command::Heartbeat(now) => serde_json::to_string(&Outgoing {
-                message: Stamp {
+            Command::Join | Command::EndSession | Command::PageEvent { .. } => String::new(),
+            Command::Heartbeat(now) => {
+                let stamp = Stamp {
                     stamp: utc_stamp(now.utc_ms),
                     tz: offset_label(now.offset_min),
-                },
-                kind: "heartbeat",
-            }),
-        };
-        // Serializing these plain structs cannot fail; an empty frame would be refused by the server.
-        frame.unwrap_or_default()
+                };
+                outgoing(&stamp, "heartbeat")
+            }
+        }
     }
 
     fn heartbeat_interval_ms(&self) -> u64 {

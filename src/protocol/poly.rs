@@ -2,13 +2,14 @@
 //! connect, streamed chunks, handoff to live agents.
 
 use super::plati::percent_encode;
+use super::write::{json, object};
 use super::{
     parse_typed_within, AgentText, Attachment, ClosePolicy, Codec, Command, DecodeError, Envelope,
     Event, HttpRequest, LinkParams, Read, Session, MAX_BATCH_FRAME_BYTES,
 };
 use crate::i18n::Notice;
 use crate::keyed::Fields;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 pub const HEARTBEAT_MS: u64 = 30_000;
@@ -263,7 +264,10 @@ impl Codec for Poly {
         Ok(Some(HttpRequest {
             method: "POST",
             url: format!("{}/api/v1/sessions", self.api),
-            body: Some(json!({"streaming_enabled": true, "platform": "web"}).to_string()),
+            body: Some(json(&object([
+                ("streaming_enabled", true.into()),
+                ("platform", "web".into()),
+            ]))),
             read: Read::Whole,
         }))
     }
@@ -313,24 +317,32 @@ impl Codec for Poly {
     fn encode(&self, command: &Command) -> String {
         let (kind, payload) = match command {
             Command::UserMessage { client_id, text } => {
-                return json!({
-                    "type": "EVENT_TYPE_USER_MESSAGE",
-                    "payload": {"text": text},
-                    "metadata": {"custom": {"client_event_id": client_id}}
-                })
-                .to_string()
+                let custom = object([("client_event_id", (*client_id).into())]);
+                return json(&object([
+                    ("type", "EVENT_TYPE_USER_MESSAGE".into()),
+                    ("payload", object([("text", (*text).into())])),
+                    ("metadata", object([("custom", custom)])),
+                ]));
             }
             Command::Typing(on) => (
                 "EVENT_TYPE_USER_TYPING",
-                json!({"state": if *on { "TYPING_STATE_STARTED" } else { "TYPING_STATE_STOPPED" }}),
+                object([(
+                    "state",
+                    if *on {
+                        "TYPING_STATE_STARTED"
+                    } else {
+                        "TYPING_STATE_STOPPED"
+                    }
+                    .into(),
+                )]),
             ),
-            Command::Heartbeat(_) => ("EVENT_TYPE_HEARTBEAT", json!({})),
-            Command::Join => ("EVENT_TYPE_REQUEST_POLY_AGENT_JOIN", json!({})),
-            Command::EndSession => ("EVENT_TYPE_USER_END_SESSION", json!({})),
+            Command::Heartbeat(_) => ("EVENT_TYPE_HEARTBEAT", object([])),
+            Command::Join => ("EVENT_TYPE_REQUEST_POLY_AGENT_JOIN", object([])),
+            Command::EndSession => ("EVENT_TYPE_USER_END_SESSION", object([])),
             // PolyAI has no page events; the engine never asks.
             Command::PageEvent { .. } => return String::new(),
         };
-        json!({"type": kind, "payload": payload}).to_string()
+        json(&object([("type", kind.into()), ("payload", payload)]))
     }
 
     fn heartbeat_interval_ms(&self) -> u64 {
