@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # wasm-opt from npm's binaryen first on PATH (TOOLCHAIN.md); trunk runs it with -Oz.
 export PATH="$PWD/.tools/binaryen/node_modules/.bin:$PATH"
+# wasm-bindgen's output directory is reused between builds: a snippet the code no longer
+# imports would stay in it, and trunk would ship it.
+rm -rf target/wasm-bindgen/release/snippets
 trunk build --release --offline
 # The entry html is only trunk's build recipe; pages embed dist/embed.js.
 rm -f dist/bundle.html dist/index.html

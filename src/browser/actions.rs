@@ -11,14 +11,21 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-#[wasm_bindgen(module = "/www/page-actions.js")]
+// `page-actions.js` is fetched only when an Iraa widget starts (the one provider whose agent
+// drives pages), not with the bundle: `dist/page-actions.js`, two levels above this snippet
+// in `dist/snippets/<crate>/`. The promise is the target `createTarget` makes, or its error.
+#[wasm_bindgen(
+    inline_js = "export function loadTarget(spec, onVisitor, onInterrupt) { \
+    return import(new URL('../../page-actions.js', import.meta.url).href) \
+        .then((m) => m.createTarget(spec, onVisitor, onInterrupt)); }"
+)]
 extern "C" {
-    #[wasm_bindgen(js_name = createTarget, catch)]
-    fn create_target(
+    #[wasm_bindgen(js_name = loadTarget)]
+    fn load_target(
         spec: &str,
         on_visitor: &js_sys::Function,
         on_interrupt: &js_sys::Function,
-    ) -> Result<JsValue, JsValue>;
+    ) -> js_sys::Promise;
 }
 
 /// What happened to one action (the page's `action` event).
@@ -32,7 +39,12 @@ pub struct ActionReport {
 }
 
 pub struct PageActionRunner {
-    target: Option<JsValue>,
+    /// The target being loaded, then loaded (or failed); `None` when page actions are off.
+    loading: Option<js_sys::Promise>,
+    /// The target once loaded, for Stop and for the end.
+    target: Rc<std::cell::RefCell<Option<JsValue>>>,
+    /// The runner is gone: a target that loads after that is stopped at once.
+    gone: Rc<Cell<bool>>,
     off: bool,
     allowed: Vec<String>,
     /// Bumped by Stop and by each new sequence: a running sequence checks it between actions.
@@ -91,24 +103,32 @@ impl PageActionRunner {
             PageActions::Host => Some("host".to_string()),
             PageActions::Frame(selector) => Some(selector.clone()),
         };
-        let target = spec.and_then(|spec| {
-            match create_target(
+        let loading = spec.map(|spec| {
+            load_target(
                 &spec,
                 on_visitor.as_ref().unchecked_ref(),
                 on_interrupt.as_ref().unchecked_ref(),
-            ) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    super::console_warn(&format!(
+            )
+        });
+        let target = Rc::new(std::cell::RefCell::new(None));
+        let gone = Rc::new(Cell::new(false));
+        if let Some(promise) = loading.clone() {
+            let (target, gone) = (target.clone(), gone.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match wasm_bindgen_futures::JsFuture::from(promise).await {
+                    Ok(t) if gone.get() => stop_target(&t),
+                    Ok(t) => *target.borrow_mut() = Some(t),
+                    Err(e) => super::console_warn(&format!(
                         "page actions are unavailable: {}",
                         js_message(e)
-                    ));
-                    None
+                    )),
                 }
-            }
-        });
+            });
+        }
         PageActionRunner {
+            loading,
             target,
+            gone,
             off: matches!(mode, PageActions::Off),
             allowed,
             generation,
@@ -127,7 +147,7 @@ impl PageActionRunner {
         let gen_cell = self.generation.clone();
         let stops = self.stops.clone();
         let stops_at_start = stops.get();
-        let target = self.target.clone();
+        let loading = self.loading.clone();
         let off = self.off;
         let allowed = self.allowed.clone();
         let report = self.report.clone();
@@ -141,6 +161,12 @@ impl PageActionRunner {
                     ok: false,
                     error: Some(why),
                 })
+            };
+            // Actions that come while the target loads wait for it (a sequence that replaces
+            // them or a Stop meanwhile is seen at the first action, as while running).
+            let target = match loading {
+                Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.ok(),
+                None => None,
             };
             let Some(target) = target else {
                 let why = if off {
@@ -250,7 +276,7 @@ impl PageActionRunner {
     pub fn stop(&self) {
         self.generation.set(self.generation.get() + 1);
         self.stops.set(self.stops.get() + 1);
-        if let Some(t) = &self.target {
+        if let Some(t) = self.target.borrow().as_ref() {
             let _ = call(t, "cancel", &JsValue::UNDEFINED);
         }
         (self.busy)(false);
@@ -260,12 +286,18 @@ impl PageActionRunner {
 impl Drop for PageActionRunner {
     fn drop(&mut self) {
         self.generation.set(self.generation.get() + 1);
-        if let Some(t) = &self.target {
-            if let Ok(f) = js_sys::Reflect::get(t, &JsValue::from_str("stop"))
-                .and_then(|f| f.dyn_into::<js_sys::Function>())
-            {
-                let _ = f.call0(t);
-            }
+        self.gone.set(true);
+        if let Some(t) = self.target.borrow_mut().take() {
+            stop_target(&t);
         }
+    }
+}
+
+/// Ends a target: its listeners on the page go.
+fn stop_target(t: &JsValue) {
+    if let Ok(f) = js_sys::Reflect::get(t, &JsValue::from_str("stop"))
+        .and_then(|f| f.dyn_into::<js_sys::Function>())
+    {
+        let _ = f.call0(t);
     }
 }
