@@ -418,13 +418,6 @@ impl Notice {
             "server" => Notice::Server {
                 text: r.text("text")?,
             },
-            "continued_elsewhere" => Notice::ContinuedElsewhere,
-            "session_expired" => Notice::SessionExpired,
-            "ended_idle" => Notice::EndedIdle,
-            "ended" => Notice::Ended,
-            "assistant_left" => Notice::AssistantLeft,
-            "connecting_team" => Notice::ConnectingTeam,
-            "team_soon" => Notice::TeamSoon,
             "queue" => Notice::Queue {
                 position: r.optional_count("position")?,
                 queue: r.optional_text("queue")?,
@@ -433,15 +426,26 @@ impl Notice {
             "agent_joined" => Notice::AgentJoined {
                 name: r.optional_text("name")?,
             },
-            "agent_left" => Notice::AgentLeft,
-            "handoff_failed" => Notice::HandoffFailed,
-            "handoff_timeout" => Notice::HandoffTimeout,
             "needs_team" => Notice::NeedsTeam {
                 queue: r.optional_text("queue")?,
             },
-            _ => return None,
+            kind => Notice::PLAIN.into_iter().find(|n| n.kind() == kind)?,
         })
     }
+
+    /// The notices without details, each named by [`Notice::kind`].
+    const PLAIN: [Notice; 10] = [
+        Notice::ContinuedElsewhere,
+        Notice::SessionExpired,
+        Notice::EndedIdle,
+        Notice::Ended,
+        Notice::AssistantLeft,
+        Notice::ConnectingTeam,
+        Notice::TeamSoon,
+        Notice::AgentLeft,
+        Notice::HandoffFailed,
+        Notice::HandoffTimeout,
+    ];
 
     /// The notice in `lang`.
     pub fn text(&self, lang: Lang) -> String {
