@@ -1,8 +1,8 @@
 //! `online`, `offline`, `visibilitychange`, `pagehide`/`pageshow`, `storage` and visual
 //! viewport changes, reported while alive, removed on drop.
 
+use super::listeners::Listeners;
 use std::rc::Rc;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,35 +20,21 @@ pub enum PageEvent {
     Stored(String, Option<String>),
 }
 
-/// One registered listener: where, which event, and the closure to remove again.
-type Listener = (
-    web_sys::EventTarget,
-    &'static str,
-    Closure<dyn FnMut(web_sys::Event)>,
-);
-
 pub struct Lifecycle {
-    listeners: Vec<Listener>,
+    listeners: Listeners,
 }
 
 impl Lifecycle {
     pub fn listen(sink: Rc<dyn Fn(PageEvent)>) -> Lifecycle {
-        let mut listeners = Vec::new();
+        let mut listeners = Listeners::default();
         let Some(window) = web_sys::window() else {
             return Lifecycle { listeners };
         };
         let document = window.document();
-        let mut add = |target: web_sys::EventTarget,
-                       name: &'static str,
-                       f: Box<dyn FnMut(web_sys::Event)>| {
-            let closure = Closure::<dyn FnMut(web_sys::Event)>::wrap(f);
-            if target
-                .add_event_listener_with_callback(name, closure.as_ref().unchecked_ref())
-                .is_ok()
-            {
-                listeners.push((target, name, closure));
-            }
-        };
+        let mut add =
+            |target: web_sys::EventTarget,
+             name: &'static str,
+             f: Box<dyn FnMut(web_sys::Event)>| listeners.add(&target, name, f);
         let s = sink.clone();
         add(
             window.clone().into(),
@@ -123,15 +109,6 @@ impl Lifecycle {
 
     pub fn is_empty(&self) -> bool {
         self.listeners.is_empty()
-    }
-}
-
-impl Drop for Lifecycle {
-    fn drop(&mut self) {
-        for (target, name, closure) in self.listeners.drain(..) {
-            let _ =
-                target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
-        }
     }
 }
 

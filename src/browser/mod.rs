@@ -5,6 +5,7 @@ pub mod actions;
 pub mod heap;
 pub mod http;
 pub mod lifecycle;
+pub mod listeners;
 pub mod page;
 pub mod socket;
 pub mod storage;

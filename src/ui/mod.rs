@@ -5,6 +5,7 @@ mod dom;
 mod panel;
 mod rich;
 
+use crate::browser::listeners::Listeners;
 use crate::engine::{ConnState, Delivery, Direction};
 use crate::i18n::Strings;
 use crate::protocol::Attachment;
@@ -494,8 +495,9 @@ pub fn mount(
 ) -> Box<dyn std::any::Any> {
     // Built under the view's owner (their effects end with it), placed once the view is.
     let built = Rc::new(std::cell::RefCell::new(None));
+    let handlers = Rc::new(std::cell::RefCell::new(Vec::new()));
     let handle = leptos::mount::mount_to(container.clone(), {
-        let built = built.clone();
+        let (built, handlers) = (built.clone(), handlers.clone());
         move || {
             *built.borrow_mut() = Some(panel::parts(
                 &document(),
@@ -503,7 +505,7 @@ pub fn mount(
                 layout.t,
                 layout.show_launcher,
             ));
-            app(model, layout, act)
+            app(model, layout, act, &mut handlers.borrow_mut())
         }
     });
     let find = |selector: &str| container.query_selector(selector).ok().flatten();
@@ -515,10 +517,20 @@ pub fn mount(
     ) {
         parts.place(&root, &list, &composer);
     }
-    Box::new(handle)
+    let mut listeners = Listeners::default();
+    for (selector, name, f) in handlers.take() {
+        if let Some(el) = find(selector) {
+            listeners.add(&el, name, f);
+        }
+    }
+    // Dropped in this order: the view goes, then its listeners.
+    Box::new((handle, listeners))
 }
 
-fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
+/// A listener the view asks for: the element's selector, the event, what to do.
+type Handler = (&'static str, &'static str, Box<dyn FnMut(web_sys::Event)>);
+
+fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) -> impl IntoView {
     let t = layout.t;
     let list = model.list;
     let input: NodeRef<html::Textarea> = NodeRef::new();
@@ -562,7 +574,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
                 .is_some_and(|m| m.status.get() == Delivery::Streaming)
         })
     };
-    let on_scroll = move |_| {
+    let on_scroll = move |_: web_sys::Event| {
         let Some(el) = list.get_untracked() else {
             return;
         };
@@ -624,7 +636,10 @@ fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     let on_keydown = {
         let send = send_from_input.clone();
         let act = act.clone();
-        move |ev: web_sys::KeyboardEvent| {
+        move |ev: web_sys::Event| {
+            let Some(ev) = ev.dyn_ref::<web_sys::KeyboardEvent>() else {
+                return;
+            };
             if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                 ev.prevent_default();
                 send();
@@ -637,19 +652,22 @@ fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     };
     let on_submit = {
         let send = send_from_input;
-        move |ev: web_sys::SubmitEvent| {
+        move |ev: web_sys::Event| {
             ev.prevent_default();
             send();
         }
     };
     let on_input = {
         let act = act.clone();
-        move |_| act(UiAction::Typing)
+        move |_: web_sys::Event| act(UiAction::Typing)
     };
     let panel_keydown = {
         let act = act.clone();
-        move |ev: web_sys::KeyboardEvent| {
-            if ev.key() == "Escape" {
+        move |ev: web_sys::Event| {
+            let escape = ev
+                .dyn_ref::<web_sys::KeyboardEvent>()
+                .is_some_and(|ev| ev.key() == "Escape");
+            if escape {
                 act(UiAction::Close);
                 focus_launcher();
             }
@@ -661,7 +679,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     // Retry).
     let widget_click = {
         let act = act.clone();
-        move |ev: leptos::ev::MouseEvent| {
+        move |ev: web_sys::Event| {
             let button = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
@@ -706,7 +724,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
     // The lead form's submit; the composer's is its own.
     let lead_submit = {
         let act = act.clone();
-        move |ev: web_sys::SubmitEvent| {
+        move |ev: web_sys::Event| {
             let form = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
@@ -719,6 +737,19 @@ fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             }
         }
     };
+    on.extend([
+        (
+            ".confab",
+            "click",
+            Box::new(widget_click) as Box<dyn FnMut(_)>,
+        ),
+        ("section.panel", "keydown", Box::new(panel_keydown)),
+        ("section.panel", "submit", Box::new(lead_submit)),
+        ("ol.messages", "scroll", Box::new(on_scroll)),
+        ("form.composer", "submit", Box::new(on_submit)),
+        ("form.composer textarea", "keydown", Box::new(on_keydown)),
+        ("form.composer textarea", "input", Box::new(on_input)),
+    ]);
 
     view! {
         <div
@@ -729,27 +760,22 @@ fn app(model: ViewModel, layout: Layout, act: Actions) -> impl IntoView {
             dir=if layout.rtl { "rtl" } else { "ltr" }
             lang=move || model.lang.get().unwrap_or_else(|| layout.lang.to_string())
             node_ref=root
-            on:click=widget_click
         >
             <section
                 class="panel"
                 role="dialog"
                 aria-label=move || model.title.get()
                 hidden=move || !model.open.get()
-                on:keydown=panel_keydown
-                on:submit=lead_submit
             >
                 <ol class="messages" node_ref=list aria-label=t.messages
-                    aria-busy=move || busy().to_string() on:scroll=on_scroll></ol>
-                <form class="composer" on:submit=on_submit>
+                    aria-busy=move || busy().to_string()></ol>
+                <form class="composer">
                     <textarea
                         node_ref=input
                         rows="1"
                         aria-label=t.message
                         placeholder=t.placeholder
                         disabled=move || model.config_error.with(|e| e.is_some())
-                        on:keydown=on_keydown
-                        on:input=on_input
                     ></textarea>
                     <button class="send" type="submit" aria-label=t.send
                         disabled=move || model.config_error.with(|e| e.is_some())>
