@@ -741,48 +741,6 @@ fn trim_code(body: &str) -> String {
     }
 }
 
-/// Characters on one line, as shown, past which a block is surely wider than a message
-/// bubble's largest width in the panel (about 50 characters; 240 even of the narrowest
-/// letters would not fit).
-pub const WIDE_LINE: usize = 240;
-
-/// Whether some block shows a line longer than [`WIDE_LINE`] characters, so its bubble is at
-/// its full width whatever the rest holds. The view then gives the bubble that width outright,
-/// which spares the browser measuring the text's natural width on every layout (for a 60 KB
-/// answer, half of each layout). Link targets and markers do not count: only what is shown.
-pub fn has_wide_line(blocks: &[Block]) -> bool {
-    blocks.iter().any(|b| match b {
-        Block::Paragraph(i) | Block::Heading(_, i) | Block::Quote(i) => wide_line(i, &mut 0),
-        Block::Code { text, .. } => run_past(text, &mut 0),
-        Block::List { items, .. } => items.iter().any(|i| wide_line(i, &mut 0)),
-        Block::Table { .. } | Block::Rule => false,
-    })
-}
-
-/// Walks `list` counting the characters of the current line in `run`.
-fn wide_line(list: &[Inline], run: &mut usize) -> bool {
-    list.iter().any(|i| match i {
-        Inline::Text(t) | Inline::Code(t) => run_past(t, run),
-        Inline::Strong(c) | Inline::Em(c) | Inline::Strike(c) => wide_line(c, run),
-        Inline::Link { children, .. } => wide_line(children, run),
-        Inline::Break => {
-            *run = 0;
-            false
-        }
-    })
-}
-
-/// Adds `text` to the line's count, starting again after each line break.
-fn run_past(text: &str, run: &mut usize) -> bool {
-    for c in text.chars() {
-        *run = if c == '\n' { 0 } else { *run + 1 };
-        if *run > WIDE_LINE {
-            return true;
-        }
-    }
-    false
-}
-
 /// The text of inlines, without formatting (for labels and announcements).
 pub fn plain(list: &[Inline]) -> String {
     let mut out = String::new();

@@ -249,31 +249,3 @@ fn a_rule_is_three_or_more_of_one_mark_and_nothing_else() {
     // A bullet followed by marks is a rule, not a list item.
     assert_eq!(parse("* * *", false), vec![Block::Rule]);
 }
-
-#[test]
-fn a_line_past_a_bubble_width_is_found_where_it_is_shown() {
-    use confab::markdown::{has_wide_line, WIDE_LINE};
-    let wide = |s: &str| has_wide_line(&parse(s, false));
-    let line = |n: usize| "a".repeat(n);
-    assert!(!wide(&line(WIDE_LINE)));
-    assert!(wide(&line(WIDE_LINE + 1)));
-    // Characters, not bytes.
-    assert!(!wide(&"é".repeat(WIDE_LINE)));
-    // Formatting does not break a line; a line break does.
-    let half = line(WIDE_LINE / 2 + 1);
-    assert!(wide(&format!("{half} **{half}**")));
-    assert!(!wide(&format!("{half}\n{half}")));
-    assert!(!wide(&format!("{half}  \n{half}")));
-    // A link counts by its text, not its target.
-    let href = format!("https://example.com/{}", line(WIDE_LINE));
-    assert!(!wide(&format!("see [the page]({href})")));
-    assert!(wide(&format!(
-        "[{}](https://example.com)",
-        line(WIDE_LINE + 1)
-    )));
-    // Each block on its own lines: a long list item or code line counts, table cells do not.
-    assert!(!wide(&format!("{half}\n\n{half}")));
-    assert!(wide(&format!("- short\n- {}", line(WIDE_LINE + 1))));
-    assert!(wide(&format!("```\n{}\n```", line(WIDE_LINE + 1))));
-    assert!(!wide(&format!("| a |\n|---|\n| {} |", line(WIDE_LINE + 1))));
-}

@@ -1028,7 +1028,7 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
     dom::set(&row, "data-id", &m.id);
     nodes.push(row.clone());
     let parts: &web_sys::Node = &row;
-    draw_row_body(&row, text, status, m.direction, model, t);
+    draw_row_body(parts, text, status, m.direction, model, t);
     if m.direction == Direction::System {
         return nodes;
     }
@@ -1096,7 +1096,7 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
 /// A row's text: the visitor's own words (and system lines) exactly as written, an agent's as
 /// Markdown, kept in view while it grows if the visitor follows the conversation.
 fn draw_row_body(
-    row: &web_sys::Element,
+    parts: &web_sys::Node,
     text: RwSignal<String>,
     status: RwSignal<Delivery>,
     direction: Direction,
@@ -1112,12 +1112,12 @@ fn draw_row_body(
                 after_render(move || scroll_to_end(model.list));
             }
         });
-        if let Some(el) = rich::rich_text(&doc, row, text, streaming, t) {
-            let _ = row.append_child(&el);
+        if let Some(el) = rich::rich_text(&doc, text, streaming, t) {
+            let _ = parts.append_child(&el);
         }
         return;
     }
-    if let Some(p) = dom::classed(&doc, row, "p", "text") {
+    if let Some(p) = dom::classed(&doc, parts, "p", "text") {
         dom::set(&p, "dir", "auto");
         dom::effect(move || text.with(|s| p.set_text_content(Some(s))));
     }

@@ -9,7 +9,7 @@ use super::dom::{child, child_button, classed, effect, element, redraw, set, tex
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
@@ -20,12 +20,8 @@ use web_sys::{Document, Element, Node};
 /// while their content stays the same. The last one, where a streamed answer grows, is kept
 /// apart: when it only gained text at its end, that text is appended to its last text node
 /// (the browser then re-lays only what changed); otherwise it is drawn again.
-///
-/// `row` gets the class `wide` while the text has a line that fills a bubble
-/// ([`markdown::has_wide_line`]).
 pub fn rich_text(
     doc: &Document,
-    row: &Element,
     text: RwSignal<String>,
     streaming: Signal<bool>,
     t: &'static Strings,
@@ -36,14 +32,9 @@ pub fn rich_text(
     let blocks = Memo::new(move |_| text.with(|s| markdown::parse(s, streaming.get())));
     let settled = Settled::default();
     let tail = Tail::default();
-    let (doc, el, row) = (doc.clone(), root.clone(), row.clone());
-    let wide = Cell::new(false);
+    let (doc, el) = (doc.clone(), root.clone());
     effect(move || {
         blocks.with(|all| {
-            let now = markdown::has_wide_line(all);
-            if wide.replace(now) != now {
-                let _ = row.class_list().toggle_with_force("wide", now);
-            }
             let (last, before) = match all.split_last() {
                 Some((last, before)) => (Some(last), before),
                 None => (None, &all[..]),
