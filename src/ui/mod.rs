@@ -9,7 +9,6 @@ use crate::browser::listeners::Listeners;
 use crate::engine::{ConnState, Delivery, Direction};
 use crate::i18n::Strings;
 use crate::protocol::Attachment;
-use leptos::html;
 use leptos::prelude::*;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -254,10 +253,26 @@ pub struct ViewModel {
     pub locale: RwSignal<String>,
     /// Counts conversations cleared; the message list is built anew for each.
     pub generation: RwSignal<u64>,
-    pub list: NodeRef<html::Ol>,
+    /// The frame's elements, once the view is mounted (`mount`).
+    pub frame: StoredValue<Option<Frame>, LocalStorage>,
+}
+
+/// The elements of the view's frame that the code reaches for. Found by `mount` right after
+/// the view is built, before any effect first runs. (Leptos node refs would do the same, at
+/// the cost of a signal type per element type.)
+#[derive(Clone)]
+pub struct Frame {
+    root: web_sys::Element,
+    list: web_sys::HtmlElement,
+    input: web_sys::HtmlTextAreaElement,
 }
 
 impl ViewModel {
+    /// The frame's elements, or `None` before the view is mounted or after it is gone.
+    fn frame(&self) -> Option<Frame> {
+        self.frame.try_get_value().flatten()
+    }
+
     pub fn new(title: &str) -> ViewModel {
         ViewModel {
             open: RwSignal::new(false),
@@ -282,7 +297,7 @@ impl ViewModel {
             unseen: RwSignal::new(0),
             locale: RwSignal::new("en".into()),
             generation: RwSignal::new(0),
-            list: NodeRef::new(),
+            frame: StoredValue::new_local(None),
         }
     }
 
@@ -420,10 +435,10 @@ fn anchor(list: &web_sys::HtmlElement) -> Option<(String, i32)> {
 }
 
 /// Puts the anchored row back where it was, once the window change is in the DOM.
-fn keep_anchor(list: NodeRef<html::Ol>, mark: Option<(String, i32)>) {
+fn keep_anchor(model: ViewModel, mark: Option<(String, i32)>) {
     let Some((id, offset)) = mark else { return };
     after_render(move || {
-        let Some(el) = list.get_untracked() else {
+        let Some(Frame { list: el, .. }) = model.frame() else {
             return;
         };
         let rows = el.children();
@@ -436,9 +451,9 @@ fn keep_anchor(list: NodeRef<html::Ol>, mark: Option<(String, i32)>) {
     });
 }
 
-fn scroll_to_end(list: NodeRef<html::Ol>) {
-    if let Some(el) = list.get_untracked() {
-        el.set_scroll_top(el.scroll_height());
+fn scroll_to_end(model: ViewModel) {
+    if let Some(Frame { list, .. }) = model.frame() {
+        list.set_scroll_top(list.scroll_height());
     }
 }
 
@@ -516,6 +531,10 @@ pub fn mount(
         find("form.composer"),
     ) {
         parts.place(&root, &list, &composer);
+        let input = find("form.composer textarea").and_then(|el| el.dyn_into().ok());
+        if let (Ok(list), Some(input)) = (list.dyn_into(), input) {
+            model.frame.set_value(Some(Frame { root, list, input }));
+        }
     }
     let mut listeners = Listeners::default();
     for (selector, name, f) in handlers.take() {
@@ -532,14 +551,11 @@ type Handler = (&'static str, &'static str, Box<dyn FnMut(web_sys::Event)>);
 
 fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) -> impl IntoView {
     let t = layout.t;
-    let list = model.list;
-    let input: NodeRef<html::Textarea> = NodeRef::new();
-    let root: NodeRef<html::Div> = NodeRef::new();
     // Closing the panel from inside it returns focus to the launcher (keyboard users).
     let focus_launcher = move || {
-        let launcher = root
-            .get_untracked()
-            .and_then(|r| r.query_selector("button.launcher").ok().flatten())
+        let launcher = model
+            .frame()
+            .and_then(|f| f.root.query_selector("button.launcher").ok().flatten())
             .and_then(|l| l.dyn_into::<web_sys::HtmlElement>().ok());
         if let Some(el) = launcher {
             let _ = el.focus();
@@ -553,7 +569,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         let open = model.open.get();
         if model.follow.get() && open {
             // After this turn's rows are in the DOM.
-            after_render(move || scroll_to_end(list));
+            after_render(move || scroll_to_end(model));
         }
     });
     // Focus the composer when the panel opens (once the panel is shown: a hidden field
@@ -561,8 +577,8 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
     dom::effect(move || {
         if model.open.get() {
             after_render(move || {
-                if let Some(el) = input.get_untracked() {
-                    let _ = el.focus();
+                if let Some(f) = model.frame() {
+                    let _ = f.input.focus();
                 }
             });
         }
@@ -575,10 +591,10 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         })
     };
     let on_scroll = move |_: web_sys::Event| {
-        let Some(el) = list.get_untracked() else {
+        let Some(Frame { list: el, .. }) = model.frame() else {
             return;
         };
-        let el: &web_sys::HtmlElement = &el;
+        let el = &el;
         let top = el.scroll_top();
         let gap = el.scroll_height() - top - el.client_height();
         let (start, end, len) = model.bounds();
@@ -597,7 +613,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
             } else {
                 model.end_seq.set(seq_at(new_end - 1));
             }
-            keep_anchor(list, mark);
+            keep_anchor(model, mark);
         } else if gap <= 32 {
             if !model.follow.get_untracked() {
                 model.follow_latest();
@@ -616,14 +632,14 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
                 model.follow.set(false);
                 model.end_seq.set(seq_at(end.saturating_sub(STEP + 1)));
             }
-            keep_anchor(list, mark);
+            keep_anchor(model, mark);
         }
     };
 
     let send_from_input = {
         let act = act.clone();
         move || {
-            if let Some(el) = input.get() {
+            if let Some(Frame { input: el, .. }) = model.frame() {
                 let text = el.value();
                 if !text.trim().is_empty() {
                     el.set_value("");
@@ -705,7 +721,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
                 },
                 "latest" => {
                     model.follow_latest();
-                    return after_render(move || scroll_to_end(list));
+                    return after_render(move || scroll_to_end(model));
                 }
                 "close" => {
                     act(UiAction::Close);
@@ -759,7 +775,6 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
             data-theme=layout.theme
             dir=if layout.rtl { "rtl" } else { "ltr" }
             lang=move || model.lang.get().unwrap_or_else(|| layout.lang.to_string())
-            node_ref=root
         >
             <section
                 class="panel"
@@ -767,11 +782,10 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
                 aria-label=move || model.title.get()
                 hidden=move || !model.open.get()
             >
-                <ol class="messages" node_ref=list aria-label=t.messages
+                <ol class="messages" aria-label=t.messages
                     aria-busy=move || busy().to_string()></ol>
                 <form class="composer">
                     <textarea
-                        node_ref=input
                         rows="1"
                         aria-label=t.message
                         placeholder=t.placeholder
@@ -943,7 +957,9 @@ fn keep_rows(model: ViewModel, t: &'static Strings) {
     let mut generation = None;
     dom::effect(move || {
         let now = model.generation.get();
-        let Some(ol) = model.list.get() else { return };
+        let Some(Frame { list: ol, .. }) = model.frame() else {
+            return;
+        };
         let (start, end, _) = model.bounds();
         let wanted: Vec<MessageView> = model
             .messages
@@ -1109,7 +1125,7 @@ fn draw_row_body(
         dom::effect(move || {
             text.track();
             if model.follow.get_untracked() {
-                after_render(move || scroll_to_end(model.list));
+                after_render(move || scroll_to_end(model));
             }
         });
         if let Some(el) = rich::rich_text(&doc, text, streaming, t) {
