@@ -1019,9 +1019,9 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
         let m = m.clone();
         on_cleanup(move || m.forget_readers());
     }
-    // Arena handles owned by the row: disposed when the row goes.
-    let status = RwSignal::from(m.status.clone());
-    let text = RwSignal::from(m.text.clone());
+    // The message's own signals, held by the row's effects: let go when the row goes.
+    let status = m.status.clone();
+    let text = m.text.clone();
     let doc = document();
     let mut nodes = Vec::new();
     if let Some(day) = &m.day {
@@ -1044,7 +1044,7 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
     dom::set(&row, "data-id", &m.id);
     nodes.push(row.clone());
     let parts: &web_sys::Node = &row;
-    draw_row_body(parts, text, status, m.direction, model, t);
+    draw_row_body(parts, text, status.clone(), m.direction, model, t);
     if m.direction == Direction::System {
         return nodes;
     }
@@ -1086,7 +1086,7 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
             dom::hide(el, !matches!(now, Delivery::Interrupted | Delivery::Failed));
         }
     });
-    let attachments = RwSignal::from(m.attachments.clone());
+    let attachments = m.attachments.clone();
     dom::effect(move || {
         if let Some(el) = &cards_el {
             attachments.with(|list| {
@@ -1095,8 +1095,7 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
             });
         }
     });
-    let last = RwSignal::from(m.last.clone());
-    let suggestions = RwSignal::from(m.suggestions.clone());
+    let (last, suggestions) = (m.last.clone(), m.suggestions.clone());
     dom::effect(move || {
         if let Some(el) = &chips_el {
             let newest = last.get();
@@ -1113,8 +1112,8 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
 /// Markdown, kept in view while it grows if the visitor follows the conversation.
 fn draw_row_body(
     parts: &web_sys::Node,
-    text: RwSignal<String>,
-    status: RwSignal<Delivery>,
+    text: ArcRwSignal<String>,
+    status: ArcRwSignal<Delivery>,
     direction: Direction,
     model: ViewModel,
     t: &'static Strings,
@@ -1122,8 +1121,9 @@ fn draw_row_body(
     let doc = document();
     if direction == Direction::In {
         let streaming = Signal::derive(move || status.get() == Delivery::Streaming);
+        let grown = text.clone();
         dom::effect(move || {
-            text.track();
+            grown.track();
             if model.follow.get_untracked() {
                 after_render(move || scroll_to_end(model));
             }

@@ -22,7 +22,7 @@ use web_sys::{Document, Element, Node};
 /// (the browser then re-lays only what changed); otherwise it is drawn again.
 pub fn rich_text(
     doc: &Document,
-    text: RwSignal<String>,
+    text: ArcRwSignal<String>,
     streaming: Signal<bool>,
     t: &'static Strings,
 ) -> Option<Element> {
