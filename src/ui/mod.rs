@@ -268,7 +268,8 @@ pub struct Frame {
 }
 
 impl ViewModel {
-    /// The frame's elements, or `None` before the view is mounted or after it is gone.
+    /// The frame's elements, or `None` before the view is mounted. (After an unmount they
+    /// are detached, and nothing that reads them runs any more.)
     fn frame(&self) -> Option<Frame> {
         self.frame.try_get_value().flatten()
     }
@@ -524,17 +525,19 @@ pub fn mount(
         }
     });
     let find = |selector: &str| container.query_selector(selector).ok().flatten();
+    let (root, list) = (find(".confab"), find("ol.messages"));
     if let (Some(parts), Some(root), Some(list), Some(composer)) = (
         built.borrow_mut().take(),
-        find(".confab"),
-        find("ol.messages"),
+        &root,
+        &list,
         find("form.composer"),
     ) {
-        parts.place(&root, &list, &composer);
-        let input = find("form.composer textarea").and_then(|el| el.dyn_into().ok());
-        if let (Ok(list), Some(input)) = (list.dyn_into(), input) {
-            model.frame.set_value(Some(Frame { root, list, input }));
-        }
+        parts.place(root, list, &composer);
+    }
+    let list = list.and_then(|el| el.dyn_into().ok());
+    let input = find("form.composer textarea").and_then(|el| el.dyn_into().ok());
+    if let (Some(root), Some(list), Some(input)) = (root, list, input) {
+        model.frame.set_value(Some(Frame { root, list, input }));
     }
     let mut listeners = Listeners::default();
     for (selector, name, f) in handlers.take() {
