@@ -2,8 +2,7 @@
 //!
 //! Every listener has the one closure type `FnMut(Event)`, so the bundle holds wasm-bindgen's
 //! glue for it once. (The view's listeners were Leptos `on:` attributes: each compiled its own
-//! attach, callback and thread-check code, and that check kept a second allocator in the
-//! bundle for std's thread handle.)
+//! attach, callback and thread-check code.)
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;

@@ -2,7 +2,7 @@
 
 use crate::i18n::Notice;
 use crate::protocol::record::{self, Record};
-use crate::protocol::write::{Json, Object};
+use crate::protocol::write::{json, Json, Object};
 use crate::protocol::Attachment;
 use serde_json::Value;
 
@@ -248,7 +248,7 @@ impl Transcript {
     }
 
     pub fn to_json(&self) -> String {
-        crate::protocol::write::json(self.entries())
+        json(self.entries())
     }
 
     /// `None` when the stored value is not a list of plausible entries.
@@ -372,7 +372,7 @@ impl Outbox {
     }
 
     pub fn to_json(&self) -> String {
-        crate::protocol::write::json(&self.items)
+        json(&self.items)
     }
 
     pub fn from_json(raw: &str) -> Option<Outbox> {
