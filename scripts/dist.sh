@@ -7,6 +7,19 @@ export PATH="$PWD/.tools/binaryen/node_modules/.bin:$PATH"
 # wasm-bindgen's output directory is reused between builds: a snippet the code no longer
 # imports would stay in it, and trunk would ship it.
 rm -rf target/wasm-bindgen/release/snippets
+# The standard library is built with the bundle (from rustup's rust-src), at the bundle's own
+# `opt-level = "z"` and with its size-first variants, and a panic aborts on the spot: no panic
+# message is formatted, so the formatting code, the messages and their file paths all leave the
+# wasm (about 16 KB gzip). These are unstable Cargo and rustc options, unlocked on the stable
+# toolchain for this one build (RUSTC_BOOTSTRAP); tests and lint build as usual. With
+# CONFAB_PANIC_MESSAGES=1 the bundle keeps the usual abort and its "internal error" message.
+if [ "${CONFAB_PANIC_MESSAGES:-}" != 1 ]; then
+  export RUSTC_BOOTSTRAP=1
+  export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+  export CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
+  export CARGO_UNSTABLE_PANIC_IMMEDIATE_ABORT=true
+  export CARGO_PROFILE_RELEASE_PANIC=immediate-abort
+fi
 trunk build --release --offline
 # The entry html is only trunk's build recipe; pages embed dist/embed.js.
 rm -f dist/bundle.html dist/index.html

@@ -21,6 +21,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+# The release bundle builds the standard library itself (scripts/dist.sh), from its source.
+if ! rustup component list --installed | grep -qx rust-src; then
+  say "rustup component add rust-src"
+  rustup component add rust-src
+fi
 
 # wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock exactly; installed without
 # --locked (its lockfile names a crate version the registry lacks: TOOLCHAIN.md).

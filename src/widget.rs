@@ -168,7 +168,8 @@ fn start(
     emit: js_sys::Function,
     given: Option<web_sys::Element>,
 ) -> Result<Widget, JsValue> {
-    // A bug must at least say where it was before the module aborts.
+    // A bug must at least say where it was before the module aborts. (The release bundle
+    // aborts at once, without a message; `CONFAB_PANIC_MESSAGES=1 make dist` keeps it.)
     std::panic::set_hook(Box::new(|info| {
         console_error(&format!("internal error: {info}"))
     }));
