@@ -286,6 +286,7 @@ test('a missing data-flow-id shows a clear error in the panel and the console', 
   expect(logs.some((l) => l.startsWith('error:') && l.includes('data-flow-id'))).toBe(true);
   expect(await page.evaluate(() => Confab.state)).toBe('failed');
   await expect(w.input).toBeDisabled();
+  await expect(page.locator('confab-widget form.composer button.send')).toBeDisabled();
 });
 
 test('an unknown provider shows a clear error', async ({ page }) => {

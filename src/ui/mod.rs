@@ -770,6 +770,51 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         ("form.composer textarea", "input", Box::new(on_input)),
     ]);
 
+    // The frame's few changing attributes are set by effects, by hand: as the view's reactive
+    // attributes each compiled its own update code (the Leptos view is the static frame).
+    // Their first values are written into the view, so nothing shows wrongly before they run.
+    dom::effect(move || {
+        let lang = model.lang.get().unwrap_or_else(|| layout.lang.to_string());
+        if let Some(f) = model.frame() {
+            dom::set(&f.root, "lang", &lang);
+        }
+    });
+    let panel = move |f: &Frame| f.list.parent_element();
+    dom::effect(move || {
+        let title = model.title.get();
+        if let Some(panel) = model.frame().as_ref().and_then(panel) {
+            dom::set(&panel, "aria-label", &title);
+        }
+    });
+    dom::effect(move || {
+        let hidden = !model.open.get();
+        if let Some(panel) = model.frame().as_ref().and_then(panel) {
+            dom::hide(&panel, hidden);
+        }
+    });
+    dom::effect(move || {
+        let busy = busy();
+        if let Some(f) = model.frame() {
+            dom::set(&f.list, "aria-busy", dom::flag(busy));
+        }
+    });
+    dom::effect(move || {
+        let off = model.config_error.with(|e| e.is_some());
+        if let Some(f) = model.frame() {
+            f.input.set_disabled(off);
+            if let Some(send) = f.input.next_element_sibling() {
+                let _ = send.toggle_attribute_with_force("disabled", off);
+            }
+        }
+    });
+
+    let off = model.config_error.with_untracked(|e| e.is_some());
+    let first_lang = model
+        .lang
+        .get_untracked()
+        .unwrap_or_else(|| layout.lang.to_string());
+    let first_title = model.title.get_untracked();
+    let first_hidden = !model.open.get_untracked();
     view! {
         <div
             class="confab"
@@ -777,25 +822,18 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
             class:fullscreen=layout.fullscreen
             data-theme=layout.theme
             dir=if layout.rtl { "rtl" } else { "ltr" }
-            lang=move || model.lang.get().unwrap_or_else(|| layout.lang.to_string())
+            lang=first_lang
         >
-            <section
-                class="panel"
-                role="dialog"
-                aria-label=move || model.title.get()
-                hidden=move || !model.open.get()
-            >
-                <ol class="messages" aria-label=t.messages
-                    aria-busy=move || busy().to_string()></ol>
+            <section class="panel" role="dialog" aria-label=first_title hidden=first_hidden>
+                <ol class="messages" aria-label=t.messages aria-busy="false"></ol>
                 <form class="composer">
                     <textarea
                         rows="1"
                         aria-label=t.message
                         placeholder=t.placeholder
-                        disabled=move || model.config_error.with(|e| e.is_some())
+                        disabled=off
                     ></textarea>
-                    <button class="send" type="submit" aria-label=t.send
-                        disabled=move || model.config_error.with(|e| e.is_some())>
+                    <button class="send" type="submit" aria-label=t.send disabled=off>
                         <svg viewBox="0 0 24 24" aria-hidden="true" class="icon">
                             <path d="M3 20l18-8L3 4v6l12 2-12 2z"></path>
                         </svg>
