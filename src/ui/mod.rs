@@ -802,7 +802,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         let off = model.config_error.with(|e| e.is_some());
         if let Some(f) = model.frame() {
             f.input.set_disabled(off);
-            if let Some(send) = f.input.next_element_sibling() {
+            if let Ok(Some(send)) = f.root.query_selector("form.composer button.send") {
                 let _ = send.toggle_attribute_with_force("disabled", off);
             }
         }
