@@ -31,41 +31,21 @@ impl Lifecycle {
             return Lifecycle { listeners };
         };
         let document = window.document();
-        let mut add =
-            |target: web_sys::EventTarget,
-             name: &'static str,
-             f: Box<dyn FnMut(web_sys::Event)>| listeners.add(&target, name, f);
         let s = sink.clone();
-        add(
-            window.clone().into(),
-            "online",
-            Box::new(move |_| s(PageEvent::Online)),
-        );
+        listeners.add(&window, "online", Box::new(move |_| s(PageEvent::Online)));
         let s = sink.clone();
-        add(
-            window.clone().into(),
-            "offline",
-            Box::new(move |_| s(PageEvent::Offline)),
-        );
+        listeners.add(&window, "offline", Box::new(move |_| s(PageEvent::Offline)));
         if let Some(vv) = window.visual_viewport() {
             for name in ["resize", "scroll"] {
                 let s = sink.clone();
-                add(
-                    vv.clone().into(),
-                    name,
-                    Box::new(move |_| s(PageEvent::Viewport)),
-                );
+                listeners.add(&vv, name, Box::new(move |_| s(PageEvent::Viewport)));
             }
         }
         let s = sink.clone();
-        add(
-            window.clone().into(),
-            "pagehide",
-            Box::new(move |_| s(PageEvent::Hide)),
-        );
+        listeners.add(&window, "pagehide", Box::new(move |_| s(PageEvent::Hide)));
         let s = sink.clone();
-        add(
-            window.clone().into(),
+        listeners.add(
+            &window,
             "pageshow",
             Box::new(move |e| {
                 if e.dyn_ref::<web_sys::PageTransitionEvent>()
@@ -76,8 +56,8 @@ impl Lifecycle {
             }),
         );
         let s = sink.clone();
-        add(
-            window.clone().into(),
+        listeners.add(
+            &window,
             "storage",
             Box::new(move |e| {
                 if let Some(e) = e.dyn_ref::<web_sys::StorageEvent>() {
@@ -90,8 +70,8 @@ impl Lifecycle {
         if let Some(doc) = document {
             let d = doc.clone();
             let s = sink;
-            add(
-                doc.into(),
+            listeners.add(
+                &doc,
                 "visibilitychange",
                 Box::new(move |_| {
                     if d.visibility_state() == web_sys::VisibilityState::Visible {

@@ -773,8 +773,11 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
     // The frame's few changing attributes are set by effects, by hand: as the view's reactive
     // attributes each compiled its own update code (the Leptos view is the static frame).
     // Their first values are written into the view, so nothing shows wrongly before they run.
+    let lang = move || model.lang.get().unwrap_or_else(|| layout.lang.to_string());
+    let hidden = move || !model.open.get();
+    let off = move || model.config_error.with(|e| e.is_some());
     dom::effect(move || {
-        let lang = model.lang.get().unwrap_or_else(|| layout.lang.to_string());
+        let lang = lang();
         if let Some(f) = model.frame() {
             dom::set(&f.root, "lang", &lang);
         }
@@ -787,7 +790,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         }
     });
     dom::effect(move || {
-        let hidden = !model.open.get();
+        let hidden = hidden();
         if let Some(panel) = model.frame().as_ref().and_then(panel) {
             dom::hide(&panel, hidden);
         }
@@ -799,7 +802,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         }
     });
     dom::effect(move || {
-        let off = model.config_error.with(|e| e.is_some());
+        let off = off();
         if let Some(f) = model.frame() {
             f.input.set_disabled(off);
             if let Ok(Some(send)) = f.root.query_selector("form.composer button.send") {
@@ -808,13 +811,8 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         }
     });
 
-    let off = model.config_error.with_untracked(|e| e.is_some());
-    let first_lang = model
-        .lang
-        .get_untracked()
-        .unwrap_or_else(|| layout.lang.to_string());
-    let first_title = model.title.get_untracked();
-    let first_hidden = !model.open.get_untracked();
+    let (first_lang, first_title) = (untrack(lang), model.title.get_untracked());
+    let (first_hidden, off) = (untrack(hidden), untrack(off));
     view! {
         <div
             class="confab"
