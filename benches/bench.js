@@ -11,6 +11,8 @@ const { chromium } = require(path.join(__dirname, '..', 'e2e', 'node_modules', '
 
 const BASE = process.env.BENCH_BASE || 'http://127.0.0.1:18090';
 const RUNS = Number(process.env.BENCH_RUNS || 15);
+// deep-chat spends tens of seconds in single tasks on the streaming and history measures.
+const SLOW_RUNS = Math.min(RUNS, Number(process.env.BENCH_SLOW_RUNS || 3));
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return null;
@@ -218,7 +220,7 @@ async function main() {
     const d = document.querySelector('deep-chat');
     const all = d && d.shadowRoot ? d.shadowRoot.textContent : '';
     return all.includes('t9999');
-  }, '/bench/deep-chat', Math.min(RUNS, Number(process.env.BENCH_SLOW_RUNS || 3))); // about 70 s a run
+  }, '/bench/deep-chat', SLOW_RUNS); // about 70 s a run
 
   // 4b: the same answer at a steady pace (ten tokens every 2 ms, about 3 s): what the page's
   // main thread spends on it while it streams (CDP Performance metrics, whole page).
@@ -276,6 +278,23 @@ async function main() {
   }
 
   // 5: long history, 5 000 messages replayed by PolyAI at open; memory afterwards.
+  // Watched in the page: when the last `selector` in `host`'s shadow root holds the 5 000th
+  // message, from navigation.
+  const historyShown = (page, host, selector) => page.evaluate(([h, sel]) => new Promise((resolve) => {
+    const tick = () => {
+      const el = document.querySelector(h);
+      const all = el && el.shadowRoot ? el.shadowRoot.querySelectorAll(sel) : [];
+      const last = all[all.length - 1];
+      if (last && last.textContent.includes('History message 5000 of 5000')) return resolve(performance.now());
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }), [host, selector]);
+  const heapAfterGc = async (context, page) => {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('HeapProfiler.collectGarbage');
+    return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+  };
   {
     const times = [];
     const heaps = [];
@@ -289,25 +308,30 @@ async function main() {
       await page.waitForFunction(() => { const m = document.querySelector('confab-widget').shadowRoot.querySelector('.message.in'); return m && m.dataset.status === 'received'; }, null, { timeout: 30_000 });
       await control('POST', '/poly/history?count=5000');
       await page.reload();
-      const t = await page.evaluate(() => new Promise((resolve) => {
-        const tick = () => {
-          const h = document.querySelector('confab-widget');
-          const r = h && h.shadowRoot;
-          const last = r && [...r.querySelectorAll('.message.in')].pop();
-          if (last && last.textContent.includes('History message 5000 of 5000')) return resolve(performance.now());
-          requestAnimationFrame(tick);
-        };
-        requestAnimationFrame(tick);
-      }));
-      times.push(t);
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('HeapProfiler.collectGarbage');
-      heaps.push((await cdp.send('Runtime.getHeapUsage')).usedSize);
+      times.push(await historyShown(page, 'confab-widget', '.message.in'));
+      heaps.push(await heapAfterGc(context, page));
       wasms.push(await page.evaluate(() => Confab.stats().wasmBytes));
       await context.close();
     }
     results.history = { messages: 5000, renderedMs: median(times), jsHeapBytes: median(heaps), wasmBytes: median(wasms) };
     process.stderr.write(`history: ${round(median(times))} ms, heap ${median(heaps)} + wasm ${median(wasms)} bytes\n`);
+  }
+  // 5b: deep-chat with the same 5 000 messages through its own `history` property (it speaks
+  // none of the protocols the devserver replays history in): navigation to the last one on
+  // screen, then the JS heap.
+  {
+    const times = [];
+    const heaps = [];
+    for (let run = 0; run < SLOW_RUNS; run += 1) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(BASE + '/deep-chat-history.html', { timeout: 180_000 });
+      times.push(await historyShown(page, 'deep-chat', '.message-bubble'));
+      heaps.push(await heapAfterGc(context, page));
+      await context.close();
+    }
+    results.widgets['deep-chat'].history = { messages: 5000, runs: SLOW_RUNS, renderedMs: median(times), jsHeapBytes: median(heaps) };
+    process.stderr.write(`deep-chat history: ${round(median(times))} ms, heap ${median(heaps)} bytes\n`);
   }
 
   // 6: idle cost, main-thread time per minute of (fake) time with the panel open.
@@ -336,9 +360,27 @@ async function main() {
     await page.locator('confab-widget .launcher').click();
     await page.waitForFunction(() => { const m = document.querySelector('confab-widget').shadowRoot.querySelector('.message.in'); return !!m; }, null, { timeout: 30_000 });
   });
-  results.idle = { bareMsPerMinute: bareIdle, confabMsPerMinute: confabIdle, confabOwnMsPerMinute: confabIdle - bareIdle };
-  process.stderr.write(`idle: Confab ${round(confabIdle, 2)} ms/min, bare page ${round(bareIdle, 2)} ms/min\n`);
+  // deep-chat is always open; it is idle once its intro message shows.
+  const deepChatIdle = await idle('/deep-chat.html', async (page) => {
+    await page.waitForFunction(() => { const d = document.querySelector('deep-chat'); return d && d.shadowRoot && d.shadowRoot.textContent.includes('How can I help'); }, null, { timeout: 30_000 });
+  });
+  results.idle = {
+    bareMsPerMinute: bareIdle, confabMsPerMinute: confabIdle, confabOwnMsPerMinute: confabIdle - bareIdle,
+    deepChatMsPerMinute: deepChatIdle, deepChatOwnMsPerMinute: deepChatIdle - bareIdle,
+  };
+  process.stderr.write(`idle: Confab ${round(confabIdle, 2)} ms/min, deep-chat ${round(deepChatIdle, 2)} ms/min, bare page ${round(bareIdle, 2)} ms/min\n`);
 
+  // Memory after 100 exchanges and after 1 000, each with the conversation kept and then after
+  // the widget's reset.
+  const leakPoints = async (exchange, measure, afterReset) => {
+    await exchange(0, 100);
+    const kept100 = await measure();
+    const at100 = await afterReset();
+    await exchange(100, 1000);
+    const kept1000 = await measure();
+    const at1000 = await afterReset();
+    return { kept100, kept1000, at100, at1000 };
+  };
   // 7: leak check, memory after 1 000 exchanges against after 100. The view keeps up to
   // 5 000 messages by design, so each point is also taken after Confab.reset() (conversation
   // forgotten, greeting back): what is still held then is what leaked.
@@ -367,14 +409,40 @@ async function main() {
       await page.waitForTimeout(500);
       return measure();
     };
-    await exchange(0, 100);
-    const kept100 = await measure();
-    const at100 = await afterReset();
-    await exchange(100, 1000);
-    const kept1000 = await measure();
-    const at1000 = await afterReset();
+    const { kept100, kept1000, at100, at1000 } = await leakPoints(exchange, measure, afterReset);
     results.leak = { kept100, kept1000, at100, at1000, heapGrowthBytes: at1000.heap - at100.heap, wasmHeapGrowthBytes: at1000.wasmHeap - at100.wasmHeap };
     process.stderr.write(`leak: kept ${kept100.wasmHeap} -> ${kept1000.wasmHeap} wasm heap bytes; after reset heap ${at100.heap} -> ${at1000.heap}, wasm heap ${at100.wasmHeap} -> ${at1000.wasmHeap}, DOM nodes ${at100.dom} -> ${at1000.dom}\n`);
+    await context.close();
+  }
+  // 7b: the same for deep-chat, answered by the devserver's echo in deep-chat's format, one
+  // exchange at a time (it takes no new message while one is pending); `clearMessages()` is
+  // its reset.
+  {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(BASE + '/deep-chat-echo.html');
+    const greeted = () => page.waitForFunction(() => { const d = document.querySelector('deep-chat'); return d && d.shadowRoot && d.shadowRoot.textContent.includes('How can I help'); }, null, { timeout: 30_000 });
+    await greeted();
+    await page.waitForTimeout(300);
+    const cdp = await context.newCDPSession(page);
+    const exchange = async (from, to) => {
+      for (let k = from; k < to; k += 1) {
+        await page.evaluate((i) => document.querySelector('deep-chat').submitUserMessage({ text: `leak check ${i}` }), k);
+        await page.waitForFunction((i) => { const m = document.querySelector('deep-chat').getMessages(); const last = m[m.length - 1]; return !!last && last.text === `You said: leak check ${i}`; }, k, { timeout: 60_000 });
+      }
+    };
+    const measure = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return { heap: (await cdp.send('Runtime.getHeapUsage')).usedSize, dom: await page.evaluate(() => document.querySelector('deep-chat').shadowRoot.querySelectorAll('*').length) };
+    };
+    const afterReset = async () => {
+      await page.evaluate(() => document.querySelector('deep-chat').clearMessages());
+      await page.waitForTimeout(500);
+      return measure();
+    };
+    const { kept100, kept1000, at100, at1000 } = await leakPoints(exchange, measure, afterReset);
+    results.widgets['deep-chat'].leak = { kept100, kept1000, at100, at1000, heapGrowthBytes: at1000.heap - at100.heap };
+    process.stderr.write(`deep-chat leak: kept heap ${kept100.heap} -> ${kept1000.heap}; after clearMessages() heap ${at100.heap} -> ${at1000.heap}, DOM nodes ${at100.dom} -> ${at1000.dom}\n`);
     await context.close();
   }
 
@@ -429,12 +497,19 @@ function markdown(r) {
     }
     lines.push(`| … main-thread time meanwhile, all of it; of which layout | ${ms(st.mainThreadMs)}; ${ms(st.layoutMs)} | – |`);
   }
-  lines.push(`| 5 000 replayed messages (PolyAI) rendered, from navigation | ${ms(r.history.renderedMs)} | – |`);
-  lines.push(`| … JS heap + wasm memory afterwards | ${kb(r.history.jsHeapBytes)} + ${kb(r.history.wasmBytes)} | – |`);
-  lines.push(`| idle, panel open: main-thread time per minute (widget's own) | ${r.idle.confabOwnMsPerMinute.toFixed(2)} ms | – |`);
-  lines.push(`| leak check, conversation kept: wasm heap in use after 100 → 1 000 exchanges | ${kb(r.leak.kept100.wasmHeap)} → ${kb(r.leak.kept1000.wasmHeap)} | – |`);
-  lines.push(`| leak check after \`Confab.reset()\`: JS heap after 100 → 1 000 exchanges | ${kb(r.leak.at100.heap)} → ${kb(r.leak.at1000.heap)} | – |`);
-  lines.push(`| … wasm heap in use; DOM nodes in the widget | ${kb(r.leak.at100.wasmHeap)} → ${kb(r.leak.at1000.wasmHeap)}; ${r.leak.at100.dom} → ${r.leak.at1000.dom} | – |`);
+  // Results written before the peers' history, idle and leak figures were taken have none.
+  const dw = r.widgets['deep-chat'] || {};
+  const dh = dw.history;
+  const dl = dw.leak;
+  const pair = (a, b, f) => (a == null || b == null ? '–' : `${f(a)} → ${f(b)}`);
+  lines.push(`| 5 000 messages of history rendered, from navigation (Confab: replayed by PolyAI; deep-chat: its \`history\` property) | ${ms(r.history.renderedMs)} | ${dh ? `${ms(dh.renderedMs)}${dh.runs < r.runs ? ` (${dh.runs} runs)` : ''}` : '–'} |`);
+  lines.push(`| … JS heap + wasm memory afterwards | ${kb(r.history.jsHeapBytes)} + ${kb(r.history.wasmBytes)} | ${dh ? `${kb(dh.jsHeapBytes)} + none` : '–'} |`);
+  lines.push(`| idle, panel open: main-thread time per minute (widget's own) | ${r.idle.confabOwnMsPerMinute.toFixed(2)} ms | ${r.idle.deepChatOwnMsPerMinute == null ? '–' : `${r.idle.deepChatOwnMsPerMinute.toFixed(2)} ms`} |`);
+  lines.push(`| leak check, conversation kept: JS heap after 100 → 1 000 exchanges | ${pair(r.leak.kept100.heap, r.leak.kept1000.heap, kb)} | ${dl ? pair(dl.kept100.heap, dl.kept1000.heap, kb) : '–'} |`);
+  lines.push(`| … wasm heap in use | ${kb(r.leak.kept100.wasmHeap)} → ${kb(r.leak.kept1000.wasmHeap)} | – |`);
+  lines.push(`| leak check after a reset (\`Confab.reset()\`; deep-chat's \`clearMessages()\`): JS heap after 100 → 1 000 exchanges | ${kb(r.leak.at100.heap)} → ${kb(r.leak.at1000.heap)} | ${dl ? pair(dl.at100.heap, dl.at1000.heap, kb) : '–'} |`);
+  lines.push(`| … DOM nodes in the widget | ${r.leak.at100.dom} → ${r.leak.at1000.dom} | ${dl ? `${dl.at100.dom} → ${dl.at1000.dom}` : '–'} |`);
+  lines.push(`| … wasm heap in use | ${kb(r.leak.at100.wasmHeap)} → ${kb(r.leak.at1000.wasmHeap)} | – |`);
   lines.push(`| … wasm memory (only grows) | ${kb(r.leak.at100.wasm)} → ${kb(r.leak.at1000.wasm)} | – |`);
   return lines.join('\n') + '\n';
 }
