@@ -33,24 +33,41 @@ async fn deep_chat(Query(q): Query<Tokens>) -> impl IntoResponse {
 /// answered in its response format with `You said: <the last message's text>`, as the Plura
 /// emulator answers Confab.
 async fn deep_chat_echo(body: String) -> impl IntoResponse {
-    let request: serde_json::Value = match serde_json::from_str(&body) {
-        Ok(v) => v,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("not JSON: {e}")).into_response(),
-    };
-    let text = request["messages"]
+    match echo_reply(&body) {
+        Ok(text) => axum::Json(serde_json::json!({ "text": text })).into_response(),
+        Err(why) => (StatusCode::BAD_REQUEST, why).into_response(),
+    }
+}
+
+/// The echo's text for a deep-chat request body, or why the body is not one.
+fn echo_reply(body: &str) -> Result<String, String> {
+    let request: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    request["messages"]
         .as_array()
         .and_then(|m| m.last())
-        .and_then(|m| m["text"].as_str());
-    match text {
-        Some(text) => {
-            axum::Json(serde_json::json!({ "text": format!("You said: {text}") })).into_response()
-        }
-        None => (StatusCode::BAD_REQUEST, "no messages[].text").into_response(),
-    }
+        .and_then(|m| m["text"].as_str())
+        .map(|text| format!("You said: {text}"))
+        .ok_or_else(|| "no messages[].text".to_string())
 }
 
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/deep-chat", post(deep_chat))
         .route("/deep-chat-echo", post(deep_chat_echo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_echo_answers_the_last_message() {
+        let body =
+            r#"{"messages":[{"role":"user","text":"a"},{"role":"user","text":"leak check 7"}]}"#;
+        assert_eq!(echo_reply(body).as_deref(), Ok("You said: leak check 7"));
+        assert!(echo_reply("not json").is_err());
+        assert!(echo_reply(r#"{"messages":[]}"#).is_err());
+        assert!(echo_reply(r#"{"messages":[{"role":"user","files":[]}]}"#).is_err());
+    }
 }
