@@ -252,6 +252,21 @@ async function main() {
     const all = d && d.shadowRoot ? d.shadowRoot.textContent : '';
     return all.includes('t9999');
   }, '/bench/deep-chat', SLOW_RUNS); // about 70 s a run
+  // flowise-embed from the devserver's Flowise prediction stream (the same 10 000 tokens, in
+  // Flowise's events), sent from its own input: it has no method to send with.
+  await stream('flowise', '/flowise.html', async (page) => {
+    await page.waitForFunction(() => { const h = document.querySelector('flowise-chatbot'); return h && h.shadowRoot && h.shadowRoot.querySelector('button[part=button]'); }, null, { timeout: 30_000 });
+    await page.evaluate(() => document.querySelector('flowise-chatbot').shadowRoot.querySelector('button[part=button]').click());
+    await page.waitForFunction(() => { const r = document.querySelector('flowise-chatbot').shadowRoot; const t = r.querySelector('textarea'); return t && !t.disabled && r.activeElement === t; }, null, { timeout: 30_000 });
+    await page.waitForTimeout(300);
+    await page.locator('flowise-chatbot textarea').fill('long');
+    // Its key handler listens on the document, so the Enter must leave the shadow root.
+    return page.evaluate(() => {
+      const t = performance.now();
+      document.querySelector('flowise-chatbot').shadowRoot.querySelector('textarea').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+      return t;
+    });
+  }, () => document.querySelector('flowise-chatbot').shadowRoot.textContent.includes('t9999'), '/flowise/api/v1/prediction', SLOW_RUNS); // about 8 s a run
 
   // 4b: the same answer at a steady pace (ten tokens every 2 ms, about 3 s): what the page's
   // main thread spends on it while it streams (CDP Performance metrics, whole page).
@@ -490,62 +505,63 @@ function markdown(r) {
   const lines = [];
   lines.push(`Medians of ${r.runs} runs, ${r.date.slice(0, 10)}; ${r.machine}; Chromium ${r.chromium}, headless.`);
   lines.push('');
-  lines.push('| widget | transfer (gzip) | loader / JS / wasm / CSS | launcher or input usable | added to the bare page | ready: click to composer focused with the greeting | Confab ÷ this widget |');
-  lines.push('|---|---:|---|---:|---:|---:|---:|');
+  lines.push('| widget | transfer (gzip) | loader / JS / wasm / CSS | launcher or input usable | added to the bare page | Confab ÷ this widget |');
+  lines.push('|---|---:|---|---:|---:|---:|');
   for (const w of Object.values(r.widgets)) {
     if (!w.transfer && w.launcherMs == null) {
-      lines.push(`| ${w.name} | – | – | first paint ${ms(w.firstPaintMs)} | – | – | – |`);
+      lines.push(`| ${w.name} | – | – | first paint ${ms(w.firstPaintMs)} | – | – |`);
       continue;
     }
     const t = w.transfer || {};
     // Below zero is the bare page's own run-to-run spread: nothing measurable was added.
     const added = (x) => (x < 0 ? `≈ 0 (${Math.round(x)} ms)` : ms(x));
     const ratio = w === c ? '1' : `size ${(c.transfer.total / t.total).toFixed(2)}, time ${(Math.max(0, c.addedMs) / w.addedMs).toFixed(2)}`;
-    // Only widgets with a launcher have a ready time.
-    const ready = w === c ? r.readyMs : w.readyMs;
-    lines.push(`| ${w.name} | ${kb(t.total)} | ${kb(t.loader)} / ${kb(t.js)} / ${kb(t.wasm)} / ${kb(t.css)} | ${ms(w.launcherMs)} | ${added(w.addedMs)} | ${ready == null ? '–' : ms(ready)} | ${ratio} |`);
+    lines.push(`| ${w.name} | ${kb(t.total)} | ${kb(t.loader)} / ${kb(t.js)} / ${kb(t.wasm)} / ${kb(t.css)} | ${ms(w.launcherMs)} | ${added(w.addedMs)} | ${ratio} |`);
   }
   lines.push('');
-  lines.push('| measure | Confab | deep-chat |');
-  lines.push('|---|---:|---:|');
-  lines.push(`| ready: click to composer focused with the greeting (bundle cached) | ${ms(r.readyMs)} | – |`);
+  lines.push('| measure | Confab | deep-chat | flowise-embed |');
+  lines.push('|---|---:|---:|---:|');
+  // Of the peers only flowise-embed has a launcher.
+  const fw = r.widgets.flowise || {};
+  lines.push(`| ready: click to composer focused with the greeting (bundle cached) | ${ms(r.readyMs)} | – | ${ms(fw.readyMs)} |`);
   const rs = r.readySplit;
   if (rs) {
     const group = (g) => (g.runs ? `${ms(g.ms)} (${g.runs} of ${r.runs} runs)` : `– (0 of ${r.runs} runs)`);
-    lines.push(`| … the bundle loaded at idle before the click | ${group(rs.preloaded)} | – |`);
-    lines.push(`| … the bundle loaded by the click itself | ${group(rs.loadedByClick)} | – |`);
+    lines.push(`| … the bundle loaded at idle before the click | ${group(rs.preloaded)} | – | – |`);
+    lines.push(`| … the bundle loaded by the click itself | ${group(rs.loadedByClick)} | – | – |`);
   }
-  const s = c.streaming || {};
-  const d = (r.widgets['deep-chat'] || {}).streaming || {};
-  lines.push(`| 10 000 tokens: send to final text on screen | ${ms(s.totalMs)} | ${ms(d.totalMs)}${d.runs && d.runs < r.runs ? ` (${d.runs} runs)` : ''} |`);
-  lines.push(`| … that time over the time to the last byte | ${s.ratioToLastByte == null ? '–' : s.ratioToLastByte.toFixed(2)} | ${d.ratioToLastByte == null ? '–' : d.ratioToLastByte.toFixed(2)} |`);
+  // Confab, deep-chat, flowise-embed.
+  const streams = [c.streaming || {}, (r.widgets['deep-chat'] || {}).streaming || {}, fw.streaming || {}];
+  const runs = (x) => (x.runs && x.runs < r.runs ? ` (${x.runs} runs)` : '');
+  lines.push(`| 10 000 tokens: send to final text on screen | ${streams.map((x) => `${ms(x.totalMs)}${runs(x)}`).join(' | ')} |`);
+  lines.push(`| … that time over the time to the last byte | ${streams.map((x) => (x.ratioToLastByte == null ? '–' : x.ratioToLastByte.toFixed(2))).join(' | ')} |`);
   // The Long Tasks API reports only tasks over 50 ms.
-  const task = (x) => (x === 0 ? 'none over 50 ms' : ms(x));
-  lines.push(`| … longest main-thread task meanwhile (Long Tasks API) | ${task(s.longestTaskMs)} | ${task(d.longestTaskMs)} |`);
+  const task = (x) => (x == null ? '–' : x === 0 ? 'none over 50 ms' : ms(x));
+  lines.push(`| … longest main-thread task meanwhile (Long Tasks API) | ${streams.map((x) => task(x.longestTaskMs)).join(' | ')} |`);
   const st = c.steadyStream;
   if (st) {
-    lines.push(`| 10 000 tokens at a steady pace (10 every 2 ms): send to final text | ${ms(st.wallMs)} | – |`);
+    lines.push(`| 10 000 tokens at a steady pace (10 every 2 ms): send to final text | ${ms(st.wallMs)} | – | – |`);
     if (st.ratioToLastByte != null) {
-      lines.push(`| … that time over the time to the last byte; final text after the last byte | ${st.ratioToLastByte.toFixed(3)}; ${ms(st.afterLastByteMs)} | – |`);
+      lines.push(`| … that time over the time to the last byte; final text after the last byte | ${st.ratioToLastByte.toFixed(3)}; ${ms(st.afterLastByteMs)} | – | – |`);
     }
-    lines.push(`| … main-thread time meanwhile, all of it; of which layout | ${ms(st.mainThreadMs)}; ${ms(st.layoutMs)} | – |`);
+    lines.push(`| … main-thread time meanwhile, all of it; of which layout | ${ms(st.mainThreadMs)}; ${ms(st.layoutMs)} | – | – |`);
   }
   // Results written before the peers' history, idle and leak figures were taken have none.
   const dw = r.widgets['deep-chat'] || {};
   const dh = dw.history;
   const dl = dw.leak;
   const pair = (a, b, f) => (a == null || b == null ? '–' : `${f(a)} → ${f(b)}`);
-  lines.push(`| 5 000 messages of history rendered, from navigation (Confab: replayed by PolyAI; deep-chat: its \`history\` property) | ${ms(r.history.renderedMs)} | ${dh ? `${ms(dh.renderedMs)}${dh.runs < r.runs ? ` (${dh.runs} runs)` : ''}` : '–'} |`);
-  lines.push(`| … JS heap + wasm memory afterwards | ${kb(r.history.jsHeapBytes)} + ${kb(r.history.wasmBytes)} | ${dh ? `${kb(dh.jsHeapBytes)} + none` : '–'} |`);
+  lines.push(`| 5 000 messages of history rendered, from navigation (Confab: replayed by PolyAI; deep-chat: its \`history\` property) | ${ms(r.history.renderedMs)} | ${dh ? `${ms(dh.renderedMs)}${dh.runs < r.runs ? ` (${dh.runs} runs)` : ''}` : '–'} | – |`);
+  lines.push(`| … JS heap + wasm memory afterwards | ${kb(r.history.jsHeapBytes)} + ${kb(r.history.wasmBytes)} | ${dh ? `${kb(dh.jsHeapBytes)} + none` : '–'} | – |`);
   // Below zero is the bare page's own run-to-run spread: nothing measurable.
   const own = (x) => (x == null ? '–' : x < 0 ? `≈ 0 (${x.toFixed(2)} ms)` : `${x.toFixed(2)} ms`);
-  lines.push(`| idle, panel open: main-thread time per minute (widget's own) | ${own(r.idle.confabOwnMsPerMinute)} | ${own(r.idle.deepChatOwnMsPerMinute)} |`);
-  lines.push(`| leak check, conversation kept: JS heap after 100 → 1 000 exchanges | ${pair(r.leak.kept100.heap, r.leak.kept1000.heap, kb)} | ${dl ? pair(dl.kept100.heap, dl.kept1000.heap, kb) : '–'} |`);
-  lines.push(`| … wasm heap in use | ${kb(r.leak.kept100.wasmHeap)} → ${kb(r.leak.kept1000.wasmHeap)} | – |`);
-  lines.push(`| leak check after a reset (\`Confab.reset()\`; deep-chat's \`clearMessages()\`): JS heap after 100 → 1 000 exchanges | ${kb(r.leak.at100.heap)} → ${kb(r.leak.at1000.heap)} | ${dl ? pair(dl.at100.heap, dl.at1000.heap, kb) : '–'} |`);
-  lines.push(`| … DOM nodes in the widget | ${r.leak.at100.dom} → ${r.leak.at1000.dom} | ${dl ? `${dl.at100.dom} → ${dl.at1000.dom}` : '–'} |`);
-  lines.push(`| … wasm heap in use | ${kb(r.leak.at100.wasmHeap)} → ${kb(r.leak.at1000.wasmHeap)} | – |`);
-  lines.push(`| … wasm memory (only grows) | ${kb(r.leak.at100.wasm)} → ${kb(r.leak.at1000.wasm)} | – |`);
+  lines.push(`| idle, panel open: main-thread time per minute (widget's own) | ${own(r.idle.confabOwnMsPerMinute)} | ${own(r.idle.deepChatOwnMsPerMinute)} | – |`);
+  lines.push(`| leak check, conversation kept: JS heap after 100 → 1 000 exchanges | ${pair(r.leak.kept100.heap, r.leak.kept1000.heap, kb)} | ${dl ? pair(dl.kept100.heap, dl.kept1000.heap, kb) : '–'} | – |`);
+  lines.push(`| … wasm heap in use | ${kb(r.leak.kept100.wasmHeap)} → ${kb(r.leak.kept1000.wasmHeap)} | – | – |`);
+  lines.push(`| leak check after a reset (\`Confab.reset()\`; deep-chat's \`clearMessages()\`): JS heap after 100 → 1 000 exchanges | ${kb(r.leak.at100.heap)} → ${kb(r.leak.at1000.heap)} | ${dl ? pair(dl.at100.heap, dl.at1000.heap, kb) : '–'} | – |`);
+  lines.push(`| … DOM nodes in the widget | ${r.leak.at100.dom} → ${r.leak.at1000.dom} | ${dl ? `${dl.at100.dom} → ${dl.at1000.dom}` : '–'} | – |`);
+  lines.push(`| … wasm heap in use | ${kb(r.leak.at100.wasmHeap)} → ${kb(r.leak.at1000.wasmHeap)} | – | – |`);
+  lines.push(`| … wasm memory (only grows) | ${kb(r.leak.at100.wasm)} → ${kb(r.leak.at1000.wasm)} | – | – |`);
   return lines.join('\n') + '\n';
 }
 

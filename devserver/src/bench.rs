@@ -1,12 +1,13 @@
 //! What `make bench` needs beyond the emulators: a stream in deep-chat's own format, so that
 //! peer streams the same number of tokens from this server as Confab does from the Plati
-//! emulator, and an echo in that format for deep-chat's leak check.
+//! emulator, and an echo in that format for deep-chat's leak check; and the same stream in
+//! Flowise's format for flowise-embed, nested under `/flowise` (`flowise_routes`).
 
 use crate::App;
 use axum::extract::Query;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
@@ -49,6 +50,34 @@ fn echo_reply(body: &str) -> Result<String, String> {
         .and_then(|m| m["text"].as_str())
         .map(|text| format!("You said: {text}"))
         .ok_or_else(|| "no messages[].text".to_string())
+}
+
+/// `POST /flowise/api/v1/prediction/{id}` with `"streaming": true`: a Flowise prediction
+/// stream, `start`, N `token` events `tK `, then `end`, all at once (N from `?tokens=`, as
+/// for deep-chat; 10 000 by default).
+async fn flowise_prediction(Query(q): Query<Tokens>) -> impl IntoResponse {
+    let mut body = String::with_capacity(q.tokens * 32 + 64);
+    body.push_str("data: {\"event\":\"start\",\"data\":\"\"}\n\n");
+    for k in 0..q.tokens.min(100_000) {
+        body.push_str(&format!(
+            "data: {{\"event\":\"token\",\"data\":\"t{k} \"}}\n\n"
+        ));
+    }
+    body.push_str("data: {\"event\":\"end\",\"data\":\"[DONE]\"}\n\n");
+    ([(header::CONTENT_TYPE, "text/event-stream")], body)
+}
+
+/// What flowise-embed asks before streaming: whether the chatflow streams. Its config request
+/// (`public-chatbotConfig`) stays unanswered (404), so its defaults show.
+async fn flowise_streaming() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "isStreaming": true }))
+}
+
+/// Flowise's API as flowise-embed uses it, for `make bench` (`/flowise`).
+pub fn flowise_routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/chatflows-streaming/{id}", get(flowise_streaming))
+        .route("/api/v1/prediction/{id}", post(flowise_prediction))
 }
 
 pub fn routes() -> Router<App> {

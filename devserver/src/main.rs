@@ -98,6 +98,7 @@ async fn main() {
         .nest("/control/plura", plura::control_routes())
         .nest("/control/faults", faults::control_routes())
         .nest("/bench", bench::routes())
+        .nest("/flowise", bench::flowise_routes())
         .nest("/plati", plati::routes(false))
         .nest("/plati-proxy", plati::routes(true))
         .nest("/plati-host", plati::host_routes())
