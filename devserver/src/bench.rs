@@ -56,15 +56,23 @@ fn echo_reply(body: &str) -> Result<String, String> {
 /// stream, `start`, N `token` events `tK `, then `end`, all at once (N from `?tokens=`, as
 /// for deep-chat; 10 000 by default).
 async fn flowise_prediction(Query(q): Query<Tokens>) -> impl IntoResponse {
-    let mut body = String::with_capacity(q.tokens * 32 + 64);
+    (
+        [(header::CONTENT_TYPE, "text/event-stream")],
+        flowise_stream(q.tokens.min(100_000)),
+    )
+}
+
+/// The body of a Flowise prediction stream of `tokens` tokens.
+fn flowise_stream(tokens: usize) -> String {
+    let mut body = String::with_capacity(tokens * 32 + 64);
     body.push_str("data: {\"event\":\"start\",\"data\":\"\"}\n\n");
-    for k in 0..q.tokens.min(100_000) {
+    for k in 0..tokens {
         body.push_str(&format!(
             "data: {{\"event\":\"token\",\"data\":\"t{k} \"}}\n\n"
         ));
     }
     body.push_str("data: {\"event\":\"end\",\"data\":\"[DONE]\"}\n\n");
-    ([(header::CONTENT_TYPE, "text/event-stream")], body)
+    body
 }
 
 /// What flowise-embed asks before streaming: whether the chatflow streams. Its config request
@@ -98,5 +106,28 @@ mod tests {
         assert!(echo_reply("not json").is_err());
         assert!(echo_reply(r#"{"messages":[]}"#).is_err());
         assert!(echo_reply(r#"{"messages":[{"role":"user","files":[]}]}"#).is_err());
+    }
+
+    #[test]
+    fn the_flowise_stream_is_start_tokens_end_as_json_events() {
+        let events: Vec<serde_json::Value> = flowise_stream(3)
+            .split("\n\n")
+            .filter(|e| !e.is_empty())
+            .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
+            .collect();
+        let pairs: Vec<(&str, &str)> = events
+            .iter()
+            .map(|e| (e["event"].as_str().unwrap(), e["data"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("start", ""),
+                ("token", "t0 "),
+                ("token", "t1 "),
+                ("token", "t2 "),
+                ("end", "[DONE]")
+            ]
+        );
     }
 }
