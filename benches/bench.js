@@ -165,8 +165,8 @@ async function main() {
   }
   // 3b: the same for flowise-embed, the one peer with a launcher: a click on its bubble to its
   // input focused with its welcome message on screen. It draws that message itself (the
-  // devserver has no Flowise, so its config request fails and its defaults show); Confab's
-  // greeting comes from the Plura emulator, a round trip after the click.
+  // devserver does not answer its config request, so its defaults show); Confab's greeting
+  // comes from the Plura emulator, a round trip after the click.
   {
     const context = await browser.newContext();
     const times = [];
