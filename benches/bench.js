@@ -73,6 +73,11 @@ function kind(url) {
   return 'other';
 }
 
+// flowise-embed's bubble is on the page.
+const flowiseBubble = (page) => page.waitForFunction(() => { const h = document.querySelector('flowise-chatbot'); return h && h.shadowRoot && h.shadowRoot.querySelector('button[part=button]'); }, null, { timeout: 30_000 });
+// deep-chat shows its intro message.
+const deepChatIntro = (page) => page.waitForFunction(() => { const d = document.querySelector('deep-chat'); return d && d.shadowRoot && d.shadowRoot.textContent.includes('How can I help'); }, null, { timeout: 30_000 });
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -173,7 +178,7 @@ async function main() {
     for (let run = 0; run <= RUNS; run += 1) {
       const page = await context.newPage();
       await page.goto(BASE + '/flowise.html');
-      await page.waitForFunction(() => { const h = document.querySelector('flowise-chatbot'); return h && h.shadowRoot && h.shadowRoot.querySelector('button[part=button]'); }, null, { timeout: 30_000 });
+      await flowiseBubble(page);
       const t = await page.evaluate(() => new Promise((resolve) => {
         const r = document.querySelector('flowise-chatbot').shadowRoot;
         const t0 = performance.now();
@@ -255,7 +260,7 @@ async function main() {
   // flowise-embed from the devserver's Flowise prediction stream (the same 10 000 tokens, in
   // Flowise's events), sent from its own input: it has no method to send with.
   await stream('flowise', '/flowise.html', async (page) => {
-    await page.waitForFunction(() => { const h = document.querySelector('flowise-chatbot'); return h && h.shadowRoot && h.shadowRoot.querySelector('button[part=button]'); }, null, { timeout: 30_000 });
+    await flowiseBubble(page);
     await page.evaluate(() => document.querySelector('flowise-chatbot').shadowRoot.querySelector('button[part=button]').click());
     await page.waitForFunction(() => { const r = document.querySelector('flowise-chatbot').shadowRoot; const t = r.querySelector('textarea'); return t && !t.disabled && r.activeElement === t; }, null, { timeout: 30_000 });
     await page.waitForTimeout(300);
@@ -408,7 +413,7 @@ async function main() {
   });
   // deep-chat is always open; it is idle once its intro message shows.
   const deepChatIdle = await idle('/deep-chat.html', async (page) => {
-    await page.waitForFunction(() => { const d = document.querySelector('deep-chat'); return d && d.shadowRoot && d.shadowRoot.textContent.includes('How can I help'); }, null, { timeout: 30_000 });
+    await deepChatIntro(page);
   });
   results.idle = {
     bareMsPerMinute: bareIdle, confabMsPerMinute: confabIdle, confabOwnMsPerMinute: confabIdle - bareIdle,
@@ -467,8 +472,7 @@ async function main() {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(BASE + '/deep-chat-echo.html');
-    const greeted = () => page.waitForFunction(() => { const d = document.querySelector('deep-chat'); return d && d.shadowRoot && d.shadowRoot.textContent.includes('How can I help'); }, null, { timeout: 30_000 });
-    await greeted();
+    await deepChatIntro(page);
     await page.waitForTimeout(300);
     const cdp = await context.newCDPSession(page);
     const exchange = async (from, to) => {

@@ -23,9 +23,16 @@ fn ten_thousand() -> usize {
 
 /// `POST /bench/deep-chat?tokens=N`: N server-sent events `{"text": "tK "}`, all at once.
 async fn deep_chat(Query(q): Query<Tokens>) -> impl IntoResponse {
-    let mut body = String::with_capacity(q.tokens * 24);
-    for k in 0..q.tokens.min(100_000) {
-        body.push_str(&format!("data: {{\"text\":\"t{k} \"}}\n\n"));
+    event_stream((0..q.tokens.min(100_000)).map(|k| format!("{{\"text\":\"t{k} \"}}")))
+}
+
+/// A `text/event-stream` response of these `data` events, written all at once.
+fn event_stream(events: impl Iterator<Item = String>) -> impl IntoResponse {
+    let mut body = String::new();
+    for e in events {
+        body.push_str("data: ");
+        body.push_str(&e);
+        body.push_str("\n\n");
     }
     ([(header::CONTENT_TYPE, "text/event-stream")], body)
 }
@@ -56,23 +63,15 @@ fn echo_reply(body: &str) -> Result<String, String> {
 /// stream, `start`, N `token` events `tK `, then `end`, all at once (N from `?tokens=`, as
 /// for deep-chat; 10 000 by default).
 async fn flowise_prediction(Query(q): Query<Tokens>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/event-stream")],
-        flowise_stream(q.tokens.min(100_000)),
-    )
+    event_stream(flowise_events(q.tokens.min(100_000)))
 }
 
-/// The body of a Flowise prediction stream of `tokens` tokens.
-fn flowise_stream(tokens: usize) -> String {
-    let mut body = String::with_capacity(tokens * 32 + 64);
-    body.push_str("data: {\"event\":\"start\",\"data\":\"\"}\n\n");
-    for k in 0..tokens {
-        body.push_str(&format!(
-            "data: {{\"event\":\"token\",\"data\":\"t{k} \"}}\n\n"
-        ));
-    }
-    body.push_str("data: {\"event\":\"end\",\"data\":\"[DONE]\"}\n\n");
-    body
+/// The events of a Flowise prediction stream of `tokens` tokens.
+fn flowise_events(tokens: usize) -> impl Iterator<Item = String> {
+    let event = |name: &str, data: &str| format!("{{\"event\":\"{name}\",\"data\":\"{data}\"}}");
+    std::iter::once(event("start", ""))
+        .chain((0..tokens).map(move |k| event("token", &format!("t{k} "))))
+        .chain(std::iter::once(event("end", "[DONE]")))
 }
 
 /// What flowise-embed asks before streaming: whether the chatflow streams. Its config request
@@ -110,10 +109,8 @@ mod tests {
 
     #[test]
     fn the_flowise_stream_is_start_tokens_end_as_json_events() {
-        let events: Vec<serde_json::Value> = flowise_stream(3)
-            .split("\n\n")
-            .filter(|e| !e.is_empty())
-            .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
+        let events: Vec<serde_json::Value> = flowise_events(3)
+            .map(|e| serde_json::from_str(&e).unwrap())
             .collect();
         let pairs: Vec<(&str, &str)> = events
             .iter()
