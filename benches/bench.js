@@ -75,6 +75,23 @@ function kind(url) {
 
 // flowise-embed's bubble is on the page.
 const flowiseBubble = (page) => page.waitForFunction(() => { const h = document.querySelector('flowise-chatbot'); return h && h.shadowRoot && h.shadowRoot.querySelector('button[part=button]'); }, null, { timeout: 30_000 });
+// Opens flowise-embed: a click on its bubble, then its input enabled and focused.
+const flowiseOpen = async (page) => {
+  await flowiseBubble(page);
+  await page.evaluate(() => document.querySelector('flowise-chatbot').shadowRoot.querySelector('button[part=button]').click());
+  await page.waitForFunction(() => { const r = document.querySelector('flowise-chatbot').shadowRoot; const t = r.querySelector('textarea'); return t && !t.disabled && r.activeElement === t; }, null, { timeout: 30_000 });
+};
+// Types `text` into flowise-embed's input and sends it with Enter. Its key handler listens on
+// the document, so the key event must leave the shadow root. Returns when it was sent, on the
+// page's clock.
+const flowiseSend = async (page, text) => {
+  await page.locator('flowise-chatbot textarea').fill(text);
+  return page.evaluate(() => {
+    const t = performance.now();
+    document.querySelector('flowise-chatbot').shadowRoot.querySelector('textarea').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+    return t;
+  });
+};
 // deep-chat shows its intro message.
 const deepChatIntro = (page) => page.waitForFunction(() => { const d = document.querySelector('deep-chat'); return d && d.shadowRoot && d.shadowRoot.textContent.includes('How can I help'); }, null, { timeout: 30_000 });
 
@@ -260,17 +277,9 @@ async function main() {
   // flowise-embed from the devserver's Flowise prediction stream (the same 10 000 tokens, in
   // Flowise's events), sent from its own input: it has no method to send with.
   await stream('flowise', '/flowise.html', async (page) => {
-    await flowiseBubble(page);
-    await page.evaluate(() => document.querySelector('flowise-chatbot').shadowRoot.querySelector('button[part=button]').click());
-    await page.waitForFunction(() => { const r = document.querySelector('flowise-chatbot').shadowRoot; const t = r.querySelector('textarea'); return t && !t.disabled && r.activeElement === t; }, null, { timeout: 30_000 });
+    await flowiseOpen(page);
     await page.waitForTimeout(300);
-    await page.locator('flowise-chatbot textarea').fill('long');
-    // Its key handler listens on the document, so the Enter must leave the shadow root.
-    return page.evaluate(() => {
-      const t = performance.now();
-      document.querySelector('flowise-chatbot').shadowRoot.querySelector('textarea').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
-      return t;
-    });
+    return flowiseSend(page, 'long');
   }, () => document.querySelector('flowise-chatbot').shadowRoot.textContent.includes('t9999'), '/flowise/api/v1/prediction', SLOW_RUNS); // about 8 s a run
 
   // 4b: the same answer at a steady pace (ten tokens every 2 ms, about 3 s): what the page's
@@ -384,6 +393,32 @@ async function main() {
     results.widgets['deep-chat'].history = { messages: 5000, runs: SLOW_RUNS, renderedMs: median(times), jsHeapBytes: median(heaps) };
     process.stderr.write(`deep-chat history: ${round(median(times))} ms, heap ${median(heaps)} bytes\n`);
   }
+  // 5c: flowise-embed restores a returning visitor's conversation from its own localStorage
+  // record (it replays none from a server). The record, 5 000 agent messages in its format,
+  // is written on a first page of the same origin; then its page, a click on its bubble as
+  // soon as it shows (it draws the conversation when opened), and navigation to the last
+  // message on screen.
+  {
+    const times = [];
+    const heaps = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(BASE + '/bare.html');
+      await page.evaluate(() => {
+        const chatHistory = Array.from({ length: 5000 }, (_, i) => ({ messageId: `h${i}`, message: `History message ${i + 1} of 5000`, type: 'apiMessage', dateTime: new Date().toISOString() }));
+        localStorage.setItem('bench_EXTERNAL', JSON.stringify({ chatId: 'bench-history', chatHistory }));
+      });
+      await page.goto(BASE + '/flowise.html');
+      await flowiseBubble(page);
+      await page.evaluate(() => document.querySelector('flowise-chatbot').shadowRoot.querySelector('button[part=button]').click());
+      times.push(await historyShown(page, 'flowise-chatbot', '.chatbot-host-bubble'));
+      heaps.push(await heapAfterGc(context, page));
+      await context.close();
+    }
+    results.widgets.flowise.history = { messages: 5000, runs: RUNS, renderedMs: median(times), jsHeapBytes: median(heaps) };
+    process.stderr.write(`flowise-embed history: ${round(median(times))} ms, heap ${median(heaps)} bytes\n`);
+  }
 
   // 6: idle cost, main-thread time per minute of (fake) time with the panel open.
   async function idle(url, prepare) {
@@ -415,11 +450,14 @@ async function main() {
   const deepChatIdle = await idle('/deep-chat.html', async (page) => {
     await deepChatIntro(page);
   });
+  // flowise-embed is idle once opened, its input focused with its welcome message.
+  const flowiseIdle = await idle('/flowise.html', flowiseOpen);
   results.idle = {
     bareMsPerMinute: bareIdle, confabMsPerMinute: confabIdle, confabOwnMsPerMinute: confabIdle - bareIdle,
     deepChatMsPerMinute: deepChatIdle, deepChatOwnMsPerMinute: deepChatIdle - bareIdle,
+    flowiseMsPerMinute: flowiseIdle, flowiseOwnMsPerMinute: flowiseIdle - bareIdle,
   };
-  process.stderr.write(`idle: Confab ${round(confabIdle, 2)} ms/min, deep-chat ${round(deepChatIdle, 2)} ms/min, bare page ${round(bareIdle, 2)} ms/min\n`);
+  process.stderr.write(`idle: Confab ${round(confabIdle, 2)} ms/min, deep-chat ${round(deepChatIdle, 2)} ms/min, flowise-embed ${round(flowiseIdle, 2)} ms/min, bare page ${round(bareIdle, 2)} ms/min\n`);
 
   // Memory after 100 exchanges and after 1 000, each with the conversation kept and then after
   // the widget's reset.
@@ -465,36 +503,52 @@ async function main() {
     process.stderr.write(`leak: kept ${kept100.wasmHeap} -> ${kept1000.wasmHeap} wasm heap bytes; after reset heap ${at100.heap} -> ${at1000.heap}, wasm heap ${at100.wasmHeap} -> ${at1000.wasmHeap}, DOM nodes ${at100.dom} -> ${at1000.dom}\n`);
     await context.close();
   }
-  // 7b: the same for deep-chat, answered by the devserver's echo in deep-chat's format, one
-  // exchange at a time (it takes no new message while one is pending); `clearMessages()` is
-  // its reset.
-  {
+  // A peer's leak check: its page `url` made ready by `open`, then exchanges one at a time
+  // (`exchangeOne(page, k)` sends `leak check k` and waits for `You said: leak check k`),
+  // `reset(page)` as its reset; the JS heap and the DOM nodes in `host`'s shadow root.
+  const peerLeak = async (url, host, open, exchangeOne, reset) => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(BASE + '/deep-chat-echo.html');
-    await deepChatIntro(page);
+    await page.goto(BASE + url);
+    await open(page);
     await page.waitForTimeout(300);
     const cdp = await context.newCDPSession(page);
     const exchange = async (from, to) => {
-      for (let k = from; k < to; k += 1) {
-        await page.evaluate((i) => document.querySelector('deep-chat').submitUserMessage({ text: `leak check ${i}` }), k);
-        await page.waitForFunction((i) => { const m = document.querySelector('deep-chat').getMessages(); const last = m[m.length - 1]; return !!last && last.text === `You said: leak check ${i}`; }, k, { timeout: 60_000 });
-      }
+      for (let k = from; k < to; k += 1) await exchangeOne(page, k);
     };
     const measure = async () => {
       await cdp.send('HeapProfiler.collectGarbage');
-      return { heap: (await cdp.send('Runtime.getHeapUsage')).usedSize, dom: await page.evaluate(() => document.querySelector('deep-chat').shadowRoot.querySelectorAll('*').length) };
+      return { heap: (await cdp.send('Runtime.getHeapUsage')).usedSize, dom: await page.evaluate((h) => document.querySelector(h).shadowRoot.querySelectorAll('*').length, host) };
     };
     const afterReset = async () => {
-      await page.evaluate(() => document.querySelector('deep-chat').clearMessages());
+      await reset(page);
       await page.waitForTimeout(500);
       return measure();
     };
-    const { kept100, kept1000, at100, at1000 } = await leakPoints(exchange, measure, afterReset);
-    results.widgets['deep-chat'].leak = { kept100, kept1000, at100, at1000, heapGrowthBytes: at1000.heap - at100.heap };
-    process.stderr.write(`deep-chat leak: kept heap ${kept100.heap} -> ${kept1000.heap}; after clearMessages() heap ${at100.heap} -> ${at1000.heap}, DOM nodes ${at100.dom} -> ${at1000.dom}\n`);
+    const points = await leakPoints(exchange, measure, afterReset);
     await context.close();
-  }
+    const { kept100, kept1000, at100, at1000 } = points;
+    process.stderr.write(`${host} leak: kept heap ${kept100.heap} -> ${kept1000.heap}; after its reset heap ${at100.heap} -> ${at1000.heap}, DOM nodes ${at100.dom} -> ${at1000.dom}\n`);
+    return { ...points, heapGrowthBytes: at1000.heap - at100.heap };
+  };
+  // 7b: the same for deep-chat, answered by the devserver's echo in deep-chat's format, one
+  // exchange at a time (it takes no new message while one is pending); `clearMessages()` is
+  // its reset.
+  results.widgets['deep-chat'].leak = await peerLeak('/deep-chat-echo.html', 'deep-chat', deepChatIntro, async (page, k) => {
+    await page.evaluate((i) => document.querySelector('deep-chat').submitUserMessage({ text: `leak check ${i}` }), k);
+    await page.waitForFunction((i) => { const m = document.querySelector('deep-chat').getMessages(); const last = m[m.length - 1]; return !!last && last.text === `You said: leak check ${i}`; }, k, { timeout: 60_000 });
+  }, (page) => page.evaluate(() => document.querySelector('deep-chat').clearMessages()));
+  // 7c: the same for flowise-embed, answered by the devserver's chatflow `echo` in Flowise's
+  // stream, one exchange at a time, typed into its input (it has no method to send with).
+  // Its reset is the `flowise-clear-chat` event, which its header's clear button also
+  // raises: the welcome message back and its localStorage record removed.
+  results.widgets.flowise.leak = await peerLeak('/flowise-echo.html', 'flowise-chatbot', flowiseOpen, async (page, k) => {
+    await flowiseSend(page, `leak check ${k}`);
+    await page.waitForFunction((i) => { const b = [...document.querySelector('flowise-chatbot').shadowRoot.querySelectorAll('.chatbot-host-bubble')]; const last = b[b.length - 1]; return !!last && last.textContent.trim() === `You said: leak check ${i}`; }, k, { timeout: 60_000 });
+  }, async (page) => {
+    await page.evaluate(() => document.dispatchEvent(new CustomEvent('flowise-clear-chat')));
+    await page.waitForFunction(() => document.querySelector('flowise-chatbot').shadowRoot.querySelectorAll('.chatbot-host-bubble').length === 1, null, { timeout: 30_000 });
+  });
 
   await browser.close();
   fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -551,19 +605,19 @@ function markdown(r) {
     lines.push(`| … main-thread time meanwhile, all of it; of which layout | ${ms(st.mainThreadMs)}; ${ms(st.layoutMs)} | – | – |`);
   }
   // Results written before the peers' history, idle and leak figures were taken have none.
-  const dw = r.widgets['deep-chat'] || {};
-  const dh = dw.history;
-  const dl = dw.leak;
+  const peers = [r.widgets['deep-chat'] || {}, fw];
   const pair = (a, b, f) => (a == null || b == null ? '–' : `${f(a)} → ${f(b)}`);
-  lines.push(`| 5 000 messages of history rendered, from navigation (Confab: replayed by PolyAI; deep-chat: its \`history\` property) | ${ms(r.history.renderedMs)} | ${dh ? `${ms(dh.renderedMs)}${dh.runs < r.runs ? ` (${dh.runs} runs)` : ''}` : '–'} | – |`);
-  lines.push(`| … JS heap + wasm memory afterwards | ${kb(r.history.jsHeapBytes)} + ${kb(r.history.wasmBytes)} | ${dh ? `${kb(dh.jsHeapBytes)} + none` : '–'} | – |`);
+  const cells = (f) => peers.map((w) => f(w)).join(' | ');
+  const histMs = (h) => (h ? `${ms(h.renderedMs)}${h.runs < r.runs ? ` (${h.runs} runs)` : ''}` : '–');
+  lines.push(`| 5 000 messages of history rendered, from navigation (Confab: replayed by PolyAI; deep-chat: its \`history\` property; flowise-embed: its saved conversation, opened at once) | ${ms(r.history.renderedMs)} | ${cells((w) => histMs(w.history))} |`);
+  lines.push(`| … JS heap + wasm memory afterwards | ${kb(r.history.jsHeapBytes)} + ${kb(r.history.wasmBytes)} | ${cells((w) => (w.history ? `${kb(w.history.jsHeapBytes)} + none` : '–'))} |`);
   // Below zero is the bare page's own run-to-run spread: nothing measurable.
   const own = (x) => (x == null ? '–' : x < 0 ? `≈ 0 (${x.toFixed(2)} ms)` : `${x.toFixed(2)} ms`);
-  lines.push(`| idle, panel open: main-thread time per minute (widget's own) | ${own(r.idle.confabOwnMsPerMinute)} | ${own(r.idle.deepChatOwnMsPerMinute)} | – |`);
-  lines.push(`| leak check, conversation kept: JS heap after 100 → 1 000 exchanges | ${pair(r.leak.kept100.heap, r.leak.kept1000.heap, kb)} | ${dl ? pair(dl.kept100.heap, dl.kept1000.heap, kb) : '–'} | – |`);
+  lines.push(`| idle, panel open: main-thread time per minute (widget's own) | ${own(r.idle.confabOwnMsPerMinute)} | ${own(r.idle.deepChatOwnMsPerMinute)} | ${own(r.idle.flowiseOwnMsPerMinute)} |`);
+  lines.push(`| leak check, conversation kept: JS heap after 100 → 1 000 exchanges | ${pair(r.leak.kept100.heap, r.leak.kept1000.heap, kb)} | ${cells((w) => (w.leak ? pair(w.leak.kept100.heap, w.leak.kept1000.heap, kb) : '–'))} |`);
   lines.push(`| … wasm heap in use | ${kb(r.leak.kept100.wasmHeap)} → ${kb(r.leak.kept1000.wasmHeap)} | – | – |`);
-  lines.push(`| leak check after a reset (\`Confab.reset()\`; deep-chat's \`clearMessages()\`): JS heap after 100 → 1 000 exchanges | ${kb(r.leak.at100.heap)} → ${kb(r.leak.at1000.heap)} | ${dl ? pair(dl.at100.heap, dl.at1000.heap, kb) : '–'} | – |`);
-  lines.push(`| … DOM nodes in the widget | ${r.leak.at100.dom} → ${r.leak.at1000.dom} | ${dl ? `${dl.at100.dom} → ${dl.at1000.dom}` : '–'} | – |`);
+  lines.push(`| leak check after a reset (\`Confab.reset()\`; deep-chat's \`clearMessages()\`; flowise-embed's \`flowise-clear-chat\` event): JS heap after 100 → 1 000 exchanges | ${kb(r.leak.at100.heap)} → ${kb(r.leak.at1000.heap)} | ${cells((w) => (w.leak ? pair(w.leak.at100.heap, w.leak.at1000.heap, kb) : '–'))} |`);
+  lines.push(`| … DOM nodes in the widget | ${r.leak.at100.dom} → ${r.leak.at1000.dom} | ${cells((w) => (w.leak ? `${w.leak.at100.dom} → ${w.leak.at1000.dom}` : '–'))} |`);
   lines.push(`| … wasm heap in use | ${kb(r.leak.at100.wasmHeap)} → ${kb(r.leak.at1000.wasmHeap)} | – | – |`);
   lines.push(`| … wasm memory (only grows) | ${kb(r.leak.at100.wasm)} → ${kb(r.leak.at1000.wasm)} | – | – |`);
   return lines.join('\n') + '\n';
