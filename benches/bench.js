@@ -75,10 +75,14 @@ function kind(url) {
 
 // flowise-embed's bubble is on the page.
 const flowiseBubble = (page) => page.waitForFunction(() => { const h = document.querySelector('flowise-chatbot'); return h && h.shadowRoot && h.shadowRoot.querySelector('button[part=button]'); }, null, { timeout: 30_000 });
-// Opens flowise-embed: a click on its bubble, then its input enabled and focused.
-const flowiseOpen = async (page) => {
+// A click on flowise-embed's bubble, as soon as it is on the page.
+const flowiseClick = async (page) => {
   await flowiseBubble(page);
   await page.evaluate(() => document.querySelector('flowise-chatbot').shadowRoot.querySelector('button[part=button]').click());
+};
+// Opens flowise-embed: a click on its bubble, then its input enabled and focused.
+const flowiseOpen = async (page) => {
+  await flowiseClick(page);
   await page.waitForFunction(() => { const r = document.querySelector('flowise-chatbot').shadowRoot; const t = r.querySelector('textarea'); return t && !t.disabled && r.activeElement === t; }, null, { timeout: 30_000 });
 };
 // Types `text` into flowise-embed's input and sends it with Enter. Its key handler listens on
@@ -410,8 +414,7 @@ async function main() {
         localStorage.setItem('bench_EXTERNAL', JSON.stringify({ chatId: 'bench-history', chatHistory }));
       });
       await page.goto(BASE + '/flowise.html');
-      await flowiseBubble(page);
-      await page.evaluate(() => document.querySelector('flowise-chatbot').shadowRoot.querySelector('button[part=button]').click());
+      await flowiseClick(page);
       times.push(await historyShown(page, 'flowise-chatbot', '.chatbot-host-bubble'));
       heaps.push(await heapAfterGc(context, page));
       await context.close();
