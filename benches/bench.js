@@ -506,10 +506,11 @@ async function main() {
     process.stderr.write(`leak: kept ${kept100.wasmHeap} -> ${kept1000.wasmHeap} wasm heap bytes; after reset heap ${at100.heap} -> ${at1000.heap}, wasm heap ${at100.wasmHeap} -> ${at1000.wasmHeap}, DOM nodes ${at100.dom} -> ${at1000.dom}\n`);
     await context.close();
   }
-  // A peer's leak check: its page `url` made ready by `open`, then exchanges one at a time
-  // (`exchangeOne(page, k)` sends `leak check k` and waits for `You said: leak check k`),
-  // `reset(page)` as its reset; the JS heap and the DOM nodes in `host`'s shadow root.
-  const peerLeak = async (url, host, open, exchangeOne, reset) => {
+  // A peer's leak check, into `results.widgets[id].leak`: its page `url` made ready by `open`,
+  // then exchanges one at a time (`exchangeOne(page, k)` sends `leak check k` and waits for
+  // `You said: leak check k`), `reset(page)` as its reset; the JS heap and the DOM nodes in
+  // `host`'s shadow root.
+  const peerLeak = async (id, url, host, open, exchangeOne, reset) => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(BASE + url);
@@ -531,21 +532,21 @@ async function main() {
     const points = await leakPoints(exchange, measure, afterReset);
     await context.close();
     const { kept100, kept1000, at100, at1000 } = points;
-    process.stderr.write(`${host} leak: kept heap ${kept100.heap} -> ${kept1000.heap}; after its reset heap ${at100.heap} -> ${at1000.heap}, DOM nodes ${at100.dom} -> ${at1000.dom}\n`);
-    return { ...points, heapGrowthBytes: at1000.heap - at100.heap };
+    process.stderr.write(`${results.widgets[id].name} leak: kept heap ${kept100.heap} -> ${kept1000.heap}; after its reset heap ${at100.heap} -> ${at1000.heap}, DOM nodes ${at100.dom} -> ${at1000.dom}\n`);
+    results.widgets[id].leak = { ...points, heapGrowthBytes: at1000.heap - at100.heap };
   };
   // 7b: the same for deep-chat, answered by the devserver's echo in deep-chat's format, one
   // exchange at a time (it takes no new message while one is pending); `clearMessages()` is
   // its reset.
-  results.widgets['deep-chat'].leak = await peerLeak('/deep-chat-echo.html', 'deep-chat', deepChatIntro, async (page, k) => {
+  await peerLeak('deep-chat', '/deep-chat-echo.html', 'deep-chat', deepChatIntro, async (page, k) => {
     await page.evaluate((i) => document.querySelector('deep-chat').submitUserMessage({ text: `leak check ${i}` }), k);
     await page.waitForFunction((i) => { const m = document.querySelector('deep-chat').getMessages(); const last = m[m.length - 1]; return !!last && last.text === `You said: leak check ${i}`; }, k, { timeout: 60_000 });
   }, (page) => page.evaluate(() => document.querySelector('deep-chat').clearMessages()));
   // 7c: the same for flowise-embed, answered by the devserver's chatflow `echo` in Flowise's
   // stream, one exchange at a time, typed into its input (it has no method to send with).
-  // Its reset is the `flowise-clear-chat` event, which its header's clear button also
-  // raises: the welcome message back and its localStorage record removed.
-  results.widgets.flowise.leak = await peerLeak('/flowise-echo.html', 'flowise-chatbot', flowiseOpen, async (page, k) => {
+  // Its reset is the `flowise-clear-chat` event, the same clear as its header's clear
+  // button: the welcome message back and its localStorage record removed.
+  await peerLeak('flowise', '/flowise-echo.html', 'flowise-chatbot', flowiseOpen, async (page, k) => {
     await flowiseSend(page, `leak check ${k}`);
     await page.waitForFunction((i) => { const b = [...document.querySelector('flowise-chatbot').shadowRoot.querySelectorAll('.chatbot-host-bubble')]; const last = b[b.length - 1]; return !!last && last.textContent.trim() === `You said: leak check ${i}`; }, k, { timeout: 60_000 });
   }, async (page) => {
