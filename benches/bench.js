@@ -450,9 +450,7 @@ async function main() {
     await page.waitForFunction(() => { const m = document.querySelector('confab-widget').shadowRoot.querySelector('.message.in'); return !!m; }, null, { timeout: 30_000 });
   });
   // deep-chat is always open; it is idle once its intro message shows.
-  const deepChatIdle = await idle('/deep-chat.html', async (page) => {
-    await deepChatIntro(page);
-  });
+  const deepChatIdle = await idle('/deep-chat.html', deepChatIntro);
   // flowise-embed is idle once opened, its input focused with its welcome message.
   const flowiseIdle = await idle('/flowise.html', flowiseOpen);
   results.idle = {
@@ -516,14 +514,10 @@ async function main() {
     await page.goto(BASE + url);
     await open(page);
     await page.waitForTimeout(300);
-    const cdp = await context.newCDPSession(page);
     const exchange = async (from, to) => {
       for (let k = from; k < to; k += 1) await exchangeOne(page, k);
     };
-    const measure = async () => {
-      await cdp.send('HeapProfiler.collectGarbage');
-      return { heap: (await cdp.send('Runtime.getHeapUsage')).usedSize, dom: await page.evaluate((h) => document.querySelector(h).shadowRoot.querySelectorAll('*').length, host) };
-    };
+    const measure = async () => ({ heap: await heapAfterGc(context, page), dom: await page.evaluate((h) => document.querySelector(h).shadowRoot.querySelectorAll('*').length, host) });
     const afterReset = async () => {
       await reset(page);
       await page.waitForTimeout(500);
