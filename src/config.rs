@@ -327,9 +327,11 @@ impl Config {
                 }
             }
         };
+        // An endpoint of the host's (a token or lead URL) is used exactly as given, query
+        // included; only its scheme and host are checked.
         let optional_url = |errors: &mut Vec<ConfigError>, name: &str| -> Option<String> {
             let v = get(name)?;
-            match normalize_base(v, &["http", "https"]) {
+            match check_endpoint(v) {
                 Ok(u) => Some(u),
                 Err(why) => {
                     errors.push(ConfigError {
@@ -440,6 +442,65 @@ fn normalize_base(url: &str, schemes: &[&str]) -> Result<String, String> {
         scheme.to_ascii_lowercase(),
         rest.trim_end_matches('/')
     ))
+}
+
+/// An endpoint URL (`data-token-url`, `data-lead-url`): http(s), a host, no spaces. Its
+/// path and query are kept as written.
+fn check_endpoint(url: &str) -> Result<String, String> {
+    let (scheme, _) = url
+        .split_once("://")
+        .ok_or_else(|| format!("\"{url}\" is not an absolute URL"))?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(format!("\"{url}\" must use http:// or https://"));
+    }
+    normalize_base(
+        url.split(['?', '#']).next().unwrap_or(""),
+        &["http", "https"],
+    )?;
+    Ok(url.to_string())
+}
+
+/// The attributes whose value is a URL. A relative one (`/api/token`, `//cdn.example/x`,
+/// `token`) is resolved against the page's own URL before the attributes are read, as a link
+/// on the page would be (decision: the host's endpoints are most often on its own origin).
+pub const URL_ATTRIBUTES: [&str; 4] = [
+    "data-api-url",
+    "data-ws-url",
+    "data-token-url",
+    "data-lead-url",
+];
+
+/// Whether a URL attribute's value is a relative reference: it has no scheme of its own
+/// (`javascript:x` and `ftp://x` have one, and are refused later as they are).
+pub fn is_relative_url(value: &str) -> bool {
+    let v = value.trim().as_bytes();
+    let scheme_len = v
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        .count();
+    let has_scheme =
+        scheme_len > 0 && v[0].is_ascii_alphabetic() && v.get(scheme_len) == Some(&b':');
+    !v.is_empty() && !has_scheme
+}
+
+/// A relative URL attribute as the page's `resolve` made it absolute. A socket base resolved
+/// against an http(s) page is turned into ws(s), so `data-ws-url="/socket"` means this
+/// page's host. `None` when `resolve` cannot (the value is then read, and refused, as is).
+pub fn resolve_url_attribute(
+    name: &str,
+    value: &str,
+    resolve: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    if !URL_ATTRIBUTES.contains(&name) || !is_relative_url(value) {
+        return None;
+    }
+    let absolute = resolve(value.trim())?;
+    let ws = derive_ws(&absolute);
+    Some(if name == "data-ws-url" && !ws.is_empty() {
+        ws
+    } else {
+        absolute
+    })
 }
 
 /// `WS` derived from `API`: http→ws, https→wss (PROTOCOLS.md, introduction).

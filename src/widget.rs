@@ -8,7 +8,7 @@ use crate::browser::storage::Store;
 use crate::browser::stream::{StreamReport, Streams};
 use crate::browser::timers::Timers;
 use crate::browser::{self, console_error, console_info, console_warn, set};
-use crate::config::{Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
+use crate::config::{self, Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
 use crate::engine::Credential;
 use crate::engine::{
     ConnState, Delivery, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer,
@@ -173,11 +173,28 @@ fn start(
     std::panic::set_hook(Box::new(|info| {
         console_error(&format!("internal error: {info}"))
     }));
-    let pairs = attribute_pairs(&attributes);
-    let parsed = Config::from_attributes(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| JsValue::from_str("Confab needs a document"))?;
+    // Relative URLs in the tag mean the page's own (`data-token-url="/api/chat-token"`).
+    let page_url = document.base_uri().ok().flatten();
+    let resolve = |relative: &str| {
+        let base = page_url.as_deref()?;
+        web_sys::Url::new_with_base(relative, base)
+            .ok()
+            .map(|u| u.href())
+    };
+    let pairs: Vec<(String, String)> = attribute_pairs(&attributes)
+        .into_iter()
+        .map(|(name, value)| {
+            let key = name.trim().to_ascii_lowercase();
+            match config::resolve_url_attribute(&key, &value, resolve) {
+                Some(absolute) => (name, absolute),
+                None => (name, value),
+            }
+        })
+        .collect();
+    let parsed = Config::from_attributes(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let (host, shadow) = match given {
         Some(host) => {
             let shadow = match host.shadow_root() {

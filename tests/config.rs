@@ -155,3 +155,83 @@ fn other_providers_check_their_required_attributes() {
     assert!(parse(&[("data-provider", "poly"), ("data-access-token", "t")]).is_ok());
     assert!(parse(&[("data-provider", "plati")]).is_err());
 }
+
+/// A stand-in for the browser's `new URL(relative, page)`, for a page at
+/// `https://shop.example/store/page.html`.
+fn page_resolve(relative: &str) -> Option<String> {
+    let page = "https://shop.example/store/page.html";
+    Some(if let Some(rest) = relative.strip_prefix("//") {
+        format!("https://{rest}")
+    } else if relative.starts_with('/') {
+        format!("https://shop.example{relative}")
+    } else {
+        format!("{}{relative}", &page[..page.rfind('/')? + 1])
+    })
+}
+
+#[test]
+fn relative_url_attributes_resolve_against_the_page() {
+    let r = |name: &str, value: &str| resolve_url_attribute(name, value, page_resolve);
+    assert_eq!(
+        r("data-token-url", "/api/token").as_deref(),
+        Some("https://shop.example/api/token")
+    );
+    assert_eq!(
+        r("data-lead-url", "leads?src=chat").as_deref(),
+        Some("https://shop.example/store/leads?src=chat")
+    );
+    assert_eq!(
+        r("data-api-url", "//proxy.example/plati").as_deref(),
+        Some("https://proxy.example/plati")
+    );
+    // A socket base on the page's own host becomes ws(s).
+    assert_eq!(
+        r("data-ws-url", "/socket").as_deref(),
+        Some("wss://shop.example/socket")
+    );
+    // Absolute values, other schemes and other attributes are left as written.
+    assert_eq!(r("data-token-url", "https://t.example/x"), None);
+    assert_eq!(r("data-api-url", "javascript:alert(1)"), None);
+    assert_eq!(r("data-api-url", "ftp://x.example"), None);
+    assert_eq!(r("data-title", "/not-a-url"), None);
+    assert_eq!(r("data-token-url", "  "), None);
+    // A page the browser cannot resolve against (no base): read as written, and refused.
+    assert_eq!(
+        resolve_url_attribute("data-token-url", "/t", |_| None),
+        None
+    );
+    let e = parse(&[("data-provider", "poly"), ("data-token-url", "/t")]).unwrap_err();
+    assert!(e[0].message.contains("not an absolute URL"), "{e:?}");
+}
+
+#[test]
+fn endpoint_urls_keep_their_query_and_path_exactly() {
+    let c = parse(&[
+        ("data-provider", "poly"),
+        (
+            "data-token-url",
+            "https://shop.example/api/token/?site=a&v=2",
+        ),
+    ])
+    .unwrap();
+    assert!(
+        matches!(c.provider_config, ProviderConfig::Poly { token_url: Some(ref u), .. } if u == "https://shop.example/api/token/?site=a&v=2")
+    );
+    for bad in [
+        "ftp://x.example/t",
+        "https:///t",
+        "https://x.example/a b",
+        "javascript:alert(1)",
+    ] {
+        let e = parse(&[("data-provider", "poly"), ("data-token-url", bad)]).unwrap_err();
+        assert_eq!(e[0].attribute, "data-token-url", "{bad}");
+    }
+    // A REST base still takes no query: paths are appended to it.
+    let e = parse(&[
+        ("data-provider", "poly"),
+        ("data-access-token", "t"),
+        ("data-api-url", "https://x.example/p?x=1"),
+    ])
+    .unwrap_err();
+    assert!(e[0].message.contains("without query"), "{e:?}");
+}

@@ -141,9 +141,13 @@ struct Rig {
 
 impl Rig {
     fn new(streaming: bool, credential: Credential) -> Rig {
+        Rig::with_lead(streaming, credential, Fields::new())
+    }
+
+    fn with_lead(streaming: bool, credential: Credential, lead: Fields) -> Rig {
         let codec = Plati::new("http://api.test/plati", "ch1", streaming);
         Rig {
-            engine: ExchangeEngine::new(Box::new(codec), PREFIX, Fields::new(), credential, None),
+            engine: ExchangeEngine::new(Box::new(codec), PREFIX, lead, credential, None),
             now: 1_800_000_000_000,
             requests: Vec::new(),
             aborted: Vec::new(),
@@ -532,6 +536,59 @@ fn identify_puts_the_lead_to_the_identity() {
         .url
         .ends_with(&format!("/identity/{}", rig.engine.visitor())));
     assert_eq!(bearer.as_deref(), Some("k"));
+}
+
+#[test]
+fn the_tags_lead_data_goes_to_the_identity_before_the_first_message() {
+    let mut lead = Fields::new();
+    lead.insert("email".to_string(), "ada@example.com".to_string());
+    lead.insert("first_name".to_string(), "Ada".to_string());
+    let mut rig = Rig::with_lead(true, Credential::Fixed("k".into()), lead);
+    rig.start();
+    assert!(
+        rig.requests.is_empty(),
+        "nothing is sent for a visitor who does not write"
+    );
+    rig.feed(Input::UserSend("hello".into()));
+    assert_eq!(rig.requests.len(), 1, "the message waits for the identity");
+    let (id, put, _) = rig.requests[0].clone();
+    assert_eq!(put.method, "PUT");
+    assert!(put
+        .url
+        .ends_with(&format!("/identity/{}", rig.engine.visitor())));
+    assert_eq!(
+        put.body.as_deref(),
+        Some(r#"{"email":"ada@example.com","name":"Ada"}"#)
+    );
+    // Even a failed PUT does not keep the message back.
+    rig.feed(Input::HttpDone {
+        id,
+        status: 500,
+        body: String::new(),
+    });
+    assert_eq!(rig.requests.len(), 2);
+    assert!(rig.requests[1]
+        .1
+        .url
+        .contains("/streaming?channel_id=ch1&message=hello"));
+    let id = rig.last_id();
+    rig.feed(Input::StreamOpened { id, status: 200 });
+    rig.sse("data: {\"type\":\"complete\",\"content\":\"Hi\"}\n\n");
+    rig.feed(Input::UserSend("again".into()));
+    assert_eq!(
+        rig.requests.len(),
+        3,
+        "once a page, not before every message"
+    );
+    assert!(rig.requests[2].1.url.contains("message=again"));
+    // A new conversation is a new identity: it hears the lead data too.
+    rig.feed(Input::Reset);
+    rig.feed(Input::UserSend("new".into()));
+    let (_, put, _) = rig.requests[3].clone();
+    assert_eq!(put.method, "PUT");
+    assert!(put
+        .url
+        .ends_with(&format!("/identity/{}", rig.engine.visitor())));
 }
 
 #[test]

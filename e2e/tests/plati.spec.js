@@ -51,6 +51,40 @@ test('fetch streaming with a bearer token: tokens build the answer, complete rep
   expect(reqs[1].query).toEqual({ channel_id: 'ch-e2e', message: 'What does it cost?' });
 });
 
+test('the tag\'s lead data goes to the identity first; a relative token URL is the page\'s own; URLs are exact', async ({ page, request }) => {
+  await configure(request, { delay_ms: 2 });
+  const tokenAsks = [];
+  // The host's own endpoint, relative to the page: answered here with the development key,
+  // which the emulator accepts.
+  await page.route('**/api/chat-token*', (route) => {
+    tokenAsks.push(route.request().url());
+    route.fulfill({ json: { access_token: 'dev-key', expires_in: 3600 } });
+  });
+  const sent = [];
+  page.on('request', (r) => { if (r.url().includes('/plati/')) sent.push(`${r.method()} ${r.url()}`); });
+  await page.goto('/plati-lead.html');
+  await ask(page, 'Is it free & open?');
+  await expect(w(page).incoming.last()).toHaveAttribute('data-status', 'received');
+  expect(tokenAsks).toEqual([`http://127.0.0.1:${process.env.CONFAB_HOST_PORT || 18081}/api/chat-token?site=e2e`]);
+  const reqs = await requests(request);
+  expect(reqs.map((r) => `${r.method} ${r.path}`)).toEqual([
+    expect.stringMatching(/^PUT \/identity\/v[0-9a-f]{32}$/),
+    expect.stringMatching(/^GET \/conversation\/v[0-9a-f]{32}\/streaming$/),
+  ]);
+  expect(reqs[0].body).toEqual({ email: 'ada@example.com', name: 'Ada' });
+  expect(reqs[0].authorization).toBe('Bearer dev-key');
+  // The stream's URL exactly as PROTOCOLS.md writes it: encodeURIComponent, nothing after.
+  const visitor = reqs[1].path.split('/')[2];
+  expect(sent.filter((r) => r.startsWith('GET'))).toEqual([
+    `GET ${SERVER}/plati/conversation/${visitor}/streaming?channel_id=ch-e2e&message=Is%20it%20free%20%26%20open%3F`,
+  ]);
+  // Once a page: the next message goes straight out.
+  await w(page).input.fill('thanks');
+  await w(page).input.press('Enter');
+  await expect(w(page).incoming).toHaveCount(2);
+  expect((await requests(request)).filter((r) => r.method === 'PUT')).toHaveLength(1);
+});
+
 test('a complete event whose text differs from the tokens replaces what was streamed', async ({ page, request }) => {
   await configure(request, { delay_ms: 20, chunking: 'token', complete_text: 'Plans start at **$29**.' });
   await page.goto('/plati.html');

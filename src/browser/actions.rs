@@ -74,11 +74,7 @@ async fn call_async(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsV
 }
 
 fn js_message(e: JsValue) -> String {
-    js_sys::Reflect::get(&e, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "the action failed".into())
+    super::js_message(&e, "the action failed")
 }
 
 impl PageActionRunner {

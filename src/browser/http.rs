@@ -1,28 +1,56 @@
 //! One HTTP request, answered as (status, body); status 0 when no answer came.
 
 use crate::protocol::HttpRequest;
-use gloo_net::http::{Method, RequestBuilder};
+use gloo_net::http::Request;
+use wasm_bindgen::JsValue;
+
+/// A request for exactly `url`. gloo-net's `RequestBuilder` re-joins the query of a URL that
+/// has one with its own (empty) parameters and leaves a trailing `&`
+/// (`…?channel_id=c&message=hi&`), so the `web_sys::Request` is made here and handed to
+/// gloo-net only to send. A relative `url` resolves against the page, as `fetch` does.
+pub fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Request, JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let list = web_sys::Headers::new()?;
+    for (name, value) in headers {
+        list.append(name, value)?;
+    }
+    init.set_headers(&list);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
+    Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
+}
 
 /// `bearer` is sent as `Authorization: Bearer …` and never logged.
 pub async fn perform(request: HttpRequest, bearer: Option<String>) -> (u16, String) {
-    let method = match request.method {
-        "GET" => Method::GET,
-        "PUT" => Method::PUT,
-        _ => Method::POST,
-    };
-    let mut builder = RequestBuilder::new(&request.url).method(method);
+    let auth = bearer.map(|token| format!("Bearer {token}"));
+    let mut headers = Vec::new();
     if request.body.is_some() {
-        builder = builder.header("Content-Type", "application/json");
+        headers.push(("Content-Type", "application/json"));
     }
-    if let Some(token) = bearer {
-        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    if let Some(auth) = &auth {
+        headers.push(("Authorization", auth.as_str()));
     }
-    let sent = match request.body {
-        Some(body) => match builder.body(body) {
-            Ok(req) => req.send().await,
-            Err(e) => return (0, e.to_string()),
-        },
-        None => builder.send().await,
+    let built = self::request(
+        request.method,
+        &request.url,
+        &headers,
+        request.body.as_deref(),
+        None,
+    );
+    let sent = match built {
+        Ok(req) => req.send().await,
+        Err(e) => return (0, super::js_message(&e, "the request could not be made")),
     };
     match sent {
         Ok(response) => {

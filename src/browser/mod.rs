@@ -20,6 +20,15 @@ pub fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
     let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &value.into());
 }
 
+/// A thrown JS value as text: an `Error`'s message, a thrown string, or `fallback`.
+pub fn js_message(e: &JsValue, fallback: &str) -> String {
+    js_sys::Reflect::get(e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| fallback.into())
+}
+
 /// The browser's clock and the local UTC offset at this instant (DST-aware).
 pub fn now() -> Now {
     let date = js_sys::Date::new_0();

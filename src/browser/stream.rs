@@ -58,20 +58,22 @@ impl Streams {
         let live = self.live.clone();
         let catching_up = self.catching_up.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let mut builder = gloo_net::http::RequestBuilder::new(&url)
-                .method(gloo_net::http::Method::GET)
-                .header("Accept", "text/event-stream")
-                .abort_signal(Some(&signal));
-            if let Some(token) = &bearer {
-                builder = builder.header("Authorization", &format!("Bearer {token}"));
+            let auth = bearer.map(|token| format!("Bearer {token}"));
+            let mut headers = vec![("Accept", "text/event-stream")];
+            if let Some(auth) = &auth {
+                headers.push(("Authorization", auth.as_str()));
             }
             let alive = |live: &Rc<RefCell<Keyed<u32, Handle>>>| live.borrow().contains_key(&id);
-            let response = match builder.send().await {
+            let sent = match super::http::request("GET", &url, &headers, None, Some(&signal)) {
+                Ok(req) => req.send().await.map_err(|e| e.to_string()),
+                Err(e) => Err(super::js_message(&e, "the request could not be made")),
+            };
+            let response = match sent {
                 Ok(r) => r,
                 Err(e) => {
                     if alive(&live) {
                         live.borrow_mut().remove(&id);
-                        sink(StreamReport::Ended(Some(e.to_string())));
+                        sink(StreamReport::Ended(Some(e)));
                     }
                     return;
                 }

@@ -37,6 +37,9 @@ pub struct ExchangeEngine {
     codec: Box<dyn ExchangeCodec>,
     fx: Effects,
     lead: Fields,
+    /// Whether this visitor's lead data (the tag's `data-lead-*`) has been put to the vendor
+    /// in this page's life: it goes before the first message, then with each `identify()`.
+    lead_told: bool,
     token: TokenSource,
     visitor: String,
     fixed_visitor: bool,
@@ -66,6 +69,7 @@ impl ExchangeEngine {
             codec,
             fx: Effects::new(prefix),
             lead,
+            lead_told: false,
             token: TokenSource::new(credential),
             fixed_visitor: visitor.is_some(),
             visitor: visitor.unwrap_or_default(),
@@ -203,9 +207,24 @@ impl ExchangeEngine {
             });
             return;
         }
-        let Some((job, auth_retried)) = self.jobs.pop_front() else {
+        let Some((mut job, mut auth_retried)) = self.jobs.pop_front() else {
             return;
         };
+        if !self.lead_told {
+            self.lead_told = true;
+            // Decision: lead data from the tag tells the vendor who the visitor is before
+            // their first message (PROTOCOLS.md §4, `PUT /identity`), not at page load, so a
+            // visitor who never writes creates no identity.
+            if matches!(job, Job::Message { .. })
+                && self
+                    .codec
+                    .identify_request(&self.visitor, &self.lead)
+                    .is_some()
+            {
+                self.jobs.push_front((job, auth_retried));
+                (job, auth_retried) = (Job::Identify, false);
+            }
+        }
         let bearer = self.token.bearer();
         let request = match &job {
             Job::Message { out_id, text } => {
@@ -582,6 +601,7 @@ impl ExchangeEngine {
         if !self.fixed_visitor {
             self.new_visitor();
         }
+        self.lead_told = false;
         self.fx.emit(UiEvent::Cleared);
         if self.fx.state == ConnState::Failed {
             self.fx.set_state(ConnState::Open);
