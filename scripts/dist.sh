@@ -35,7 +35,10 @@ find dist -name '*.js' ! -name embed.js -print0 | while IFS= read -r -d '' f; do
   .tools/terser/node_modules/.bin/terser "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"
 done
-for f in embed.js confab.js confab_bg.wasm; do
+# The same bundle as one classic script, for servers of dist/ without CORS headers (the loader
+# falls back to it when it cannot import confab.js).
+node scripts/classic.js dist
+for f in embed.js confab.js confab_bg.wasm confab-classic.js; do
   [ -s "dist/$f" ] || { echo "dist/$f is missing"; exit 1; }
 done
-printf 'dist/: '; for f in embed.js confab.js confab_bg.wasm; do printf '%s %s B (%s B gzip)  ' "$f" "$(wc -c < "dist/$f")" "$(gzip -9c "dist/$f" | wc -c)"; done; echo
+printf 'dist/: '; for f in embed.js confab.js confab_bg.wasm confab-classic.js; do printf '%s %s B (%s B gzip)  ' "$f" "$(wc -c < "dist/$f")" "$(gzip -9c "dist/$f" | wc -c)"; done; echo

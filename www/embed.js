@@ -96,13 +96,34 @@
     idle = null;
   }
 
+  // A module script and a wasm fetch from another origin need CORS headers; a classic script
+  // does not. When confab.js cannot be imported (a plain static server, say), the same bundle
+  // comes as one classic script, which hands its exports and the wasm's bytes to its element.
+  function classic(why) {
+    var src = new URL('confab-classic.js', base).href;
+    console.info('[confab] could not import ' + base.href + 'confab.js (does its server send Access-Control-Allow-Origin?); loading ' + src);
+    return new Promise(function (resolve, reject) {
+      var el = document.createElement('script');
+      var done = false;
+      el.src = src;
+      el.confabBundle = function (bundle, wasm) { done = true; resolve([bundle, wasm]); };
+      el.onload = el.onerror = function () {
+        el.remove();
+        if (!done) reject(why);
+      };
+      (document.head || document.documentElement).appendChild(el);
+    });
+  }
+
   function load() {
     if (loading || destroyed) return;
     loading = true;
     stopIdle();
     import(new URL('confab.js', base).href)
-      .then(function (bundle) {
-        return bundle.default({ module_or_path: new URL('confab_bg.wasm', base) }).then(function () {
+      .then(function (bundle) { return [bundle, new URL('confab_bg.wasm', base)]; }, classic)
+      .then(function (got) {
+        var bundle = got[0];
+        return bundle.default({ module_or_path: got[1] }).then(function () {
           if (destroyed) return;
           var focused = host && host.shadowRoot && host.shadowRoot.activeElement;
           widget = host ? bundle.bootInto(attributes, emit, host) : bundle.boot(attributes, emit);

@@ -110,6 +110,8 @@ async fn main() {
         .nest("/iraa-host", iraa::host_routes())
         .nest("/control/iraa", iraa::control_routes())
         .nest_service("/dist", ServeDir::new(&args.dist))
+        // The same files as a plain static server would send them, without CORS headers.
+        .nest_service("/plain-dist", ServeDir::new(&args.dist))
         .fallback_service(ServeDir::new(&args.www))
         .layer(axum::middleware::from_fn_with_state(
             args.csp_origin.clone(),
@@ -125,6 +127,7 @@ async fn main() {
         ))
         // Embedding from any origin: module scripts and the wasm fetch are CORS requests.
         .layer(CorsLayer::very_permissive())
+        .layer(axum::middleware::from_fn(without_cors))
         .with_state(app);
     let addr: SocketAddr = match format!("{}:{}", args.host, args.port).parse() {
         Ok(a) => a,
@@ -172,6 +175,28 @@ async fn strict_csp(
         response
             .headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// `/plain-dist/` answers as a static server that knows nothing of CORS: the layer inside
+/// this one added the headers, and they go again here.
+async fn without_cors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let plain = request.uri().path().starts_with("/plain-dist/");
+    let mut response = next.run(request).await;
+    if plain {
+        let cors: Vec<_> = response
+            .headers()
+            .keys()
+            .filter(|k| k.as_str().starts_with("access-control-"))
+            .cloned()
+            .collect();
+        for name in cors {
+            response.headers_mut().remove(name);
+        }
     }
     response
 }

@@ -99,3 +99,31 @@ test('destroy() before the bundle loads removes the launcher and nothing is fetc
   await page.waitForTimeout(800);
   expect(wasm).toEqual([]);
 });
+
+test('from a server without CORS headers the bundle comes as one classic script, page actions included', async ({ page, request }) => {
+  await request.fetch(`${SERVER}/control/iraa/clear`, { method: 'POST' });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes('/plain-dist/')) asked.push(r.url().split('/plain-dist/')[1]); });
+  const cors = [];
+  page.on('response', (r) => { if (r.url().includes('/plain-dist/')) cors.push(r.headers()['access-control-allow-origin'] || null); });
+  await page.goto('/iraa-no-cors.html');
+  const before = await page.evaluate(() => Object.getOwnPropertyNames(window).length);
+  await page.evaluate(() => { window.acts = []; Confab.on('action', (a) => window.acts.push(a)); });
+  await launcher(page).click();
+  await expect(page.locator('confab-widget .message.in').first()).toContainText("I'm Iris", { timeout: 15_000 });
+  // The agent drives the page: the page-actions module came inside the classic script.
+  await page.locator('confab-widget textarea').fill('click the details');
+  await page.locator('confab-widget textarea').press('Enter');
+  await expect(page.locator('#clicked')).toBeVisible();
+  expect(await page.evaluate(() => window.acts)).toEqual([{ action: 'click', selector: '#details', ok: true }]);
+  // confab.js was asked for and refused (no CORS header); the wasm was never fetched on its own.
+  expect(asked).toEqual(['embed.js', 'confab.js', 'confab-classic.js']);
+  expect(cors.length).toBeGreaterThan(1);
+  expect(cors.every((h) => h === null)).toBe(true);
+  // No global beyond window.Confab (and the test's own `acts`), and the script element is gone.
+  expect(await page.evaluate(() => Object.getOwnPropertyNames(window).length)).toBe(before + 1);
+  expect(await page.evaluate(() => [...document.scripts].map((s) => s.src.split('/').pop()))).toEqual(['host-page.js', 'embed.js']);
+  expect(errors).toEqual([]);
+});
