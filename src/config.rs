@@ -415,9 +415,7 @@ impl Config {
 
 /// Checks a base URL's scheme and host and drops trailing slashes, so paths append exactly.
 fn normalize_base(url: &str, schemes: &[&str]) -> Result<String, String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| format!("\"{url}\" is not an absolute URL"))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| not_absolute(url))?;
     if !schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
         return Err(format!(
             "\"{url}\" must use {}",
@@ -444,12 +442,16 @@ fn normalize_base(url: &str, schemes: &[&str]) -> Result<String, String> {
     ))
 }
 
+fn not_absolute(url: &str) -> String {
+    format!(
+        "\"{url}\" is not an absolute URL (write https://…, or /… for a path on this page's host)"
+    )
+}
+
 /// An endpoint URL (`data-token-url`, `data-lead-url`): http(s), a host, no spaces. Its
 /// path and query are kept as written.
 fn check_endpoint(url: &str) -> Result<String, String> {
-    let (scheme, _) = url
-        .split_once("://")
-        .ok_or_else(|| format!("\"{url}\" is not an absolute URL"))?;
+    let (scheme, _) = url.split_once("://").ok_or_else(|| not_absolute(url))?;
     if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return Err(format!("\"{url}\" must use http:// or https://"));
     }
@@ -461,7 +463,7 @@ fn check_endpoint(url: &str) -> Result<String, String> {
 }
 
 /// The attributes whose value is a URL. A relative one (`/api/token`, `//cdn.example/x`,
-/// `token`) is resolved against the page's own URL before the attributes are read, as a link
+/// `./token`) is resolved against the page's own URL before the attributes are read, as a link
 /// on the page would be (decision: the host's endpoints are most often on its own origin).
 pub const URL_ATTRIBUTES: [&str; 4] = [
     "data-api-url",
@@ -470,17 +472,12 @@ pub const URL_ATTRIBUTES: [&str; 4] = [
     "data-lead-url",
 ];
 
-/// Whether a URL attribute's value is a relative reference: it has no scheme of its own
-/// (`javascript:x` and `ftp://x` have one, and are refused later as they are).
+/// Whether a URL attribute's value is written relative to the page: `/path`, `//host/path`,
+/// `./path` or `../path`. A bare `api.example.com/x` is not taken as a path on the page's own
+/// host (more likely a forgotten `https://`): it stays as written and is refused with a hint.
 pub fn is_relative_url(value: &str) -> bool {
-    let v = value.trim().as_bytes();
-    let scheme_len = v
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-        .count();
-    let has_scheme =
-        scheme_len > 0 && v[0].is_ascii_alphabetic() && v.get(scheme_len) == Some(&b':');
-    !v.is_empty() && !has_scheme
+    let v = value.trim();
+    v.starts_with('/') || v.starts_with("./") || v.starts_with("../")
 }
 
 /// A relative URL attribute as the page's `resolve` made it absolute. A socket base resolved

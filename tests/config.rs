@@ -165,7 +165,8 @@ fn page_resolve(relative: &str) -> Option<String> {
     } else if relative.starts_with('/') {
         format!("https://shop.example{relative}")
     } else {
-        format!("{}{relative}", &page[..page.rfind('/')? + 1])
+        let path = relative.strip_prefix("./").unwrap_or(relative);
+        format!("{}{path}", &page[..page.rfind('/')? + 1])
     })
 }
 
@@ -177,7 +178,7 @@ fn relative_url_attributes_resolve_against_the_page() {
         Some("https://shop.example/api/token")
     );
     assert_eq!(
-        r("data-lead-url", "leads?src=chat").as_deref(),
+        r("data-lead-url", "./leads?src=chat").as_deref(),
         Some("https://shop.example/store/leads?src=chat")
     );
     assert_eq!(
@@ -195,6 +196,15 @@ fn relative_url_attributes_resolve_against_the_page() {
     assert_eq!(r("data-api-url", "ftp://x.example"), None);
     assert_eq!(r("data-title", "/not-a-url"), None);
     assert_eq!(r("data-token-url", "  "), None);
+    // A host without its scheme is not a path on this page: it is refused, with a hint.
+    assert_eq!(r("data-api-url", "api.example.com/plati"), None);
+    let e = parse(&[
+        ("data-provider", "plati"),
+        ("data-channel-id", "c"),
+        ("data-api-url", "api.example.com/plati"),
+    ])
+    .unwrap_err();
+    assert!(e[0].message.contains("write https://"), "{e:?}");
     // A page the browser cannot resolve against (no base): read as written, and refused.
     assert_eq!(
         resolve_url_attribute("data-token-url", "/t", |_| None),
