@@ -465,6 +465,43 @@ fn replayed_and_duplicated_events_are_applied_once() {
 }
 
 #[test]
+fn a_batch_with_a_sequence_of_its_own_does_not_hold_the_cursor_back() {
+    let mut rig = Rig::connected(Credential::Fixed("tok".into()));
+    // A server that numbers the batch too: events 1 and 2 inside, the batch itself 3.
+    let mut replay: serde_json::Value = serde_json::from_str(&batch(vec![
+        start_event(1),
+        ev(2, "POLY_AGENT_JOINED", json!({"agent_name": "Ada"})),
+    ]))
+    .unwrap();
+    replay["sequence"] = json!(3);
+    rig.frame(&replay.to_string());
+    rig.frame(
+        &ev(
+            4,
+            "POLY_AGENT_MESSAGE",
+            json!({"message_id": "m4", "text": "four"}),
+        )
+        .to_string(),
+    );
+    assert_eq!(rig.engine.cursor(), Some(4));
+    assert!(
+        rig.sent_types().is_empty(),
+        "the replay had the agent: no join"
+    );
+    // A reconnect's batch numbered below the cursor still ends the replay, and changes nothing.
+    rig.feed(Input::SocketClosed { code: 1006 });
+    rig.now = rig.timers[&Timer::Reconnect];
+    rig.feed(Input::TimerFired(Timer::Reconnect));
+    assert!(rig.connects.last().unwrap().ends_with("&cursor=4"));
+    rig.feed(Input::SocketOpened);
+    let mut again: serde_json::Value = serde_json::from_str(&batch(vec![])).unwrap();
+    again["sequence"] = json!(2);
+    rig.frame(&again.to_string());
+    assert_eq!(rig.engine.cursor(), Some(4));
+    assert_eq!(rig.texts().len(), 1);
+}
+
+#[test]
 fn events_out_of_order_are_all_applied_and_the_cursor_waits_for_the_gap() {
     let mut rig = Rig::connected(Credential::Fixed("tok".into()));
     rig.frame(&batch(vec![

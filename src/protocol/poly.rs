@@ -309,6 +309,15 @@ impl Codec for Poly {
                 })
                 .unwrap_or_default();
             out.push(Envelope::bare(Event::ReplayEnd));
+            // A batch that carries a sequence of its own has been applied once its events
+            // are: the cursor moves over it, or it would wait at its number for good.
+            if let Some(seq) = map.get("sequence").and_then(Value::as_u64) {
+                out.push(Envelope {
+                    id: None,
+                    seq: Some(seq),
+                    events: vec![Event::Echo],
+                });
+            }
             return Ok(out);
         }
         Ok(vec![envelope(&kind, &map)])
