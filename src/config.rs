@@ -149,8 +149,21 @@ impl Config {
         format!("confab:{}:{}", self.provider.name(), scope)
     }
 
-    /// Parses the script tag's attributes (full names, e.g. `data-flow-id`).
+    /// Parses the script tag's attributes (full names, e.g. `data-flow-id`), with no page to
+    /// resolve relative URLs against.
     pub fn from_attributes<'a, I>(attributes: I) -> Result<Config, Vec<ConfigError>>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        Config::from_page_attributes(attributes, |_| None)
+    }
+
+    /// [`Config::from_attributes`] on a page: `resolve` makes a relative URL attribute
+    /// absolute against the page's own URL (see [`resolve_url_attribute`]).
+    pub fn from_page_attributes<'a, I>(
+        attributes: I,
+        resolve: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, Vec<ConfigError>>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
@@ -158,7 +171,8 @@ impl Config {
         let mut lead = Fields::new();
         for (name, value) in attributes {
             let name = name.trim().to_ascii_lowercase();
-            let value = value.trim().to_string();
+            let value = resolve_url_attribute(&name, value, &resolve)
+                .unwrap_or_else(|| value.trim().to_string());
             // `data-lead-url` is Iraa's lead POST target (EMBED.md), not a lead field.
             if let Some(field) = name
                 .strip_prefix("data-lead-")
@@ -415,6 +429,27 @@ impl Config {
 
 /// Checks a base URL's scheme and host and drops trailing slashes, so paths append exactly.
 fn normalize_base(url: &str, schemes: &[&str]) -> Result<String, String> {
+    let (scheme, rest) = check_url(url, schemes)?;
+    if rest.contains(['?', '#']) {
+        return Err(format!(
+            "\"{url}\" must be a base URL without query or fragment"
+        ));
+    }
+    Ok(format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        rest.trim_end_matches('/')
+    ))
+}
+
+/// An endpoint URL (`data-token-url`, `data-lead-url`): checked as a base is, but its path
+/// and query are kept as written.
+fn check_endpoint(url: &str) -> Result<String, String> {
+    check_url(url, &["http", "https"]).map(|_| url.to_string())
+}
+
+/// An absolute URL with one of `schemes`, a host and no spaces: its scheme and the rest.
+fn check_url<'a>(url: &'a str, schemes: &[&str]) -> Result<(&'a str, &'a str), String> {
     let (scheme, rest) = url.split_once("://").ok_or_else(|| not_absolute(url))?;
     if !schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
         return Err(format!(
@@ -430,16 +465,7 @@ fn normalize_base(url: &str, schemes: &[&str]) -> Result<String, String> {
     if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("\"{url}\" has no valid host"));
     }
-    if rest.contains(['?', '#']) {
-        return Err(format!(
-            "\"{url}\" must be a base URL without query or fragment"
-        ));
-    }
-    Ok(format!(
-        "{}://{}",
-        scheme.to_ascii_lowercase(),
-        rest.trim_end_matches('/')
-    ))
+    Ok((scheme, rest))
 }
 
 fn not_absolute(url: &str) -> String {
@@ -448,24 +474,10 @@ fn not_absolute(url: &str) -> String {
     )
 }
 
-/// An endpoint URL (`data-token-url`, `data-lead-url`): http(s), a host, no spaces. Its
-/// path and query are kept as written.
-fn check_endpoint(url: &str) -> Result<String, String> {
-    let (scheme, _) = url.split_once("://").ok_or_else(|| not_absolute(url))?;
-    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return Err(format!("\"{url}\" must use http:// or https://"));
-    }
-    normalize_base(
-        url.split(['?', '#']).next().unwrap_or(""),
-        &["http", "https"],
-    )?;
-    Ok(url.to_string())
-}
-
 /// The attributes whose value is a URL. A relative one (`/api/token`, `//cdn.example/x`,
-/// `./token`) is resolved against the page's own URL before the attributes are read, as a link
+/// `./token`) is resolved against the page's own URL as the attributes are read, as a link
 /// on the page would be (decision: the host's endpoints are most often on its own origin).
-pub const URL_ATTRIBUTES: [&str; 4] = [
+const URL_ATTRIBUTES: [&str; 4] = [
     "data-api-url",
     "data-ws-url",
     "data-token-url",
@@ -475,7 +487,7 @@ pub const URL_ATTRIBUTES: [&str; 4] = [
 /// Whether a URL attribute's value is written relative to the page: `/path`, `//host/path`,
 /// `./path` or `../path`. A bare `api.example.com/x` is not taken as a path on the page's own
 /// host (more likely a forgotten `https://`): it stays as written and is refused with a hint.
-pub fn is_relative_url(value: &str) -> bool {
+fn is_relative_url(value: &str) -> bool {
     let v = value.trim();
     v.starts_with('/') || v.starts_with("./") || v.starts_with("../")
 }
@@ -492,12 +504,13 @@ pub fn resolve_url_attribute(
         return None;
     }
     let absolute = resolve(value.trim())?;
-    let ws = derive_ws(&absolute);
-    Some(if name == "data-ws-url" && !ws.is_empty() {
-        ws
-    } else {
-        absolute
-    })
+    if name == "data-ws-url" {
+        let ws = derive_ws(&absolute);
+        if !ws.is_empty() {
+            return Some(ws);
+        }
+    }
+    Some(absolute)
 }
 
 /// `WS` derived from `API`: http→ws, https→wss (PROTOCOLS.md, introduction).

@@ -8,7 +8,7 @@ use crate::browser::storage::Store;
 use crate::browser::stream::{StreamReport, Streams};
 use crate::browser::timers::Timers;
 use crate::browser::{self, console_error, console_info, console_warn, set};
-use crate::config::{self, Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
+use crate::config::{Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
 use crate::engine::Credential;
 use crate::engine::{
     ConnState, Delivery, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer,
@@ -184,17 +184,9 @@ fn start(
             .ok()
             .map(|u| u.href())
     };
-    let pairs: Vec<(String, String)> = attribute_pairs(&attributes)
-        .into_iter()
-        .map(|(name, value)| {
-            let key = name.trim().to_ascii_lowercase();
-            match config::resolve_url_attribute(&key, &value, resolve) {
-                Some(absolute) => (name, absolute),
-                None => (name, value),
-            }
-        })
-        .collect();
-    let parsed = Config::from_attributes(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let pairs = attribute_pairs(&attributes);
+    let parsed =
+        Config::from_page_attributes(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), resolve);
     let (host, shadow) = match given {
         Some(host) => {
             let shadow = match host.shadow_root() {

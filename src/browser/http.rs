@@ -8,10 +8,12 @@ use wasm_bindgen::JsValue;
 /// has one with its own (empty) parameters and leaves a trailing `&`
 /// (`…?channel_id=c&message=hi&`), so the `web_sys::Request` is made here and handed to
 /// gloo-net only to send. A relative `url` resolves against the page, as `fetch` does.
+/// `bearer` is sent as `Authorization: Bearer …` and never logged.
 pub fn request(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
+    bearer: Option<&str>,
     body: Option<&str>,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<Request, JsValue> {
@@ -20,6 +22,9 @@ pub fn request(
     let list = web_sys::Headers::new()?;
     for (name, value) in headers {
         list.append(name, value)?;
+    }
+    if let Some(token) = bearer {
+        list.append("Authorization", &format!("Bearer {token}"))?;
     }
     init.set_headers(&list);
     if let Some(body) = body {
@@ -31,20 +36,18 @@ pub fn request(
     Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
 }
 
-/// `bearer` is sent as `Authorization: Bearer …` and never logged.
+/// One request, answered whole.
 pub async fn perform(request: HttpRequest, bearer: Option<String>) -> (u16, String) {
-    let auth = bearer.map(|token| format!("Bearer {token}"));
-    let mut headers = Vec::new();
-    if request.body.is_some() {
-        headers.push(("Content-Type", "application/json"));
-    }
-    if let Some(auth) = &auth {
-        headers.push(("Authorization", auth.as_str()));
-    }
+    let json: &[(&str, &str)] = if request.body.is_some() {
+        &[("Content-Type", "application/json")]
+    } else {
+        &[]
+    };
     let built = self::request(
         request.method,
         &request.url,
-        &headers,
+        json,
+        bearer.as_deref(),
         request.body.as_deref(),
         None,
     );

@@ -58,13 +58,11 @@ impl Streams {
         let live = self.live.clone();
         let catching_up = self.catching_up.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let auth = bearer.map(|token| format!("Bearer {token}"));
-            let mut headers = vec![("Accept", "text/event-stream")];
-            if let Some(auth) = &auth {
-                headers.push(("Authorization", auth.as_str()));
-            }
             let alive = |live: &Rc<RefCell<Keyed<u32, Handle>>>| live.borrow().contains_key(&id);
-            let sent = match super::http::request("GET", &url, &headers, None, Some(&signal)) {
+            let accept = [("Accept", "text/event-stream")];
+            let built =
+                super::http::request("GET", &url, &accept, bearer.as_deref(), None, Some(&signal));
+            let sent = match built {
                 Ok(req) => req.send().await.map_err(|e| e.to_string()),
                 Err(e) => Err(super::js_message(&e, "the request could not be made")),
             };
