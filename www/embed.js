@@ -184,6 +184,8 @@
       svg.appendChild(path);
       button.appendChild(svg);
       button.addEventListener('click', function () { call('toggle', []); });
+      button.addEventListener('pointerdown', function (e) { if (e.button === 0) pressed(button, 'pointerup'); });
+      button.addEventListener('keydown', function (e) { if (e.key === ' ') pressed(button, 'keyup'); });
       // Any sign of interest starts the download, so the bundle is often there by the click.
       button.addEventListener('pointerenter', load);
       button.addEventListener('focus', load);
@@ -192,6 +194,25 @@
     }
     root.appendChild(wrap);
     document.body.appendChild(host);
+  }
+
+  // The bundle can take the launcher over between a press and its release. The browser makes
+  // no click of a press and release on two different elements, so the release does: over the
+  // widget's own launcher, it is the click the visitor made.
+  var armed = false;
+  function pressed(button, up) {
+    load();
+    if (armed) return;
+    armed = true;
+    function end(e) {
+      if (e.type === 'keyup' && e.key !== ' ') return;
+      armed = false;
+      window.removeEventListener(up, end, true);
+      window.removeEventListener('pointercancel', end, true);
+      if (e.type === up && !button.isConnected && e.composedPath().indexOf(host) >= 0) call('toggle', []);
+    }
+    window.addEventListener(up, end, true);
+    window.addEventListener('pointercancel', end, true);
   }
 
   // A visitor with a stored conversation gets the bundle at once (to reconnect, resume and

@@ -75,6 +75,50 @@ test('a keyboard user who tabbed to the loader\'s launcher keeps focus on the wi
   await expect(panel(page)).toBeVisible();
 });
 
+test('a press the bundle takes over before its release is still a click, by mouse and by keyboard', async ({ page }) => {
+  await neverIdle(page);
+  for (const by of ['mouse', 'keyboard']) {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.unrouteAll();
+    await page.route('**/confab_bg.wasm', async (route) => { await held; await route.continue(); });
+    await page.goto('/plura.html');
+    await expect(launcher(page)).toBeVisible();
+    if (by === 'mouse') {
+      const box = await launcher(page).boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+    } else {
+      await page.keyboard.press('Tab');
+      await page.keyboard.down(' ');
+    }
+    release(); // the widget replaces the loader's launcher while the button is held
+    await expect(page.locator('confab-widget .confab')).toBeAttached({ timeout: 15_000 });
+    await expect(panel(page)).toBeHidden();
+    if (by === 'mouse') await page.mouse.up(); else await page.keyboard.up(' ');
+    await expect(panel(page), by).toBeVisible();
+    await page.waitForTimeout(300);
+    await expect(panel(page), `${by}: opened once, not toggled twice`).toBeVisible();
+    expect(await page.evaluate(() => Confab.state)).not.toBe('idle');
+    await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); }); // a new visitor again
+  }
+  // A press dragged off the launcher and released elsewhere is no click.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.unrouteAll();
+  await page.route('**/confab_bg.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto('/plura.html');
+  const box = await launcher(page).boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  release();
+  await expect(page.locator('confab-widget .confab')).toBeAttached({ timeout: 15_000 });
+  await page.mouse.move(100, 100);
+  await page.mouse.up();
+  await page.waitForTimeout(300);
+  await expect(panel(page)).toBeHidden();
+});
+
 test('data-preload="eager" and a returning visitor fetch the bundle at once', async ({ page }) => {
   await neverIdle(page);
   const wasm = wasmRequests(page);
