@@ -18,6 +18,8 @@ function tell(origin, message) {
 }
 
 let parentOrigin = null;
+// Aborted by `clear` (Stop, or a newer sequence in the parent): a running `wait` ends.
+let interrupt = new AbortController();
 
 window.addEventListener('message', async (e) => {
   if (e.source !== window.parent || !allowed.has(e.origin)) return;
@@ -26,6 +28,8 @@ window.addEventListener('message', async (e) => {
   parentOrigin = e.origin;
   if (m.type === 'clear') {
     clearHighlight();
+    interrupt.abort();
+    interrupt = new AbortController();
     return;
   }
   if (m.type === 'hello') {
@@ -43,7 +47,7 @@ window.addEventListener('message', async (e) => {
       location.assign(url.href);
       return;
     }
-    await runIn(document, a);
+    await runIn(document, a, interrupt.signal);
     tell(e.origin, { type: 'result', id: m.id, ok: true });
   } catch (err) {
     tell(e.origin, { type: 'result', id: m.id, ok: false, error: String((err && err.message) || err) });

@@ -83,11 +83,16 @@ function highlight(doc, el) {
   };
 }
 
-function wait(doc, selector, timeout) {
+// `signal` (an AbortSignal, optional) ends the wait early: Stop, or a newer sequence.
+function wait(doc, selector, timeout, signal) {
   const limit = Math.min(Math.max(Number(timeout) || DEFAULT_WAIT_MS, 0), 60000);
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
+      if (signal && signal.aborted) {
+        reject(new Error('interrupted'));
+        return;
+      }
       let el = null;
       try {
         el = doc.querySelector(selector);
@@ -104,8 +109,8 @@ function wait(doc, selector, timeout) {
 }
 
 // Runs one action in `doc`. Resolves with nothing, or rejects with an Error whose message
-// says why (shown to the page in the `action` event).
-export async function runIn(doc, action) {
+// says why (shown to the page in the `action` event). `signal` interrupts a `wait`.
+export async function runIn(doc, action, signal) {
   const a = action || {};
   switch (a.action) {
     case 'navigate':
@@ -135,7 +140,7 @@ export async function runIn(doc, action) {
       find(doc, a.selector).scrollIntoView({ behavior: 'smooth', block: 'center' });
       return;
     case 'wait':
-      await wait(doc, a.selector, a.timeout);
+      await wait(doc, a.selector, a.timeout, signal);
       return;
     case 'select': {
       const el = find(doc, a.selector);
@@ -165,9 +170,12 @@ export function describe(el) {
 
 // Watches the visitor's own (trusted) clicks and key presses in `doc`; the agent's synthetic
 // clicks are not trusted events and are ignored. Returns a function that stops watching.
+// On the host page, the chat itself is not the page: clicks and keys in the widget (its
+// composer, its Stop button) are neither reported nor taken as interruptions.
 export function watchVisitor(doc, onClick, onKey) {
-  const click = (e) => { if (e.isTrusted) onClick(describe(e.target), doc.defaultView.location.href); };
-  const key = (e) => { if (e.isTrusted) onKey(); };
+  const page = (e) => e.isTrusted && !(e.target && e.target.closest && e.target.closest('confab-widget'));
+  const click = (e) => { if (page(e)) onClick(describe(e.target), doc.defaultView.location.href); };
+  const key = (e) => { if (page(e)) onKey(); };
   doc.addEventListener('click', click, true);
   doc.addEventListener('keydown', key, true);
   return () => {
@@ -185,35 +193,43 @@ let nextId = 0;
 // presses while actions run. Returns {run(action), resolve(url), setRunning(bool), stop()}.
 export function createTarget(spec, onVisitor, onInterrupt) {
   let running = false;
-  // Stop rejects the action in progress at once (a long `wait` included).
+  // Stop, and a newer sequence, reject the action in progress at once (a long `wait` included,
+  // whose polling ends too); the widget says which of the two it was.
   let cancelWaiters = [];
+  let interrupt = new AbortController();
   const cancellable = (work) => Promise.race([
     work,
-    new Promise((_, reject) => cancelWaiters.push(() => reject(new Error('stopped by the visitor')))),
+    new Promise((_, reject) => cancelWaiters.push(() => reject(new Error('interrupted')))),
   ]);
   const setRunningBase = (on) => { running = on; };
-  // Stop: the action in progress is rejected at once and the highlight removed.
+  // The action in progress is rejected at once and the highlight removed.
   const cancelBase = () => {
     running = false;
     const waiters = cancelWaiters;
     cancelWaiters = [];
     waiters.forEach((w) => w());
+    interrupt.abort();
+    interrupt = new AbortController();
     clearHighlight();
   };
+  // The visitor's own click or key press while actions run stops them, the one in progress
+  // included (a frame target's `cancel` also tells the bridge).
+  let cancel = cancelBase;
+  const interrupted = () => { cancel(); onInterrupt(); };
   let unwatch = () => {};
   const watch = (doc) => {
     unwatch();
     unwatch = watchVisitor(
       doc,
-      (selector, url) => { if (running) onInterrupt(); else onVisitor('click', selector, url); },
-      () => { if (running) onInterrupt(); },
+      (selector, url) => { if (running) interrupted(); else onVisitor('click', selector, url); },
+      () => { if (running) interrupted(); },
     );
   };
 
   if (spec === 'host') {
     watch(document);
     return {
-      run: (action) => cancellable(runIn(document, action)),
+      run: (action) => cancellable(runIn(document, action, interrupt.signal)),
       resolve: (url) => Promise.resolve({ href: new URL(url, location.href).href, origin: location.origin }),
       setRunning: setRunningBase,
       cancel: cancelBase,
@@ -245,8 +261,8 @@ export function createTarget(spec, onVisitor, onInterrupt) {
       pending.delete(m.id);
       if (m.ok) p.resolve(m); else p.reject(new Error(m.error || 'the frame refused the action'));
     } else if (m.type === 'visitor' && typeof m.selector === 'string' && typeof m.url === 'string') {
-      if (m.event === 'key') { if (running) onInterrupt(); return; }
-      if (running) { if (m.event === 'click') onInterrupt(); return; }
+      if (m.event === 'key') { if (running) interrupted(); return; }
+      if (running) { if (m.event === 'click') interrupted(); return; }
       onVisitor(m.event === 'navigate' ? 'navigate' : 'click', m.selector.slice(0, 200), m.url.slice(0, 2000));
     }
   };
@@ -287,20 +303,33 @@ export function createTarget(spec, onVisitor, onInterrupt) {
     const timer = setTimeout(() => reject(new Error('the page did not finish loading')), ms);
     loadWaiters.push(() => { clearTimeout(timer); resolve(); });
   });
+  cancel = () => {
+    cancelBase();
+    try {
+      const el = frame();
+      if (!sameOriginDoc(el)) el.contentWindow.postMessage({ confab: 1, type: 'clear' }, frameOrigin(el));
+    } catch (_) { /* gone */ }
+  };
+  // The agent's last navigation, loaded or not: an action after it belongs to the new page,
+  // even when a newer sequence interrupted the navigate that was waiting for it.
+  let navigated = Promise.resolve();
 
   return {
     run: (action) => cancellable((async () => {
+      const signal = interrupt.signal;
+      await navigated;
+      if (signal.aborted) throw new Error('interrupted');
       const el = frame();
       const doc = sameOriginDoc(el);
       if (action && action.action === 'navigate') {
-        // The next action belongs to the new page: wait until it has loaded.
         const loaded = nextLoad(15000);
+        navigated = loaded.catch(() => {});
         if (doc) runIn(doc, action);
         else await ask(el, { type: 'run', action }, 5000);
         await loaded;
         return;
       }
-      if (doc) return runIn(doc, action);
+      if (doc) return runIn(doc, action, signal);
       const waitMs = action && action.action === 'wait' ? Math.min(Number(action.timeout) || DEFAULT_WAIT_MS, 60000) : 0;
       await ask(el, { type: 'run', action }, waitMs + 5000);
     })()),
@@ -312,13 +341,7 @@ export function createTarget(spec, onVisitor, onInterrupt) {
       return { href, origin: doc ? doc.defaultView.location.origin : frameOrigin(el) };
     },
     setRunning: setRunningBase,
-    cancel: () => {
-      cancelBase();
-      try {
-        const el = frame();
-        if (!sameOriginDoc(el)) el.contentWindow.postMessage({ confab: 1, type: 'clear' }, frameOrigin(el));
-      } catch (_) { /* gone */ }
-    },
+    cancel: () => cancel(),
     stop: () => {
       unwatch();
       clearHighlight();

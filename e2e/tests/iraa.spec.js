@@ -142,6 +142,74 @@ test('Stop cancels a running sequence', async ({ page }) => {
   await expect(page.frameLocator('#demo').locator('#clicked')).toBeHidden();
 });
 
+for (const [kind, path] of [['same-origin', '/iraa-same.html'], ['cross-origin', '/iraa-frame.html']]) {
+  test(`a newer sequence replaces a running one at once, a long wait included (${kind})`, async ({ page }) => {
+    await open(page, path);
+    const frame = page.frameLocator('#demo');
+    await say(page, 'bad: [{"action":"wait","selector":"#never","timeout":20000},{"action":"click","selector":"#details"}]');
+    await expect(w(page).acting).toBeVisible();
+    await say(page, 'bad: [{"action":"highlight","selector":"#details"}]');
+    // Well before the old wait's 20 s: it is interrupted, not left to run out.
+    await expect.poll(() => acts(page).then((a) => a.length), { timeout: 5_000 }).toBe(3);
+    const [wait, click, highlight] = await acts(page);
+    expect(wait).toMatchObject({ action: 'wait', ok: false, error: "replaced by the agent's next actions" });
+    expect(click).toMatchObject({ action: 'click', ok: false, error: "replaced by the agent's next actions" });
+    expect(highlight).toMatchObject({ action: 'highlight', ok: true });
+    await expect(frame.locator('[data-confab-highlight]')).toHaveCount(1);
+    await expect(frame.locator('#clicked')).toBeHidden();
+    await expect(w(page).acting).toBeHidden();
+  });
+
+  test(`the visitor's own click in the demo stops the agent at once (${kind})`, async ({ page }) => {
+    await open(page, path);
+    await say(page, 'bad: [{"action":"wait","selector":"#never","timeout":20000},{"action":"click","selector":"#details"}]');
+    await expect(w(page).acting).toBeVisible();
+    await page.frameLocator('#demo').locator('h1').click();
+    await expect.poll(() => acts(page).then((a) => a.length), { timeout: 5_000 }).toBe(2);
+    const [wait, click] = await acts(page);
+    expect(wait).toMatchObject({ action: 'wait', ok: false, error: 'stopped by the visitor' });
+    expect(click).toMatchObject({ action: 'click', ok: false, error: 'stopped by the visitor' });
+    await expect(page.frameLocator('#demo').locator('#clicked')).toBeHidden();
+    await expect(w(page).acting).toBeHidden();
+  });
+
+  test(`an action after an interrupted navigate waits for the new page (${kind})`, async ({ page }) => {
+    // The product's next page is slow to come.
+    await page.route('**/product/deals-new.html', async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue(); });
+    await open(page, path);
+    const frame = page.frameLocator('#demo');
+    await say(page, 'bad: [{"action":"navigate","url":"deals-new.html"}]');
+    await expect(w(page).acting).toBeVisible();
+    await say(page, 'bad: [{"action":"type","selector":"#deal-name","text":"Acme"}]');
+    await expect.poll(() => acts(page).then((a) => a.length)).toBe(2);
+    const [nav, type] = await acts(page);
+    expect(nav).toMatchObject({ action: 'navigate', ok: false, error: "replaced by the agent's next actions" });
+    expect(type).toMatchObject({ action: 'type', ok: true });
+    await expect(frame.locator('#echo')).toHaveText('Acme');
+  });
+}
+
+test('on the host page, the chat itself is not the page: typing in it neither stops the agent nor is reported', async ({ page, request }) => {
+  await open(page, '/iraa-host.html');
+  await page.waitForTimeout(600); // past the throttle window of visitor events
+  await w(page).input.click();
+  await say(page, 'bad: [{"action":"wait","selector":"#later","timeout":20000},{"action":"click","selector":"#details"}]');
+  await expect(w(page).acting).toBeVisible();
+  await w(page).input.pressSequentially('still there?');
+  await page.waitForTimeout(300);
+  await expect(w(page).acting).toBeVisible();
+  expect(await acts(page)).toEqual([]);
+  // The page's own content appearing ends the wait as planned, and the sequence goes on.
+  await page.evaluate(() => { const p = document.createElement('p'); p.id = 'later'; document.body.appendChild(p); });
+  await expect.poll(() => acts(page)).toEqual([
+    { action: 'wait', selector: '#later', ok: true },
+    { action: 'click', selector: '#details', ok: true },
+  ]);
+  await expect(page.locator('#clicked')).toBeVisible();
+  const frames = (await control(request, 'GET', '/iraa/frames')).map((f) => JSON.parse(f.raw));
+  expect(frames.filter((f) => f.type === 'iframe_event')).toEqual([]);
+});
+
 test('the lead form is prefilled, validated, sent to the page and the lead URL, then opens the CTA', async ({ page, context, request }) => {
   await open(page, '/iraa-frame.html');
   await page.evaluate(() => { window.leads = []; Confab.on('lead', (l) => window.leads.push(l.fields)); });

@@ -51,6 +51,8 @@ pub struct PageActionRunner {
     generation: Rc<Cell<u64>>,
     /// Bumped by Stop (and the visitor's own clicks) only, to tell "stopped" from "replaced".
     stops: Rc<Cell<u64>>,
+    /// The generation of the sequence acting on the target now, or 0.
+    acting: Rc<Cell<u64>>,
     report: Rc<dyn Fn(ActionReport)>,
     busy: Rc<dyn Fn(bool)>,
     _on_visitor: Closure<dyn FnMut(String, String, String)>,
@@ -87,10 +89,20 @@ impl PageActionRunner {
     ) -> PageActionRunner {
         let generation = Rc::new(Cell::new(0u64));
         let stops = Rc::new(Cell::new(0u64));
-        let (g, st) = (generation.clone(), stops.clone());
+        let acting = Rc::new(Cell::new(0u64));
+        let (g, st, act, off_bar) = (
+            generation.clone(),
+            stops.clone(),
+            acting.clone(),
+            busy.clone(),
+        );
+        // The visitor's own click or key press in the target (which has already interrupted
+        // the action in progress): the sequence stops as if by Stop.
         let on_interrupt = Closure::<dyn FnMut()>::new(move || {
             g.set(g.get() + 1);
             st.set(st.get() + 1);
+            act.set(0);
+            off_bar(false);
         });
         let on_visitor =
             Closure::<dyn FnMut(String, String, String)>::new(move |e, s, u| on_visitor(e, s, u));
@@ -129,6 +141,7 @@ impl PageActionRunner {
             allowed,
             generation,
             stops,
+            acting,
             report,
             busy,
             _on_visitor: on_visitor,
@@ -136,13 +149,18 @@ impl PageActionRunner {
         }
     }
 
-    /// Runs `actions` in order; a sequence already running is stopped first.
+    /// Runs `actions` in order. A sequence already running is replaced: its action in
+    /// progress is interrupted at once (a long `wait` too), and the rest are not run.
     pub fn run(&self, actions: Vec<PageAction>) {
         let generation = self.generation.get() + 1;
         self.generation.set(generation);
+        if self.acting.get() != 0 {
+            self.cancel();
+        }
         let gen_cell = self.generation.clone();
         let stops = self.stops.clone();
         let stops_at_start = stops.get();
+        let acting = self.acting.clone();
         let loading = self.loading.clone();
         let off = self.off;
         let allowed = self.allowed.clone();
@@ -175,8 +193,20 @@ impl PageActionRunner {
                 }
                 return;
             };
-            busy(true);
-            let _ = call(&target, "setRunning", &JsValue::TRUE);
+            // (Replaced or stopped while the target loaded: seen at the first action.)
+            if gen_cell.get() == generation {
+                acting.set(generation);
+                busy(true);
+                let _ = call(&target, "setRunning", &JsValue::TRUE);
+            }
+            // Why the rest of this sequence does not run, once it has been interrupted.
+            let interruption = || {
+                if stops.get() != stops_at_start {
+                    "stopped by the visitor".to_string()
+                } else {
+                    "replaced by the agent's next actions".to_string()
+                }
+            };
             let mut stopped: Option<String> = None;
             for a in &actions {
                 if let Some(why) = &stopped {
@@ -184,13 +214,9 @@ impl PageActionRunner {
                     continue;
                 }
                 if gen_cell.get() != generation {
-                    let why = if stops.get() != stops_at_start {
-                        "stopped by the visitor"
-                    } else {
-                        "replaced by the agent's next actions"
-                    };
-                    refuse(a, why.to_string());
-                    stopped = Some(why.to_string());
+                    let why = interruption();
+                    refuse(a, why.clone());
+                    stopped = Some(why);
                     continue;
                 }
                 if let Err(why) = precheck(a) {
@@ -245,37 +271,43 @@ impl PageActionRunner {
                             ok: true,
                             error: None,
                         });
-                        stopped = Some(if stops.get() != stops_at_start {
-                            "stopped by the visitor".into()
-                        } else {
-                            "replaced by the agent's next actions".into()
-                        });
+                        stopped = Some(interruption());
+                    }
+                    Err(_) if gen_cell.get() != generation => {
+                        // Interrupted in progress (the target rejects it at once).
+                        let why = interruption();
+                        refuse(a, why.clone());
+                        stopped = Some(why);
                     }
                     Err(why) => {
                         refuse(a, why);
-                        stopped = Some(if stops.get() != stops_at_start {
-                            "stopped by the visitor".into()
-                        } else {
-                            "an earlier action failed".into()
-                        });
+                        stopped = Some("an earlier action failed".into());
                     }
                 }
             }
             if gen_cell.get() == generation {
+                acting.set(0);
                 let _ = call(&target, "setRunning", &JsValue::FALSE);
                 busy(false);
             }
         });
     }
 
-    /// Stop: the running sequence ends after its current action.
+    /// Stop: the running sequence's action in progress is interrupted, and the rest not run.
     pub fn stop(&self) {
         self.generation.set(self.generation.get() + 1);
         self.stops.set(self.stops.get() + 1);
+        self.cancel();
+        (self.busy)(false);
+    }
+
+    /// Interrupts the action in progress on the target (the caller has bumped the generation,
+    /// so its sequence reports why and stops).
+    fn cancel(&self) {
+        self.acting.set(0);
         if let Some(t) = self.target.borrow().as_ref() {
             let _ = call(t, "cancel", &JsValue::UNDEFINED);
         }
-        (self.busy)(false);
     }
 }
 
