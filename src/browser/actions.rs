@@ -51,8 +51,13 @@ pub struct PageActionRunner {
     generation: Rc<Cell<u64>>,
     /// Bumped by Stop (and the visitor's own clicks) only, to tell "stopped" from "replaced".
     stops: Rc<Cell<u64>>,
-    /// The generation of the sequence acting on the target now, or 0.
-    acting: Rc<Cell<u64>>,
+    /// The generation of the last sequence that began acting on the target, until it ends:
+    /// it is still acting while that equals `generation`.
+    acting: Rc<Cell<Option<u64>>>,
+    /// Stop, and the visitor's own click or key press in the target: the running sequence
+    /// reports "stopped by the visitor" and the bar goes (the target's `cancel` is the
+    /// caller's part).
+    halt: Rc<dyn Fn()>,
     report: Rc<dyn Fn(ActionReport)>,
     busy: Rc<dyn Fn(bool)>,
     _on_visitor: Closure<dyn FnMut(String, String, String)>,
@@ -89,21 +94,19 @@ impl PageActionRunner {
     ) -> PageActionRunner {
         let generation = Rc::new(Cell::new(0u64));
         let stops = Rc::new(Cell::new(0u64));
-        let acting = Rc::new(Cell::new(0u64));
-        let (g, st, act, off_bar) = (
-            generation.clone(),
-            stops.clone(),
-            acting.clone(),
-            busy.clone(),
-        );
-        // The visitor's own click or key press in the target (which has already interrupted
-        // the action in progress): the sequence stops as if by Stop.
-        let on_interrupt = Closure::<dyn FnMut()>::new(move || {
-            g.set(g.get() + 1);
-            st.set(st.get() + 1);
-            act.set(0);
-            off_bar(false);
-        });
+        let halt: Rc<dyn Fn()> = {
+            let (g, st, off_bar) = (generation.clone(), stops.clone(), busy.clone());
+            Rc::new(move || {
+                g.set(g.get() + 1);
+                st.set(st.get() + 1);
+                off_bar(false);
+            })
+        };
+        // The target has already interrupted the action in progress.
+        let on_interrupt = {
+            let halt = halt.clone();
+            Closure::<dyn FnMut()>::new(move || halt())
+        };
         let on_visitor =
             Closure::<dyn FnMut(String, String, String)>::new(move |e, s, u| on_visitor(e, s, u));
         let spec = match mode {
@@ -141,7 +144,8 @@ impl PageActionRunner {
             allowed,
             generation,
             stops,
-            acting,
+            acting: Rc::new(Cell::new(None)),
+            halt,
             report,
             busy,
             _on_visitor: on_visitor,
@@ -152,9 +156,10 @@ impl PageActionRunner {
     /// Runs `actions` in order. A sequence already running is replaced: its action in
     /// progress is interrupted at once (a long `wait` too), and the rest are not run.
     pub fn run(&self, actions: Vec<PageAction>) {
+        let replaces = self.acting.get() == Some(self.generation.get());
         let generation = self.generation.get() + 1;
         self.generation.set(generation);
-        if self.acting.get() != 0 {
+        if replaces {
             self.cancel();
         }
         let gen_cell = self.generation.clone();
@@ -195,7 +200,7 @@ impl PageActionRunner {
             };
             // (Replaced or stopped while the target loaded: seen at the first action.)
             if gen_cell.get() == generation {
-                acting.set(generation);
+                acting.set(Some(generation));
                 busy(true);
                 let _ = call(&target, "setRunning", &JsValue::TRUE);
             }
@@ -255,15 +260,7 @@ impl PageActionRunner {
                 }
                 let arg = serde_wasm_bindgen::to_value(&action).unwrap_or(JsValue::NULL);
                 match call_async(&target, "run", &arg).await {
-                    Ok(_) if gen_cell.get() == generation => report(ActionReport {
-                        action: a.action.clone(),
-                        selector: a.selector.clone(),
-                        url: action.url.clone(),
-                        ok: true,
-                        error: None,
-                    }),
                     Ok(_) => {
-                        // Interrupted while this one ran: it ran, the rest do not.
                         report(ActionReport {
                             action: a.action.clone(),
                             selector: a.selector.clone(),
@@ -271,7 +268,10 @@ impl PageActionRunner {
                             ok: true,
                             error: None,
                         });
-                        stopped = Some(interruption());
+                        // Interrupted while this one ran: it ran, the rest do not.
+                        if gen_cell.get() != generation {
+                            stopped = Some(interruption());
+                        }
                     }
                     Err(_) if gen_cell.get() != generation => {
                         // Interrupted in progress (the target rejects it at once).
@@ -286,7 +286,7 @@ impl PageActionRunner {
                 }
             }
             if gen_cell.get() == generation {
-                acting.set(0);
+                acting.set(None);
                 let _ = call(&target, "setRunning", &JsValue::FALSE);
                 busy(false);
             }
@@ -295,16 +295,13 @@ impl PageActionRunner {
 
     /// Stop: the running sequence's action in progress is interrupted, and the rest not run.
     pub fn stop(&self) {
-        self.generation.set(self.generation.get() + 1);
-        self.stops.set(self.stops.get() + 1);
+        (self.halt)();
         self.cancel();
-        (self.busy)(false);
     }
 
     /// Interrupts the action in progress on the target (the caller has bumped the generation,
     /// so its sequence reports why and stops).
     fn cancel(&self) {
-        self.acting.set(0);
         if let Some(t) = self.target.borrow().as_ref() {
             let _ = call(t, "cancel", &JsValue::UNDEFINED);
         }

@@ -1,15 +1,29 @@
 //! One HTTP request, answered as (status, body); status 0 when no answer came.
 
 use crate::protocol::HttpRequest;
-use gloo_net::http::Request;
+use gloo_net::http::{Request, Response};
 use wasm_bindgen::JsValue;
 
-/// A request for exactly `url`. gloo-net's `RequestBuilder` re-joins the query of a URL that
-/// has one with its own (empty) parameters and leaves a trailing `&`
-/// (`…?channel_id=c&message=hi&`), so the `web_sys::Request` is made here and handed to
-/// gloo-net only to send. A relative `url` resolves against the page, as `fetch` does.
-/// `bearer` is sent as `Authorization: Bearer …` and never logged.
-pub fn request(
+/// Sends a request for exactly `url`: the response, or why none came. gloo-net's
+/// `RequestBuilder` re-joins the query of a URL that has one with its own (empty) parameters
+/// and leaves a trailing `&` (`…?channel_id=c&message=hi&`), so the `web_sys::Request` is
+/// made here and handed to gloo-net only to send. A relative `url` resolves against the page,
+/// as `fetch` does. `bearer` is sent as `Authorization: Bearer …` and never logged.
+pub async fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    bearer: Option<&str>,
+    body: Option<&str>,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Response, String> {
+    match build(method, url, headers, bearer, body, signal) {
+        Ok(request) => request.send().await.map_err(|e| e.to_string()),
+        Err(e) => Err(super::js_message(&e, "the request could not be made")),
+    }
+}
+
+fn build(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
@@ -43,24 +57,21 @@ pub async fn perform(request: HttpRequest, bearer: Option<String>) -> (u16, Stri
     } else {
         &[]
     };
-    let built = self::request(
+    let sent = send(
         request.method,
         &request.url,
         json,
         bearer.as_deref(),
         request.body.as_deref(),
         None,
-    );
-    let sent = match built {
-        Ok(req) => req.send().await,
-        Err(e) => return (0, super::js_message(&e, "the request could not be made")),
-    };
+    )
+    .await;
     match sent {
         Ok(response) => {
             let status = response.status();
             let body = response.text().await.unwrap_or_default();
             (status, body)
         }
-        Err(e) => (0, e.to_string()),
+        Err(why) => (0, why),
     }
 }

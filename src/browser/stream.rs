@@ -60,13 +60,9 @@ impl Streams {
         wasm_bindgen_futures::spawn_local(async move {
             let alive = |live: &Rc<RefCell<Keyed<u32, Handle>>>| live.borrow().contains_key(&id);
             let accept = [("Accept", "text/event-stream")];
-            let built =
-                super::http::request("GET", &url, &accept, bearer.as_deref(), None, Some(&signal));
-            let sent = match built {
-                Ok(req) => req.send().await.map_err(|e| e.to_string()),
-                Err(e) => Err(super::js_message(&e, "the request could not be made")),
-            };
-            let response = match sent {
+            let sent =
+                super::http::send("GET", &url, &accept, bearer.as_deref(), None, Some(&signal));
+            let response = match sent.await {
                 Ok(r) => r,
                 Err(e) => {
                     if alive(&live) {
