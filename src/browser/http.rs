@@ -17,37 +17,29 @@ pub async fn send(
     body: Option<&str>,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<Response, String> {
-    match build(method, url, headers, bearer, body, signal) {
+    let build = || -> Result<Request, JsValue> {
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        let list = web_sys::Headers::new()?;
+        for (name, value) in headers {
+            list.append(name, value)?;
+        }
+        if let Some(token) = bearer {
+            list.append("Authorization", &format!("Bearer {token}"))?;
+        }
+        init.set_headers(&list);
+        if let Some(body) = body {
+            init.set_body(&JsValue::from_str(body));
+        }
+        if let Some(signal) = signal {
+            init.set_signal(Some(signal));
+        }
+        Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
+    };
+    match build() {
         Ok(request) => request.send().await.map_err(|e| e.to_string()),
         Err(e) => Err(super::js_message(&e, "the request could not be made")),
     }
-}
-
-fn build(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    bearer: Option<&str>,
-    body: Option<&str>,
-    signal: Option<&web_sys::AbortSignal>,
-) -> Result<Request, JsValue> {
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    let list = web_sys::Headers::new()?;
-    for (name, value) in headers {
-        list.append(name, value)?;
-    }
-    if let Some(token) = bearer {
-        list.append("Authorization", &format!("Bearer {token}"))?;
-    }
-    init.set_headers(&list);
-    if let Some(body) = body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    if let Some(signal) = signal {
-        init.set_signal(Some(signal));
-    }
-    Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
 }
 
 /// One request, answered whole.
