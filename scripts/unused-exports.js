@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// `make dist`, after trunk and before terser: Leptos 0.8 always turns on server_fn's `browser`
+// feature, which brings wasm-streams, whose three `#[wasm_bindgen]` classes (IntoUnderlying-
+// Source, -ByteSource, -Sink: adapters from Rust streams to JavaScript ones) are exports of the
+// module. Link-time optimization keeps whatever is exported, so they and what they reach (their
+// futures, `future_to_promise`) ship in every bundle, with their classes in the glue, though
+// the widget never makes one. This takes them out of both files and lets wasm-opt drop the code
+// only they reached (about 2.5 KB gzip).
+//
+// Checked, not assumed: each class must be found in the glue in the shape wasm-bindgen writes,
+// and nothing may name it afterwards; otherwise the build stops.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { fail, readExports, withExports } = require('./wasm.js');
+
+const dist = process.argv[2] || 'dist';
+const wasmPath = path.join(dist, 'confab_bg.wasm');
+const gluePath = path.join(dist, 'confab.js');
+const classes = ['IntoUnderlyingByteSource', 'IntoUnderlyingSink', 'IntoUnderlyingSource'];
+
+let glue = fs.readFileSync(gluePath, 'utf8');
+function cut(pattern, what) {
+  const before = glue.length;
+  glue = glue.replace(pattern, '');
+  if (glue.length === before) fail(`${what} was not found in the glue`);
+}
+for (const name of classes) {
+  // The class body ends at the first `}` alone at the start of a line.
+  cut(new RegExp(`^export class ${name} \\{\\n[\\s\\S]*?^\\}\\n`, 'm'), `class ${name}`);
+  cut(new RegExp(`^if \\(Symbol\\.dispose\\) ${name}\\.prototype\\[Symbol\\.dispose\\] = ${name}\\.prototype\\.free;\\n`, 'm'), `${name}'s dispose`);
+  cut(new RegExp(`^const ${name}Finalization = [^;]*;\\n`, 'm'), `${name}'s finalization registry`);
+  if (glue.includes(name)) fail(`the glue still names ${name}`);
+}
+
+const wasm = fs.readFileSync(wasmPath);
+const exportList = readExports(wasm);
+const dropped = (e) => /^(__wbg_)?intounderlying/.test(e.field);
+const kept = exportList.filter((e) => !dropped(e));
+if (kept.length === exportList.length) fail('the wasm exports no wasm-streams class');
+for (const e of exportList.filter(dropped)) {
+  if (glue.includes(e.field)) fail(`the glue still calls ${e.field}`);
+}
+fs.writeFileSync(wasmPath, withExports(wasm, kept));
+fs.writeFileSync(gluePath, glue);
+
+// wasm-opt again, with the feature flags trunk gave it (www/bundle.html), to drop what only
+// those exports reached.
+const entry = fs.readFileSync(path.join(__dirname, '..', 'www', 'bundle.html'), 'utf8');
+const params = entry.match(/data-wasm-opt-params="([^"]*)"/);
+if (!params) fail('www/bundle.html gives wasm-opt no parameters');
+const flags = params[1].split(/\s+/).filter((f) => f.startsWith('--enable-'));
+execFileSync('wasm-opt', ['-Oz', ...flags, wasmPath, '-o', wasmPath], { stdio: 'inherit' });
+const after = fs.statSync(wasmPath).size;
+console.log(`unused-exports.js: ${exportList.length - kept.length} exports of wasm-streams' classes dropped; wasm ${wasm.length} -> ${after} B`);

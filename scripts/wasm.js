@@ -1,0 +1,112 @@
+// The few parts of the wasm binary format that `make dist`'s post-link steps rewrite: the
+// section list, and the import (2) and export (7) sections' entries. Every read is checked: a
+// module in a shape these functions do not know stops the build.
+'use strict';
+
+function fail(why) {
+  console.error(`${require('path').basename(process.argv[1] || 'dist')}: ${why}`);
+  process.exit(1);
+}
+
+// An unsigned LEB128 number at `at`: [value, the offset after it].
+function readLeb(buf, at) {
+  let value = 0, shift = 0, byte;
+  do {
+    if (at >= buf.length) fail('the wasm ends inside a number');
+    byte = buf[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [value, at];
+}
+
+function leb(n) {
+  const out = [];
+  do {
+    let byte = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n) byte |= 0x80;
+    out.push(byte);
+  } while (n);
+  return Buffer.from(out);
+}
+
+function encodeName(s) {
+  const b = Buffer.from(s, 'utf8');
+  return Buffer.concat([leb(b.length), b]);
+}
+
+function readName(buf, at) {
+  const [n, p] = readLeb(buf, at);
+  return [buf.toString('utf8', p, p + n), p + n];
+}
+
+// The module's sections: { id, start (its id byte), body (its first content byte), end }.
+function sections(wasm) {
+  if (wasm.length < 8 || wasm.readUInt32LE(0) !== 0x6d736100) fail('not a wasm module');
+  const list = [];
+  let at = 8;
+  while (at < wasm.length) {
+    const [len, body] = readLeb(wasm, at + 1);
+    list.push({ id: wasm[at], start: at, body, end: body + len });
+    at = body + len;
+  }
+  if (at !== wasm.length) fail('the last section runs past the end of the module');
+  return list;
+}
+
+function only(wasm, id, what) {
+  const found = sections(wasm).filter((s) => s.id === id);
+  if (found.length !== 1) fail(`the wasm has ${found.length} ${what} sections, expected one`);
+  return found[0];
+}
+
+// Entries of a vector section, each read by `entry(buf, at) -> [value, next]`.
+function readVector(wasm, section, entry, what) {
+  let [count, p] = readLeb(wasm, section.body);
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    let value;
+    [value, p] = entry(wasm, p);
+    out.push(value);
+  }
+  if (p !== section.end) fail(`the ${what} section has bytes left over`);
+  return out;
+}
+
+// Imports: { module, field, type } (functions only: anything else stops the build).
+function readImports(wasm) {
+  return readVector(wasm, only(wasm, 2, 'import'), (buf, at) => {
+    let module, field, type;
+    [module, at] = readName(buf, at);
+    [field, at] = readName(buf, at);
+    if (buf[at] !== 0) fail(`import ${module}.${field} is not a function`);
+    [type, at] = readLeb(buf, at + 1);
+    return [{ module, field, type }, at];
+  }, 'import');
+}
+
+// Exports: { field, kind, index }.
+function readExports(wasm) {
+  return readVector(wasm, only(wasm, 7, 'export'), (buf, at) => {
+    let field, index;
+    [field, at] = readName(buf, at);
+    const kind = buf[at];
+    [index, at] = readLeb(buf, at + 1);
+    return [{ field, kind, index }, at];
+  }, 'export');
+}
+
+// The module with the section of `id` given new entries (encoded by `encode`).
+function withSection(wasm, id, entries, encode, what) {
+  const s = only(wasm, id, what);
+  const body = Buffer.concat([leb(entries.length), ...entries.map(encode)]);
+  return Buffer.concat([wasm.subarray(0, s.start), Buffer.from([id]), leb(body.length), body, wasm.subarray(s.end)]);
+}
+
+const withImports = (wasm, imports) => withSection(wasm, 2, imports, (e) =>
+  Buffer.concat([encodeName(e.module), encodeName(e.field), Buffer.from([0]), leb(e.type)]), 'import');
+const withExports = (wasm, exports) => withSection(wasm, 7, exports, (e) =>
+  Buffer.concat([encodeName(e.field), Buffer.from([e.kind]), leb(e.index)]), 'export');
+
+module.exports = { fail, readImports, readExports, withImports, withExports };
