@@ -29,6 +29,9 @@ rm -f dist/bundle.html dist/index.html
 # wasm-streams' classes, exported because Leptos brings them, though the widget never makes one:
 # out of the wasm and the glue, and wasm-opt once more to drop the code only they reached.
 node scripts/unused-exports.js dist
+# The wasm's functions in an order that gzip compresses better (families side by side), and
+# the function names trunk's wasm-opt kept for it (`-g` in www/bundle.html) stripped.
+node scripts/order-functions.js dist
 # The loader is the one file every page pays for, before anyone chats: minified.
 .tools/terser/node_modules/.bin/terser www/embed.js --compress --mangle --output dist/embed.js
 # The modules the bundle imports before anyone can chat (wasm-bindgen's glue and the page

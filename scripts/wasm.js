@@ -2,9 +2,12 @@
 // section list, and the import (2) and export (7) sections' entries. Every read is checked: a
 // module in a shape these functions do not know stops the build.
 'use strict';
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
 
 function fail(why) {
-  console.error(`${require('path').basename(process.argv[1] || 'dist')}: ${why}`);
+  console.error(`${path.basename(process.argv[1] || 'dist')}: ${why}`);
   process.exit(1);
 }
 
@@ -109,4 +112,62 @@ const withImports = (wasm, imports) => withSection(wasm, 2, imports, (e) =>
 const withExports = (wasm, exports) => withSection(wasm, 7, exports, (e) =>
   Buffer.concat([encodeName(e.field), Buffer.from([e.kind]), leb(e.index)]), 'export');
 
-module.exports = { fail, readImports, readExports, withImports, withExports };
+// The bodies of the module's own functions, in order (index = imported functions + position).
+function functionBodies(wasm) {
+  return readVector(wasm, only(wasm, 10, 'code'), (buf, at) => {
+    const [len, body] = readLeb(buf, at);
+    return [buf.subarray(body, body + len), body + len];
+  }, 'code');
+}
+
+// The "name" custom section's function names: a Map of function index to name (empty when the
+// module has none).
+function functionNames(wasm) {
+  const names = new Map();
+  for (const s of sections(wasm).filter((s) => s.id === 0)) {
+    let [title, at] = readName(wasm, s.body);
+    if (title !== 'name') continue;
+    while (at < s.end) {
+      const kind = wasm[at];
+      const [len, body] = readLeb(wasm, at + 1);
+      if (kind === 1) {
+        readVector(wasm, { body, end: body + len }, (buf, p) => {
+          let index, name;
+          [index, p] = readLeb(buf, p);
+          [name, p] = readName(buf, p);
+          names.set(index, name);
+          return [null, p];
+        }, 'function names');
+      }
+      at = body + len;
+    }
+  }
+  return names;
+}
+
+// The module with its "name" section replaced by one holding only these function names.
+function withFunctionNames(wasm, names) {
+  const kept = sections(wasm).filter((s) => !(s.id === 0 && readName(wasm, s.body)[0] === 'name'));
+  const entries = [...names].map(([index, name]) => Buffer.concat([leb(index), encodeName(name)]));
+  const sub = Buffer.concat([leb(entries.length), ...entries]);
+  const content = Buffer.concat([encodeName('name'), Buffer.from([1]), leb(sub.length), sub]);
+  return Buffer.concat([
+    wasm.subarray(0, 8), ...kept.map((s) => wasm.subarray(s.start, s.end)),
+    Buffer.from([0]), leb(content.length), content,
+  ]);
+}
+
+// Runs wasm-opt (binaryen's, first on PATH in `make dist`) on a file in place, with the
+// feature flags trunk gives it (www/bundle.html) and these passes.
+function wasmOpt(file, passes) {
+  const entry = fs.readFileSync(path.join(__dirname, '..', 'www', 'bundle.html'), 'utf8');
+  const params = entry.match(/data-wasm-opt-params="([^"]*)"/);
+  if (!params) fail('www/bundle.html gives wasm-opt no parameters');
+  const features = params[1].split(/\s+/).filter((f) => f.startsWith('--enable-'));
+  execFileSync('wasm-opt', [...passes, ...features, file, '-o', file], { stdio: 'inherit' });
+}
+
+module.exports = {
+  fail, readImports, readExports, withImports, withExports, functionBodies, functionNames,
+  withFunctionNames, wasmOpt,
+};
