@@ -42,7 +42,7 @@ find dist -name '*.js' ! -name embed.js -print0 | while IFS= read -r -d '' f; do
   mv "$f.min" "$f"
 done
 # The glue's import names to the wasm, wasm-bindgen's binding names with a hash, shortened in
-# both files (about 8 KB gzip less to chat; see the script).
+# both files (7.4 KB gzip less to chat; see the script).
 node scripts/shortnames.js dist
 # The same bundle as one classic script, for servers of dist/ without CORS headers (the loader
 # falls back to it when it cannot import confab.js).

@@ -2,9 +2,10 @@
 // `make dist`, after terser: wasm-bindgen names each import the glue hands the wasm after the
 // binding and a 16-digit hash (`__wbg_setAttribute_9bd1e4c3a0f2b5d7`), and writes that name
 // twice: in the wasm's import section and as a key of the glue's import object. About 250 such
-// names, 8 KB of text whose hashes gzip cannot shrink, cost 7.5 KB gzip on every page that
-// chats (4.2 KB of wasm, 3.2 KB of glue). This renames them (and their module, `./confab_bg.js`) to the shortest free names in
-// both files at once, and the exports the glue reaches only as properties of the instance.
+// names, 8 KB of text whose hashes gzip cannot shrink, cost 7.4 KB gzip on every page that
+// chats (4.2 KB of wasm, 3.2 KB of glue). This renames them (and their module,
+// `./confab_bg.js`) to the shortest free names in both files at once, and the exports the glue
+// reaches only as properties of the instance.
 //
 // Checked, not assumed: every import must be a function of the one module, and every old import
 // name must occur in the glue exactly once, as an object key. Otherwise the build stops, rather

@@ -1,6 +1,7 @@
-// The few parts of the wasm binary format that `make dist`'s post-link steps rewrite: the
-// section list, and the import (2) and export (7) sections' entries. Every read is checked: a
-// module in a shape these functions do not know stops the build.
+// The few parts of the wasm binary format that `make dist`'s post-link steps read and rewrite:
+// the section list, the import (2) and export (7) entries, the function bodies (10) and the
+// "name" section's function names; and wasm-opt run with the bundle's feature flags. Every read
+// is checked: a module in a shape these functions do not know stops the build.
 'use strict';
 const fs = require('fs');
 const path = require('path');
