@@ -44,9 +44,8 @@ const renamed = new Map();
 for (const e of imports) {
   if (!renamed.has(e.field)) {
     const key = new RegExp(`(?<![\\w$])${escape(e.field)}(?=\\s*:)`, 'g');
-    const hits = (glue.match(key) || []).length;
-    if (hits !== 1) fail(`import ${e.field} is a key of the glue ${hits} times, expected once`);
-    if (glue.split(e.field).length !== 2) fail(`import ${e.field} occurs in the glue outside its key`);
+    const occurrences = glue.split(e.field).length - 1;
+    if (occurrences !== 1 || !key.test(glue)) fail(`import ${e.field} occurs in the glue ${occurrences} times, expected once, as a key`);
     const fresh = names.next().value;
     glue = glue.replace(key, fresh);
     renamed.set(e.field, fresh);

@@ -35,7 +35,10 @@ for (const name of classes) {
 
 const wasm = fs.readFileSync(wasmPath);
 const exportList = readExports(wasm);
-const dropped = (e) => /^(__wbg_)?intounderlying/.test(e.field);
+// wasm-bindgen names a class's exports after it in lower case: `intounderlyingsink_write`,
+// and `__wbg_intounderlyingsink_free` for its destructor.
+const prefixes = classes.map((c) => c.toLowerCase() + '_');
+const dropped = (e) => prefixes.some((p) => e.field.startsWith(p) || e.field.startsWith('__wbg_' + p));
 const kept = exportList.filter((e) => !dropped(e));
 if (kept.length === exportList.length) fail('the wasm exports no wasm-streams class');
 for (const e of exportList.filter(dropped)) {

@@ -121,13 +121,15 @@ function functionBodies(wasm) {
   }, 'code');
 }
 
+// Whether a section is the "name" custom section; its content starts after the title.
+const isNames = (wasm, s) => s.id === 0 && readName(wasm, s.body)[0] === 'name';
+
 // The "name" custom section's function names: a Map of function index to name (empty when the
 // module has none).
 function functionNames(wasm) {
   const names = new Map();
-  for (const s of sections(wasm).filter((s) => s.id === 0)) {
-    let [title, at] = readName(wasm, s.body);
-    if (title !== 'name') continue;
+  for (const s of sections(wasm).filter((s) => isNames(wasm, s))) {
+    let at = readName(wasm, s.body)[1];
     while (at < s.end) {
       const kind = wasm[at];
       const [len, body] = readLeb(wasm, at + 1);
@@ -148,7 +150,7 @@ function functionNames(wasm) {
 
 // The module with its "name" section replaced by one holding only these function names.
 function withFunctionNames(wasm, names) {
-  const kept = sections(wasm).filter((s) => !(s.id === 0 && readName(wasm, s.body)[0] === 'name'));
+  const kept = sections(wasm).filter((s) => !isNames(wasm, s));
   const entries = [...names].map(([index, name]) => Buffer.concat([leb(index), encodeName(name)]));
   const sub = Buffer.concat([leb(entries.length), ...entries]);
   const content = Buffer.concat([encodeName('name'), Buffer.from([1]), leb(sub.length), sub]);
