@@ -83,12 +83,32 @@ pub fn redraw(el: &Element, draw: impl FnOnce(&Document, &Node)) {
 }
 
 /// Runs `f` now and again whenever a signal it read changes. Every effect in the UI goes
-/// through this one use of Leptos's `Effect::new`: called with each closure's own type, it
+/// through this one use of Leptos's `Effect::new_sync`: called with each closure's own type, it
 /// compiles a copy of the effect's task per call site (about 1 KB of wasm each).
 pub fn effect(f: impl FnMut() + 'static) {
-    boxed_effect(Box::new(f));
+    boxed_effect(OneThread(Box::new(f)));
 }
 
-fn boxed_effect(mut f: Box<dyn FnMut()>) {
-    leptos::prelude::Effect::new(move |_: Option<()>| f());
+fn boxed_effect(mut f: OneThread<Box<dyn FnMut()>>) {
+    // The closure takes the whole wrapper (a closure would otherwise take only its field).
+    leptos::prelude::Effect::new_sync(move |_: Option<()>| {
+        let OneThread(run) = &mut f;
+        run()
+    });
 }
+
+/// A value of this wasm's one thread, kept by Leptos's thread-safe storage. Leptos's own
+/// storage for values that are not `Send` checks the thread on every read, and that check
+/// (`std::thread::current`) brings std's second allocator, dlmalloc, for the thread's handle:
+/// about 2 KB gzip of a wasm that never has a second thread.
+#[derive(Clone)]
+pub struct OneThread<T>(pub T);
+
+// SAFETY: the bundle is built for wasm32 without the `atomics` target feature, where there is
+// one thread and no way to start another, so a value can never be reached from two threads.
+// The assertion below stops the build if that ever changes.
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl<T> Send for OneThread<T> {}
+// SAFETY: as for `Send`.
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl<T> Sync for OneThread<T> {}

@@ -254,7 +254,7 @@ pub struct ViewModel {
     /// Counts conversations cleared; the message list is built anew for each.
     pub generation: RwSignal<u64>,
     /// The frame's elements, once the view is mounted (`mount`).
-    pub frame: StoredValue<Option<Frame>, LocalStorage>,
+    pub frame: StoredValue<Option<dom::OneThread<Frame>>>,
 }
 
 /// The elements of the view's frame that the code reaches for. Found by `mount` right after
@@ -271,7 +271,7 @@ impl ViewModel {
     /// The frame's elements, or `None` before the view is mounted. (After an unmount they
     /// are detached, and nothing that reads them runs any more.)
     fn frame(&self) -> Option<Frame> {
-        self.frame.try_get_value().flatten()
+        self.frame.try_get_value().flatten().map(|f| f.0)
     }
 
     pub fn new(title: &str) -> ViewModel {
@@ -298,7 +298,7 @@ impl ViewModel {
             unseen: RwSignal::new(0),
             locale: RwSignal::new("en".into()),
             generation: RwSignal::new(0),
-            frame: StoredValue::new_local(None),
+            frame: StoredValue::new(None),
         }
     }
 
@@ -537,7 +537,9 @@ pub fn mount(
     let list = list.and_then(|el| el.dyn_into().ok());
     let input = find("form.composer textarea").and_then(|el| el.dyn_into().ok());
     if let (Some(root), Some(list), Some(input)) = (root, list, input) {
-        model.frame.set_value(Some(Frame { root, list, input }));
+        model
+            .frame
+            .set_value(Some(dom::OneThread(Frame { root, list, input })));
     }
     let mut listeners = Listeners::default();
     for (selector, name, f) in handlers.take() {
