@@ -412,7 +412,7 @@ impl Notice {
     }
 
     /// A stored notice read back: its tag `k` and the fields of that kind (see [`Notice::kind`]).
-    pub fn read(v: &serde_json::Value) -> Option<Notice> {
+    pub fn read(v: &crate::protocol::value::Value) -> Option<Notice> {
         let r = crate::protocol::record::Record::of(v)?;
         Some(match r.text("k")?.as_str() {
             "server" => Notice::Server {

@@ -319,6 +319,28 @@ fn the_token_event_reader_agrees_with_serde_json_on_every_input() {
     });
 }
 
+/// serde_json's tree of what our reader read, each number as our reader understands it: an
+/// integer when it reads as one, else its float.
+fn theirs(v: &confab::protocol::value::Value) -> serde_json::Value {
+    use confab::protocol::value::Value;
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => u.into(),
+            (_, Some(i)) => i.into(),
+            _ => {
+                serde_json::Number::from_f64(n.as_f64()).map_or(serde_json::Value::Null, Into::into)
+            }
+        },
+        Value::String(s) => s.as_str().into(),
+        Value::Array(items) => items.iter().map(theirs).collect(),
+        Value::Object(map) => {
+            serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), theirs(v))).collect())
+        }
+    }
+}
+
 /// Whether two JSON values agree: numbers by value (a float within 1e-12 of the other's, as
 /// serde_json's own reading is not exact either), everything else exactly.
 fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
@@ -366,7 +388,7 @@ fn the_json_reader_agrees_with_serde_json_on_every_input() {
         let ours = parse(&f);
         match serde_json::from_str::<serde_json::Value>(&f) {
             Ok(v) => {
-                let got = ours.unwrap_or_else(|e| panic!("refused valid JSON: {e}"));
+                let got = theirs(&ours.unwrap_or_else(|e| panic!("refused valid JSON: {e}")));
                 assert!(same_json(&got, &v), "read {got} where serde_json reads {v}");
             }
             Err(_) => assert!(ours.is_err(), "accepted what serde_json refuses: {ours:?}"),
@@ -377,16 +399,16 @@ fn the_json_reader_agrees_with_serde_json_on_every_input() {
 
 #[test]
 fn the_json_writer_writes_what_serde_json_writes() {
+    use confab::protocol::scan::parse;
     use confab::protocol::write::json;
     // Every control character, the two that are always escaped, DEL, and wider characters.
     let every: String = (0u8..0x20)
         .map(char::from)
         .chain("\"\\\u{7f}/é🙂\u{2028}".chars())
         .collect();
-    let text = serde_json::Value::from(every);
     assert_eq!(
-        json(&text),
-        serde_json::to_string(&text).unwrap_or_default()
+        json(&confab::protocol::value::Value::from(every.as_str())),
+        serde_json::to_string(&serde_json::Value::from(every)).unwrap_or_default()
     );
     let seeds = [
         r#"{"type":"message","text":"say \"hi\"\n\u00e9\ud83d\ude00\u001f","n":[1,-2,3.5,{"a":null}]}"#,
@@ -398,8 +420,22 @@ fn the_json_writer_writes_what_serde_json_writes() {
     run("json writer against serde_json", |rng| {
         let f = input(rng, &seeds, &["message", "x"], &keys);
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&f) {
-            let theirs = serde_json::to_string(&v).unwrap_or_default();
-            assert_eq!(json(&v), theirs, "written differently from serde_json");
+            // What we write of what we read, serde_json reads as the same value; and for a text
+            // serde_json wrote (its numbers in its own form), we write the same text: the same
+            // escapes and key order.
+            let ours = parse(&f).unwrap_or_else(|e| panic!("refused valid JSON: {e}"));
+            let back = serde_json::from_str::<serde_json::Value>(&json(&ours));
+            assert!(
+                back.is_ok_and(|b| same_json(&b, &v)),
+                "written as another value"
+            );
+            let written = serde_json::to_string(&v).unwrap_or_default();
+            let again = parse(&written).map(|w| json(&w));
+            assert_eq!(
+                again.as_deref(),
+                Ok(written.as_str()),
+                "written differently from serde_json"
+            );
         }
         f
     });
@@ -409,18 +445,19 @@ fn the_json_writer_writes_what_serde_json_writes() {
 fn the_json_reader_reads_numbers_as_written() {
     use confab::protocol::scan::parse;
     let read = |s: &str| parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
-    assert_eq!(read("3.5").as_f64(), Some(3.5));
-    assert_eq!(read("0.1").as_f64(), Some(0.1));
-    assert_eq!(read("0.3").as_f64(), Some(0.3), "3 / 10, not 3 × 0.1");
-    assert_eq!(read("-12.5e-3").as_f64(), Some(-0.0125));
-    assert_eq!(read("1e22").as_f64(), Some(1e22));
+    let float = |s: &str| read(s).as_number().map(|n| n.as_f64());
+    assert_eq!(float("3.5"), Some(3.5));
+    assert_eq!(float("0.1"), Some(0.1));
+    assert_eq!(float("0.3"), Some(0.3), "3 / 10, not 3 × 0.1");
+    assert_eq!(float("-12.5e-3"), Some(-0.0125));
+    assert_eq!(float("1e22"), Some(1e22));
     assert_eq!(read("18446744073709551615").as_u64(), Some(u64::MAX));
     assert_eq!(read("-9223372036854775808").as_i64(), Some(i64::MIN));
-    assert_eq!(
-        read("18446744073709551616").as_f64(),
-        Some(18446744073709551616.0)
-    );
-    assert_eq!(read("1e-400").as_f64(), Some(0.0));
+    assert_eq!(float("18446744073709551616"), Some(18446744073709551616.0));
+    // A number keeps its text: written and shown as it came.
+    assert_eq!(read("1.50").as_number().map(|n| n.as_str()), Some("1.50"));
+    assert_eq!(read("18446744073709551616").as_u64(), None);
+    assert_eq!(float("1e-400"), Some(0.0));
     for bad in [
         "1e400",
         "-1e99999999999",
@@ -684,4 +721,27 @@ fn the_exchange_engine_never_panics_on_any_stream() {
         let _ = engine.handle(Now::utc(t), Input::StreamEnded { id, error });
         shown
     });
+}
+
+#[test]
+fn an_object_read_in_any_key_order_keeps_its_keys_sorted_and_the_last_of_a_repeated_key() {
+    use confab::protocol::scan::parse;
+    // 20 000 keys, last to first, each given twice: the reader sorts them without moving every
+    // field once per key.
+    let n = 20_000;
+    let fields: Vec<String> = (0..n)
+        .rev()
+        .flat_map(|i| {
+            [
+                format!("\"k{i:05}\":{i}"),
+                format!("\"k{i:05}\":\"last {i}\""),
+            ]
+        })
+        .collect();
+    let read = parse(&format!("{{{}}}", fields.join(","))).expect("a well-formed object");
+    let map = read.as_object().expect("an object");
+    assert_eq!(map.len(), n);
+    let keys: Vec<&String> = map.iter().map(|(k, _)| k).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys in order");
+    assert_eq!(map.get("k00042").and_then(|v| v.as_str()), Some("last 42"));
 }

@@ -129,7 +129,7 @@ fn engine_notices_are_worded_in_every_language() {
     // Stored with the transcript: every notice round-trips through JSON.
     for n in all.iter().chain([&server]) {
         let json = confab::protocol::write::json(n);
-        let back = Notice::read(&serde_json::from_str(&json).unwrap());
+        let back = Notice::read(&confab::protocol::scan::parse(&json).unwrap());
         assert_eq!(back.as_ref(), Some(n), "{json}");
     }
     assert_eq!(
@@ -159,8 +159,9 @@ fn a_message_day_is_the_visitors_local_date() {
 #[test]
 fn stored_notices_read_back_in_their_stored_form() {
     use confab::i18n::Notice;
-    let read =
-        |json: &str| Notice::read(&serde_json::from_str(json).unwrap()).ok_or(json.to_string());
+    let read = |json: &str| {
+        Notice::read(&confab::protocol::scan::parse(json).unwrap()).ok_or(json.to_string())
+    };
     assert_eq!(
         confab::protocol::write::json(&Notice::Queue {
             position: Some(3),

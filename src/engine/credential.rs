@@ -83,7 +83,7 @@ impl TokenSource {
             .and_then(|v| {
                 ["access_token", "token"]
                     .iter()
-                    .find_map(|k| v.get(*k).and_then(|t| t.as_str()).map(str::to_string))
+                    .find_map(|k| v.get(k).and_then(|t| t.as_str()).map(str::to_string))
             })
             .filter(|t| !t.is_empty());
         match (fetched, &mut self.credential) {

@@ -158,7 +158,7 @@ impl Assembly {
         })
     }
 
-    fn read(v: &serde_json::Value) -> Option<Assembly> {
+    fn read(v: &crate::protocol::value::Value) -> Option<Assembly> {
         let r = Record::of(v)?;
         let chunks = r.optional("chunks", |c| {
             Record::of(c)?

@@ -2,9 +2,9 @@
 
 use crate::i18n::Notice;
 use crate::protocol::record::{self, Record};
+use crate::protocol::value::Value;
 use crate::protocol::write::{json, Json, Object};
 use crate::protocol::Attachment;
-use serde_json::Value;
 
 /// Entries kept (and persisted) per conversation; older ones are dropped first.
 pub const MAX_TRANSCRIPT: usize = 200;

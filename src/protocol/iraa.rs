@@ -8,7 +8,7 @@ use super::{
     LinkParams, PageAction, Problem, Read, Session,
 };
 use crate::keyed::Fields;
-use serde_json::{Map, Value};
+use crate::protocol::value::{Map, Value};
 
 pub const HEARTBEAT_MS: u64 = 30_000;
 
@@ -28,7 +28,7 @@ impl Iraa {
     }
 }
 
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+fn text(map: &Map, key: &str) -> Option<String> {
     map.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
@@ -62,7 +62,7 @@ fn page_actions(value: Option<&Value>) -> Vec<PageAction> {
                 value: text(&m, "value").or_else(|| {
                     m.get("value")
                         .and_then(Value::as_number)
-                        .map(ToString::to_string)
+                        .map(|n| n.as_str().to_string())
                 }),
                 timeout: m.get("timeout").and_then(Value::as_u64),
             }
@@ -123,7 +123,8 @@ impl Codec for Iraa {
     }
 
     fn session_request(&self, lead: &Fields) -> Result<Option<HttpRequest>, String> {
-        let mut body = object([("productId", self.product_id.as_str().into())]);
+        let mut body = Map::new();
+        body.insert("productId".into(), self.product_id.as_str().into());
         // visitorMeta from lead data: name (or first + last), email, company, needs, persona.
         let mut meta = Map::new();
         let name = super::lead_name(lead);
@@ -145,7 +146,7 @@ impl Codec for Iraa {
             meta.insert("needs".into(), Value::Array(list));
         }
         if !meta.is_empty() {
-            body["visitorMeta"] = Value::Object(meta);
+            body.insert("visitorMeta".into(), Value::Object(meta));
         }
         Ok(Some(HttpRequest {
             method: "POST",

@@ -10,6 +10,7 @@ pub mod poly;
 pub mod record;
 pub mod scan;
 pub mod sse;
+pub mod value;
 pub mod write;
 
 use crate::clock::Now;
@@ -50,7 +51,7 @@ impl write::Json for Attachment {
 
 impl Attachment {
     /// A stored attachment read back (the form [`write::Json`] writes).
-    pub fn read(v: &serde_json::Value) -> Option<Attachment> {
+    pub fn read(v: &value::Value) -> Option<Attachment> {
         let r = record::Record::of(v)?;
         Some(Attachment {
             title: r.optional_text("title")?,
@@ -382,9 +383,7 @@ pub trait Codec {
 }
 
 /// Parses a frame into a JSON object and its `type`, with the shared size and shape checks.
-pub(crate) fn parse_typed(
-    frame: &str,
-) -> Result<(String, serde_json::Map<String, serde_json::Value>), DecodeError> {
+pub(crate) fn parse_typed(frame: &str) -> Result<(String, value::Map), DecodeError> {
     parse_typed_within(frame, MAX_FRAME_BYTES)
 }
 
@@ -392,12 +391,12 @@ pub(crate) fn parse_typed(
 pub(crate) fn parse_typed_within(
     frame: &str,
     limit: usize,
-) -> Result<(String, serde_json::Map<String, serde_json::Value>), DecodeError> {
+) -> Result<(String, value::Map), DecodeError> {
     if frame.len() > limit {
         return Err(DecodeError::TooLarge(frame.len()));
     }
-    let value: serde_json::Value = scan::parse(frame).map_err(DecodeError::NotJson)?;
-    let serde_json::Value::Object(map) = value else {
+    let value: value::Value = scan::parse(frame).map_err(DecodeError::NotJson)?;
+    let value::Value::Object(map) = value else {
         return Err(DecodeError::NotAnObject);
     };
     let kind = map
@@ -421,14 +420,11 @@ pub(crate) fn lead_name(lead: &Fields) -> Option<String> {
 }
 
 /// A field as text: strings as they are, numbers and booleans written out, anything else absent.
-pub(crate) fn text_field(
-    map: &serde_json::Map<String, serde_json::Value>,
-    key: &str,
-) -> Option<String> {
+pub(crate) fn text_field(map: &value::Map, key: &str) -> Option<String> {
     match map.get(key)? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
+        value::Value::String(s) => Some(s.clone()),
+        value::Value::Number(n) => Some(n.as_str().to_string()),
+        value::Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }

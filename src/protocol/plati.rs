@@ -87,13 +87,13 @@ impl ExchangeCodec for Plati {
     }
 
     fn whole_answer(&self, body: &str) -> Result<String, String> {
-        let value: serde_json::Value =
+        let value: crate::protocol::value::Value =
             super::scan::parse(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
         // PROTOCOLS.md §4 decision: `data` is undocumented; take the first string we know.
         let data = value.get("data");
         ["response", "text", "content", "message"]
             .iter()
-            .find_map(|k| data.and_then(|d| d.get(*k)).and_then(|v| v.as_str()))
+            .find_map(|k| data.and_then(|d| d.get(k)).and_then(|v| v.as_str()))
             .map(str::to_string)
             .ok_or_else(|| {
                 "the answer has no text in data.response, data.text, data.content or data.message"
@@ -102,9 +102,9 @@ impl ExchangeCodec for Plati {
     }
 
     fn identify_request(&self, visitor: &str, lead: &Fields) -> Option<HttpRequest> {
-        let mut body = serde_json::Map::new();
+        let mut body = crate::protocol::value::Map::new();
         let name = super::lead_name(lead);
-        let mut metadata = serde_json::Map::new();
+        let mut metadata = crate::protocol::value::Map::new();
         for (k, v) in lead {
             match k.as_str() {
                 "phone" | "email" => {
@@ -128,7 +128,7 @@ impl ExchangeCodec for Plati {
         Some(HttpRequest {
             method: "PUT",
             url: format!("{}/identity/{}", self.api, percent_encode(visitor)),
-            body: Some(json(&serde_json::Value::Object(body))),
+            body: Some(json(&crate::protocol::value::Value::Object(body))),
             read: Read::Whole,
         })
     }

@@ -104,7 +104,8 @@ impl Codec for Plura {
     }
 
     fn session_response(&self, status: u16, body: &str) -> Result<Session, String> {
-        let value: serde_json::Value = super::scan::parse(body).unwrap_or(serde_json::Value::Null);
+        let value: crate::protocol::value::Value =
+            super::scan::parse(body).unwrap_or(crate::protocol::value::Value::Null);
         let map = value.as_object();
         if !(200..300).contains(&status) {
             let why = map

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::i18n::Notice;
 use crate::keyed::Fields;
-use serde_json::{Map, Value};
+use crate::protocol::value::{Map, Value};
 use std::borrow::Cow;
 
 pub const HEARTBEAT_MS: u64 = 30_000;
@@ -29,11 +29,11 @@ impl Poly {
     }
 }
 
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+fn text(map: &Map, key: &str) -> Option<String> {
     map.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
-fn attachments(payload: &Map<String, Value>) -> Vec<Attachment> {
+fn attachments(payload: &Map) -> Vec<Attachment> {
     let Some(list) = payload.get("attachments").and_then(Value::as_array) else {
         return Vec::new();
     };
@@ -49,7 +49,7 @@ fn attachments(payload: &Map<String, Value>) -> Vec<Attachment> {
         .collect()
 }
 
-fn suggestions(payload: &Map<String, Value>) -> Vec<String> {
+fn suggestions(payload: &Map) -> Vec<String> {
     payload
         .get("response_suggestions")
         .and_then(Value::as_array)
@@ -66,7 +66,7 @@ fn suggestions(payload: &Map<String, Value>) -> Vec<String> {
 /// The payload of an event: under `payload`, or (in batched history, as the vendor's SDK
 /// allows) under whichever other key holds an object.
 /// Borrowed: a replayed batch's payload holds the whole history.
-fn payload_of(map: &Map<String, Value>) -> Cow<'_, Map<String, Value>> {
+fn payload_of(map: &Map) -> Cow<'_, Map> {
     if let Some(Value::Object(p)) = map.get("payload") {
         return Cow::Borrowed(p);
     }
@@ -96,7 +96,7 @@ fn problem(notice: Notice) -> Event {
 }
 
 /// One (non-batch) event's meaning.
-fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
+fn meaning(kind: &str, map: &Map) -> Vec<Event> {
     let p = payload_of(map);
     let short = kind.strip_prefix("EVENT_TYPE_").unwrap_or(kind);
     match short {
@@ -223,7 +223,7 @@ fn meaning(kind: &str, map: &Map<String, Value>) -> Vec<Event> {
     }
 }
 
-fn envelope(kind: &str, map: &Map<String, Value>) -> Envelope {
+fn envelope(kind: &str, map: &Map) -> Envelope {
     Envelope {
         id: text(map, "id"),
         seq: map.get("sequence").and_then(Value::as_u64),

@@ -5,11 +5,11 @@
 //! the shapes used: unknown fields are ignored, an absent or `null` optional field is `None`,
 //! and a field of the wrong type makes the whole record unreadable (`None`).
 
-use serde_json::{Map, Value};
+use crate::protocol::value::{Map, Value};
 
 /// A JSON object read field by field.
 #[derive(Clone, Copy)]
-pub struct Record<'a>(&'a Map<String, Value>);
+pub struct Record<'a>(&'a Map);
 
 impl<'a> Record<'a> {
     /// `None` unless `v` is an object.

@@ -1,8 +1,8 @@
 //! The widget's JSON reader, written by hand: serde_json's reader, with its error paths and
 //! number tables, cost the bundle 7 KB gzip, more than this whole file.
 //!
-//! - [`parse`] reads any JSON text into a `serde_json::Value` (what the codecs and the stored
-//!   records work with), with serde_json's rules: one value, surrounded only by whitespace;
+//! - [`parse`] reads any JSON text into a [`Value`] (what the codecs and the stored records
+//!   work with), with serde_json's rules: one value, surrounded only by whitespace;
 //!   strings with escapes and surrogate pairs checked; an integer that fits 64 bits is an
 //!   integer, any other number a float, and a float too large for one is refused; of a key
 //!   given twice, the last. One difference: nesting deeper than 64 is refused (serde_json
@@ -13,7 +13,7 @@
 //!   checked to be one well-formed object, but no tree is built; a wanted string without
 //!   escapes is borrowed from the input, and everything else is only stepped over.
 
-use serde_json::{Map, Number, Value};
+use super::value::{Map, Number, Value};
 use std::borrow::Cow;
 
 /// How deeply arrays and objects may nest before the input is refused.
@@ -252,7 +252,7 @@ impl<'a> Reader<'a> {
                 let object = open == b'{';
                 let close = if object { b'}' } else { b']' };
                 let mut items = Vec::new();
-                let mut fields = Map::new();
+                let mut fields = Vec::new();
                 self.space();
                 if !self.eat(close) {
                     loop {
@@ -264,7 +264,7 @@ impl<'a> Reader<'a> {
                             self.space();
                             let value = self.walk(depth + 1, keep)?;
                             if keep {
-                                fields.insert(key.into_owned(), value);
+                                fields.push((key.into_owned(), value));
                             }
                         } else {
                             let value = self.walk(depth + 1, keep)?;
@@ -281,7 +281,7 @@ impl<'a> Reader<'a> {
                 }
                 Ok(match (keep, object) {
                     (false, _) => Value::Null,
-                    (true, true) => Value::Object(fields),
+                    (true, true) => Value::Object(Map::read(fields)),
                     (true, false) => Value::Array(items),
                 })
             }
@@ -347,81 +347,10 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A well-formed JSON number as a value: an integer when it has no fraction or exponent and
-/// fits 64 bits, a float otherwise; `None` for a float too large to hold.
+/// A well-formed JSON number as a value, kept as its text; `None` for one that is neither an
+/// integer of 64 bits nor a float that a double holds (serde_json refuses those too).
 fn number_value(text: &str) -> Option<Value> {
-    let integral = !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
-    if integral {
-        if let Ok(n) = text.parse::<u64>() {
-            return Some(Value::Number(n.into()));
-        }
-        if let Ok(n) = text.parse::<i64>() {
-            return Some(Value::Number(n.into()));
-        }
-    }
-    Number::from_f64(float(text)).map(Value::Number)
-}
-
-/// A well-formed JSON number's value as a float: its first 19 significant digits scaled by a
-/// power of ten. Exact for the usual cases (at most 15 digits, exponent within ±22); otherwise
-/// within a few units in the last place.
-fn float(text: &str) -> f64 {
-    let (negative, rest) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    // Beyond ±800 every mantissa here gives infinity or zero; a longer exponent is clamped.
-    let (digits, exponent) = match rest.split_once(['e', 'E']) {
-        Some((digits, e)) => {
-            let big = if e.starts_with('-') { -800 } else { 800 };
-            (digits, e.parse::<i32>().unwrap_or(big).clamp(-800, 800))
-        }
-        None => (rest, 0),
-    };
-    let mut mantissa = 0u64;
-    let mut scale = exponent;
-    let mut kept = 0;
-    let mut fraction = false;
-    for b in digits.bytes() {
-        match b {
-            b'.' => fraction = true,
-            b'0'..=b'9' => {
-                if kept < 19 {
-                    mantissa = mantissa * 10 + u64::from(b - b'0');
-                    if mantissa > 0 {
-                        kept += 1;
-                    }
-                    if fraction {
-                        scale = scale.saturating_sub(1);
-                    }
-                } else if !fraction {
-                    scale = scale.saturating_add(1);
-                }
-            }
-            _ => {}
-        }
-    }
-    // Powers of ten up to 1e22 are exact, so a mantissa below 2^53 scaled by one of them is
-    // correctly rounded (3.5 is 35 / 10, not 35 × 0.1); larger scales go in such steps.
-    let mut value = mantissa as f64;
-    if mantissa != 0 {
-        while scale > 22 && value.is_finite() {
-            value *= 1e22;
-            scale -= 22;
-        }
-        while scale < -22 && value != 0.0 {
-            value /= 1e22;
-            scale += 22;
-        }
-        if scale >= 0 {
-            value *= 10f64.powi(scale);
-        } else {
-            value /= 10f64.powi(-scale);
-        }
-    }
-    if negative {
-        -value
-    } else {
-        value
-    }
+    let n = Number::read(text);
+    let in_range = n.as_u64().is_some() || n.as_i64().is_some() || n.as_f64().is_finite();
+    in_range.then_some(Value::Number(n))
 }

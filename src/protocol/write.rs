@@ -5,11 +5,11 @@
 //! one copy of its generic code per stored type in the wasm bundle.
 //!
 //! A type is written by implementing [`Json`]; a struct with [`Object`], its fields in the
-//! order they are stored. A frame whose keys a `serde_json::Map` orders (alphabetically) is
-//! built as a [`Value`] with [`object`] and written as one.
+//! order they are stored. A frame whose keys serde_json would order (alphabetically, as its
+//! map does) is built as a [`Value`] with [`object`] and written as one.
 
+use super::value::{Map, Value};
 use crate::keyed::Keyed;
-use serde_json::{Map, Value};
 use std::fmt::Write as _;
 
 /// Something written as JSON text.
@@ -24,7 +24,7 @@ pub fn json(value: &(impl Json + ?Sized)) -> String {
     out
 }
 
-/// A JSON object as a `Value`: its keys end up in the map's (alphabetical) order.
+/// A JSON object as a `Value`: its keys end up in the map's (sorted) order.
 pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
     // Inserted one by one: collecting would bring the map's sort-and-build code along.
     let mut map = Map::new();
@@ -203,14 +203,17 @@ impl Json for Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => b.write(out),
-            // A number's text is the same as serde_json writes (integers as they are,
-            // floats in their shortest form).
-            Value::Number(n) => {
-                let _ = write!(out, "{n}");
-            }
+            // A number as it was read (see `value`).
+            Value::Number(n) => out.push_str(n.as_str()),
             Value::String(s) => s.write(out),
             Value::Array(items) => items.write(out),
-            Value::Object(fields) => map(out, fields),
+            Value::Object(fields) => fields.write(out),
         }
+    }
+}
+
+impl Json for Map {
+    fn write(&self, out: &mut String) {
+        map(out, self.iter());
     }
 }
