@@ -258,7 +258,9 @@ impl PageActionRunner {
                         }
                     }
                 }
-                let arg = serde_wasm_bindgen::to_value(&action).unwrap_or(JsValue::NULL);
+                let as_object =
+                    serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+                let arg = serde::Serialize::serialize(&action, &as_object).unwrap_or(JsValue::NULL);
                 match call_async(&target, "run", &arg).await {
                     Ok(_) => {
                         report(ActionReport {

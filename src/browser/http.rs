@@ -37,7 +37,13 @@ pub async fn send(
         Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
     };
     match build() {
-        Ok(request) => request.send().await.map_err(|e| e.to_string()),
+        // Matched, not formatted whole: gloo-net's error also holds serde_json's (for its JSON
+        // helpers, which this widget does not use), and formatting that brings its messages.
+        Ok(request) => request.send().await.map_err(|e| match e {
+            gloo_net::Error::JsError(js) => js.to_string(),
+            gloo_net::Error::GlooError(why) => why,
+            _ => "the request failed".into(),
+        }),
         Err(e) => Err(super::js_message(&e, "the request could not be made")),
     }
 }

@@ -195,19 +195,40 @@ pub enum Problem {
 }
 
 /// One page action an agent asked for (Iraa `iframeCommands`); fields as the wire gives them.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct PageAction {
     pub action: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+}
+
+/// An object of the fields that have a value. Written as a map, not a struct: serde-wasm-bindgen
+/// turns a struct's field names into JS strings through a cache of its own (a hash map keyed by
+/// address), which cost the bundle about 1 KB gzip for this one struct; a map's keys are plain
+/// strings. (The browser driver asks for maps as plain objects.)
+impl Serialize for PageAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("action", &self.action)?;
+        for (key, value) in [
+            ("selector", &self.selector),
+            ("url", &self.url),
+            ("text", &self.text),
+            ("value", &self.value),
+        ] {
+            if let Some(v) = value {
+                map.serialize_entry(key, v)?;
+            }
+        }
+        if let Some(t) = self.timeout {
+            map.serialize_entry("timeout", &t)?;
+        }
+        map.end()
+    }
 }
 
 /// What a close the engine did not ask for means.
