@@ -3,11 +3,11 @@
 //!
 //! - [`parse`] reads any JSON text into a [`Value`] (what the codecs and the stored records
 //!   work with), with serde_json's rules: one value, surrounded only by whitespace;
-//!   strings with escapes and surrogate pairs checked; an integer that fits 64 bits is an
-//!   integer, any other number a float, and a float too large for one is refused; of a key
-//!   given twice, the last. One difference: nesting deeper than 64 is refused (serde_json
-//!   allows 128); no vendor frame or stored record comes near. `tests/fuzz.rs` holds it to
-//!   serde_json on generated and damaged input.
+//!   strings with escapes and surrogate pairs checked; a number is kept as its text, reads as
+//!   an integer when it is one that fits 64 bits, as a float otherwise, and a float too large
+//!   for one is refused; of a key given twice, the last. One difference: nesting deeper than
+//!   64 is refused (serde_json allows 128); no vendor frame or stored record comes near.
+//!   `tests/fuzz.rs` holds it to serde_json on generated and damaged input.
 //! - [`string_fields`] serves the one shape read thousands of times per answer, a flat object
 //!   of which only a few string fields matter (a streamed token event): the whole input is
 //!   checked to be one well-formed object, but no tree is built; a wanted string without

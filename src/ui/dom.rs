@@ -106,7 +106,7 @@ pub struct OneThread<T>(pub T);
 
 // SAFETY: the bundle is built for wasm32 without the `atomics` target feature, where there is
 // one thread and no way to start another, so a value can never be reached from two threads.
-// The assertion below stops the build if that ever changes.
+// Built with `atomics`, these impls are left out and the build stops where they are needed.
 #[cfg(not(target_feature = "atomics"))]
 unsafe impl<T> Send for OneThread<T> {}
 // SAFETY: as for `Send`.
