@@ -1,6 +1,7 @@
 //! Plati conversations (PROTOCOLS.md §4): one HTTP exchange per visitor message, answered as an
 //! SSE token stream or as one JSON body.
 
+use super::value::{Map, Value};
 use super::write::{json, object};
 use super::{ExchangeCodec, HttpRequest, Read, StreamPiece};
 use crate::keyed::Fields;
@@ -87,7 +88,7 @@ impl ExchangeCodec for Plati {
     }
 
     fn whole_answer(&self, body: &str) -> Result<String, String> {
-        let value: crate::protocol::value::Value =
+        let value: Value =
             super::scan::parse(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
         // PROTOCOLS.md §4 decision: `data` is undocumented; take the first string we know.
         let data = value.get("data");
@@ -102,9 +103,9 @@ impl ExchangeCodec for Plati {
     }
 
     fn identify_request(&self, visitor: &str, lead: &Fields) -> Option<HttpRequest> {
-        let mut body = crate::protocol::value::Map::new();
+        let mut body = Map::new();
         let name = super::lead_name(lead);
-        let mut metadata = crate::protocol::value::Map::new();
+        let mut metadata = Map::new();
         for (k, v) in lead {
             match k.as_str() {
                 "phone" | "email" => {
@@ -128,7 +129,7 @@ impl ExchangeCodec for Plati {
         Some(HttpRequest {
             method: "PUT",
             url: format!("{}/identity/{}", self.api, percent_encode(visitor)),
-            body: Some(json(&crate::protocol::value::Value::Object(body))),
+            body: Some(json(&Value::Object(body))),
             read: Read::Whole,
         })
     }

@@ -1,8 +1,8 @@
 //! JSON text out: the frames the codecs send and the records the engine stores.
 //!
-//! The output is what `serde_json` writes for the same data (the same escapes, numbers and
-//! key order; `tests/fuzz.rs` holds the two to each other), without serde's serializer and
-//! one copy of its generic code per stored type in the wasm bundle.
+//! The output is what `serde_json` writes for the same data (the same escapes and key order;
+//! a number as it was read, see `value`; `tests/fuzz.rs` holds the two to each other), without
+//! serde's serializer and one copy of its generic code per stored type in the wasm bundle.
 //!
 //! A type is written by implementing [`Json`]; a struct with [`Object`], its fields in the
 //! order they are stored. A frame whose keys serde_json would order (alphabetically, as its
