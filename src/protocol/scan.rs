@@ -281,7 +281,7 @@ impl<'a> Reader<'a> {
                 }
                 Ok(match (keep, object) {
                     (false, _) => Value::Null,
-                    (true, true) => Value::Object(Map::read(fields)),
+                    (true, true) => Value::Object(Map::from_unsorted(fields)),
                     (true, false) => Value::Array(items),
                 })
             }

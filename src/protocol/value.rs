@@ -4,7 +4,7 @@
 //! made here.
 //!
 //! It keeps serde_json's behaviour where the code relies on it: an object's keys are kept in
-//! sorted order (so a frame built here is written with its keys in the same order as
+//! sorted order (a [`Keyed`](crate::keyed::Keyed) map) (so a frame built here is written with its keys in the same order as
 //! serde_json writes them), and of a key given twice the last counts. One difference, by
 //! decision: a number keeps the text it was read from, so `1.50` is written and shown as
 //! `1.50` (serde_json: `1.5`), and a large integer is never rounded through a float.
@@ -202,97 +202,5 @@ impl From<Map> for Value {
     }
 }
 
-/// A JSON object: its fields sorted by key, each key once.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Map(Vec<(String, Value)>);
-
-impl Map {
-    pub fn new() -> Map {
-        Map(Vec::new())
-    }
-
-    /// The object of `fields` as read, in any order: sorted, and of a key given twice the last
-    /// kept. A merge sort, so that even a hostile object of many keys costs `n log n`
-    /// comparisons (inserting one by one would move `n²` fields).
-    pub(crate) fn read(fields: Vec<(String, Value)>) -> Map {
-        let n = fields.len();
-        // A stable sort of the fields' positions by key, bottom up, between two buffers.
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut next = vec![0; n];
-        let mut width = 1;
-        while width < n {
-            let mut start = 0;
-            while start < n {
-                let mid = (start + width).min(n);
-                let end = (start + 2 * width).min(n);
-                let (mut i, mut j) = (start, mid);
-                for slot in next.iter_mut().take(end).skip(start) {
-                    let left = j >= end || (i < mid && fields[order[i]].0 <= fields[order[j]].0);
-                    if left {
-                        *slot = order[i];
-                        i += 1;
-                    } else {
-                        *slot = order[j];
-                        j += 1;
-                    }
-                }
-                start = end;
-            }
-            std::mem::swap(&mut order, &mut next);
-            width *= 2;
-        }
-        // Equal keys are now side by side in the order they came: the last one stays.
-        let mut fields: Vec<Option<(String, Value)>> = fields.into_iter().map(Some).collect();
-        let mut sorted: Vec<(String, Value)> = Vec::with_capacity(n);
-        for i in order {
-            let Some(field) = fields.get_mut(i).and_then(Option::take) else {
-                continue;
-            };
-            match sorted.last_mut() {
-                Some(last) if last.0 == field.0 => *last = field,
-                _ => sorted.push(field),
-            }
-        }
-        Map(sorted)
-    }
-
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
-    }
-
-    /// Sets `key`, returning the value it replaced.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
-        match self.find(&key) {
-            Ok(i) => self
-                .0
-                .get_mut(i)
-                .map(|f| std::mem::replace(&mut f.1, value)),
-            Err(i) => {
-                self.0.insert(i, (key, value));
-                None
-            }
-        }
-    }
-
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        let i = self.find(key).ok()?;
-        self.0.get(i).map(|f| &f.1)
-    }
-
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
-    }
-
-    /// The fields in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
+/// A JSON object: its fields sorted by key, each key once (the widget's small sorted map).
+pub type Map = crate::keyed::Keyed<String, Value>;

@@ -211,9 +211,3 @@ impl Json for Value {
         }
     }
 }
-
-impl Json for Map {
-    fn write(&self, out: &mut String) {
-        map(out, self.iter());
-    }
-}
