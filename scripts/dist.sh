@@ -25,11 +25,14 @@ if [ "${CONFAB_PANIC_MESSAGES:-}" != 1 ]; then
   # location records they fill go (1.7 KB gzip).
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Csymbol-mangling-version=legacy -Zlocation-detail=none"
 fi
+# The linker: rust-lld without the exports of wasm-streams' classes, so that their code never
+# enters the wasm (see the script; 4.4 KB gzip).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$PWD/scripts/wasm-ld.sh"
 trunk build --release --offline
 # The entry html is only trunk's build recipe; pages embed dist/embed.js.
 rm -f dist/bundle.html dist/index.html
-# wasm-streams' classes, exported because Leptos brings them, though the widget never makes one:
-# out of the wasm and the glue, and wasm-opt once more to drop the code only they reached.
+# wasm-streams' classes, which wasm-bindgen still writes, out of the glue; and a check that the
+# linker above kept their functions out of the wasm.
 node scripts/unused-exports.js dist
 # The wasm's functions in an order that gzip compresses better (families side by side), and
 # the function names trunk's wasm-opt kept for it (`-g` in www/bundle.html) stripped.
