@@ -1071,7 +1071,8 @@ impl Runtime {
             .emit
             .call2(&JsValue::NULL, &JsValue::from_str(name), detail)
         {
-            console_warn(&format!("a Confab.on(\"{name}\") listener threw: {e:?}"));
+            let why = crate::browser::js_message(&e, "a value that is not an Error");
+            console_warn(&format!("a Confab.on(\"{name}\") listener threw: {why}"));
         }
     }
 

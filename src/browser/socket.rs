@@ -38,7 +38,8 @@ impl SocketDriver {
             Err(e) => {
                 // The query can hold an access token: never log it.
                 let shown = url.split('?').next().unwrap_or_default();
-                super::console_warn(&format!("cannot open {shown}: {e:?}"));
+                let why = super::js_message(&e, "the browser refused it");
+                super::console_warn(&format!("cannot open {shown}: {why}"));
                 let sink = sink.clone();
                 // Reported on a later turn so the engine never sees its own call re-entered.
                 wasm_bindgen_futures::spawn_local(async move { sink(SocketEvent::Closed(1006)) });

@@ -134,7 +134,10 @@ impl Streams {
                     }
                     Err(e) => {
                         live.borrow_mut().remove(&id);
-                        sink(StreamReport::Ended(Some(format!("{e:?}"))));
+                        sink(StreamReport::Ended(Some(super::js_message(
+                            &e,
+                            "the stream could not be read",
+                        ))));
                         return;
                     }
                 }
@@ -149,7 +152,7 @@ impl Streams {
             Ok(s) => s,
             Err(e) => {
                 let sink = sink.clone();
-                let why = format!("{e:?}");
+                let why = super::js_message(&e, "the browser refused the event stream");
                 wasm_bindgen_futures::spawn_local(
                     async move { sink(StreamReport::Ended(Some(why))) },
                 );
