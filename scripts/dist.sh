@@ -26,7 +26,7 @@ if [ "${CONFAB_PANIC_MESSAGES:-}" != 1 ]; then
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Csymbol-mangling-version=legacy -Zlocation-detail=none"
 fi
 # The linker: rust-lld without the exports of wasm-streams' classes, so that their code never
-# enters the wasm (see the script; 4.4 KB gzip).
+# enters the wasm (see the script; 4.3 KB gzip).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$PWD/scripts/wasm-ld.sh"
 trunk build --release --offline
 # The entry html is only trunk's build recipe; pages embed dist/embed.js.

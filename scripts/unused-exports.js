@@ -6,7 +6,7 @@
 // there); wasm-bindgen still writes the classes into the glue from their descriptions, each
 // calling a destructor the wasm no longer has. This takes them out of the glue (0.3 KB gzip)
 // and checks that the wasm exports none of their functions: if it does, the linker step did
-// not run, and the bundle would carry them (4.4 KB gzip of wasm).
+// not run, and the bundle would carry them (4.3 KB gzip of wasm).
 //
 // Checked, not assumed: each class must be found in the glue in the shape wasm-bindgen writes,
 // and nothing may name it afterwards; otherwise the build stops.
