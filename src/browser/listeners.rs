@@ -37,7 +37,7 @@ impl Listeners {
 
 impl Drop for Listeners {
     fn drop(&mut self) {
-        for (target, name, closure) in self.0.drain(..) {
+        for (target, name, closure) in std::mem::take(&mut self.0) {
             let _ =
                 target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
         }

@@ -284,8 +284,7 @@ impl ExchangeEngine {
 
     /// Every queued message is marked failed (each can be retried); nothing is dropped.
     fn fail_queued(&mut self, why: &str) {
-        let jobs: Vec<(Job, bool)> = self.jobs.drain(..).collect();
-        for (job, _) in jobs {
+        for (job, _) in std::mem::take(&mut self.jobs) {
             if let Job::Message { out_id, .. } = job {
                 self.outbox.remove(&out_id);
                 self.set_out_status(&out_id, Delivery::Failed);

@@ -1006,7 +1006,7 @@ fn keep_rows(model: ViewModel, t: &'static Strings) {
             .messages
             .with(|list| list.get(start..end).map(<[_]>::to_vec).unwrap_or_default());
         if generation != Some(now) {
-            rows.drain(..).for_each(Row::remove);
+            std::mem::take(&mut rows).into_iter().for_each(Row::remove);
             generation = Some(now);
         }
         // Both lists are in `seq` order: one walk matches them.

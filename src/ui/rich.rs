@@ -60,7 +60,7 @@ impl Settled {
             .zip(&hashes)
             .take_while(|((was, _), is)| was == *is)
             .count();
-        for (_, el) in drawn.drain(keep..) {
+        for (_, el) in drawn.split_off(keep) {
             el.remove();
         }
         for (b, hash) in now[keep..].iter().zip(&hashes[keep..]) {
