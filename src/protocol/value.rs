@@ -3,9 +3,10 @@
 //! whose map (a `BTreeMap`) and number formatting cost the bundle 4.3 KB gzip for the few calls
 //! made here.
 //!
-//! It keeps serde_json's behaviour where the code relies on it: an object's keys are kept in
-//! sorted order (a [`Keyed`](crate::keyed::Keyed) map) (so a frame built here is written with its keys in the same order as
-//! serde_json writes them), and of a key given twice the last counts. One difference, by
+//! It keeps serde_json's behaviour where the code relies on it: an object is a
+//! [`Keyed`](crate::keyed::Keyed) map, its keys in sorted order, so a frame built here is
+//! written with its keys in the same order as serde_json writes them; and of a key given twice
+//! the last counts. One difference, by
 //! decision: a number keeps the text it was read from, so `1.50` is written and shown as
 //! `1.50` (serde_json: `1.5`), and a large integer is never rounded through a float.
 
