@@ -450,16 +450,9 @@ fn check_endpoint(url: &str) -> Result<String, String> {
 
 /// An absolute URL with one of `schemes`, a host and no spaces: its scheme and the rest.
 fn check_url<'a>(url: &'a str, schemes: &[&str]) -> Result<(&'a str, &'a str), String> {
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| not_absolute(url))?;
+    let (scheme, rest) = split_scheme(url).ok_or_else(|| not_absolute(url))?;
     if !schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
-        return Err(format!(
-            "\"{url}\" must use {}",
-            schemes
-                .iter()
-                .map(|s| format!("{s}://"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ));
+        return Err(format!("\"{url}\" must use {}://", schemes.join(":// or ")));
     }
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -524,9 +517,16 @@ fn derive_ws(api: &str) -> String {
     }
 }
 
+/// `scheme://rest` as its scheme and the rest. (A scheme holds no `:`, so the first one ends
+/// it; a byte search, where `split_once("://")` would bring a substring searcher.)
+fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once(':')?;
+    Some((scheme, rest.strip_prefix("//")?))
+}
+
 /// `scheme://host[:port]` of an http(s) URL, lower-cased, or None.
 pub fn normalize_origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
+    let (scheme, rest) = split_scheme(url)?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
         return None;

@@ -449,6 +449,19 @@ impl Notice {
 
     /// The notice in `lang`.
     pub fn text(&self, lang: Lang) -> String {
+        // `template` with its one `{…}` placeholder replaced by `value` (a byte search:
+        // `str::replace` would bring a substring searcher into the bundle for these alone).
+        fn fill(template: &str, value: &str) -> String {
+            let Some((head, rest)) = template.split_once('{') else {
+                return template.to_string();
+            };
+            let tail = rest.split_once('}').map_or("", |(_, tail)| tail);
+            let mut out = String::with_capacity(template.len() + value.len());
+            out.push_str(head);
+            out.push_str(value);
+            out.push_str(tail);
+            out
+        }
         use Lang::*;
         let pick = |v: [&str; 6]| {
             v[match lang {
@@ -518,15 +531,17 @@ impl Notice {
                 wait_seconds,
             } => {
                 let mut line = match position {
-                    Some(n) => pick([
-                        "You are number {n} in the queue",
-                        "Eres el número {n} en la cola",
-                        "Vous êtes numéro {n} dans la file d'attente",
-                        "Sie sind Nummer {n} in der Warteschlange",
-                        "أنت رقم {n} في قائمة الانتظار",
-                        "את/ה מספר {n} בתור",
-                    ])
-                    .replace("{n}", &n.to_string()),
+                    Some(n) => fill(
+                        &pick([
+                            "You are number {n} in the queue",
+                            "Eres el número {n} en la cola",
+                            "Vous êtes numéro {n} dans la file d'attente",
+                            "Sie sind Nummer {n} in der Warteschlange",
+                            "أنت رقم {n} في قائمة الانتظار",
+                            "את/ה מספר {n} בתור",
+                        ]),
+                        &n.to_string(),
+                    ),
                     None => pick([
                         "You are in the queue",
                         "Estás en la cola",
@@ -537,8 +552,8 @@ impl Notice {
                     ]),
                 };
                 if let Some(q) = queue {
-                    line += &pick([" for {q}", " de {q}", " pour {q}", " für {q}", " لـ {q}", " עבור {q}"])
-                        .replace("{q}", q);
+                    let of_queue = [" for {q}", " de {q}", " pour {q}", " für {q}", " لـ {q}", " עבור {q}"];
+                    line += &fill(&pick(of_queue), q);
                 }
                 if let Some(s) = wait_seconds {
                     let m = s.div_ceil(60).max(1);
@@ -552,30 +567,34 @@ impl Notice {
                             " (המתנה: כדקה)",
                         ])
                     } else {
-                        pick([
-                            " (wait: about {m} minutes)",
-                            " (espera: unos {m} minutos)",
-                            " (attente : environ {m} minutes)",
-                            " (Wartezeit: etwa {m} Minuten)",
-                            " (الانتظار: نحو {m} دقائق)",
-                            " (המתנה: כ-{m} דקות)",
-                        ])
-                        .replace("{m}", &m.to_string())
+                        fill(
+                            &pick([
+                                " (wait: about {m} minutes)",
+                                " (espera: unos {m} minutos)",
+                                " (attente : environ {m} minutes)",
+                                " (Wartezeit: etwa {m} Minuten)",
+                                " (الانتظار: نحو {m} دقائق)",
+                                " (המתנה: כ-{m} דקות)",
+                            ]),
+                            &m.to_string(),
+                        )
                     };
                     line += &wait;
                 }
                 line + "."
             }
             Notice::AgentJoined { name } => match name {
-                Some(n) => pick([
-                    "{n} joined the chat.",
-                    "{n} se unió al chat.",
-                    "{n} a rejoint la conversation.",
-                    "{n} ist dem Chat beigetreten.",
-                    "انضم {n} إلى المحادثة.",
-                    "{n} הצטרף/ה לצ'אט.",
-                ])
-                .replace("{n}", n),
+                Some(n) => fill(
+                    &pick([
+                        "{n} joined the chat.",
+                        "{n} se unió al chat.",
+                        "{n} a rejoint la conversation.",
+                        "{n} ist dem Chat beigetreten.",
+                        "انضم {n} إلى المحادثة.",
+                        "{n} הצטרף/ה לצ'אט.",
+                    ]),
+                    n,
+                ),
                 None => pick([
                     "An agent joined the chat.",
                     "Un agente se unió al chat.",
@@ -612,15 +631,17 @@ impl Notice {
             Notice::NeedsTeam { queue } => {
                 let team = queue.clone();
                 match team {
-                    Some(q) => pick([
-                        "This request needs our {q} team. Please contact them through another channel.",
-                        "Esta solicitud necesita a nuestro equipo de {q}. Contáctalo por otro canal.",
-                        "Cette demande relève de notre équipe {q}. Contactez-la par un autre canal.",
-                        "Diese Anfrage braucht unser Team {q}. Bitte kontaktieren Sie es auf anderem Weg.",
-                        "يحتاج هذا الطلب إلى فريق {q} لدينا. يرجى التواصل معه عبر قناة أخرى.",
-                        "הבקשה הזו דורשת את צוות {q} שלנו. נא לפנות אליו בערוץ אחר.",
-                    ])
-                    .replace("{q}", &q),
+                    Some(q) => fill(
+                        &pick([
+                            "This request needs our {q} team. Please contact them through another channel.",
+                            "Esta solicitud necesita a nuestro equipo de {q}. Contáctalo por otro canal.",
+                            "Cette demande relève de notre équipe {q}. Contactez-la par un autre canal.",
+                            "Diese Anfrage braucht unser Team {q}. Bitte kontaktieren Sie es auf anderem Weg.",
+                            "يحتاج هذا الطلب إلى فريق {q} لدينا. يرجى التواصل معه عبر قناة أخرى.",
+                            "הבקשה הזו דורשת את צוות {q} שלנו. נא לפנות אליו בערוץ אחר.",
+                        ]),
+                        &q,
+                    ),
                     None => pick([
                         "This request needs our support team. Please contact them through another channel.",
                         "Esta solicitud necesita a nuestro equipo de soporte. Contáctalo por otro canal.",

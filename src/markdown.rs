@@ -437,7 +437,7 @@ impl Reader<'_> {
                 b'\\' => {
                     let next = s[i + 1..].chars().next();
                     match next {
-                        Some(n) if ESCAPABLE.contains(n) => {
+                        Some(n) if n.is_ascii() && ESCAPABLE.as_bytes().contains(&(n as u8)) => {
                             push_text(out, &s[text_start..i]);
                             push_text(out, &s[i + 1..i + 2]);
                             Some(i + 2)
@@ -558,10 +558,15 @@ impl Reader<'_> {
         if marker == b'_' && s[..i].chars().next_back().is_some_and(word_char) {
             return None;
         }
-        let delim = &s[i..i + width];
         let body_start = i + width;
         let mut k = body_start;
-        while let Some(off) = s[k..].find(delim) {
+        // The next run of `width` markers (ASCII, so always at a character boundary).
+        let next_delim = |from: usize| {
+            s.as_bytes()[from..]
+                .windows(width)
+                .position(|w| w.iter().all(|&b| b == marker))
+        };
+        while let Some(off) = next_delim(k) {
             let at = k + off;
             let before = s[..at].chars().next_back();
             let run_here = s[at..].bytes().take_while(|&x| x == marker).count();
@@ -744,37 +749,53 @@ fn trim_code(body: &str) -> String {
 /// The text of inlines, without formatting (for labels and announcements).
 pub fn plain(list: &[Inline]) -> String {
     let mut out = String::new();
+    push_plain(&mut out, list);
+    out
+}
+
+fn push_plain(out: &mut String, list: &[Inline]) {
     for i in list {
         match i {
             Inline::Text(t) | Inline::Code(t) => out.push_str(t),
-            Inline::Strong(c) | Inline::Em(c) | Inline::Strike(c) => out.push_str(&plain(c)),
-            Inline::Link { children, .. } => out.push_str(&plain(children)),
+            Inline::Strong(c) | Inline::Em(c) | Inline::Strike(c) => push_plain(out, c),
+            Inline::Link { children, .. } => push_plain(out, children),
             Inline::Break => out.push('\n'),
         }
     }
-    out
 }
 
 /// The words of a whole Markdown text, without formatting: what a screen reader announces.
 /// Blocks go on lines of their own; table cells are separated by commas.
 pub fn plain_text(src: &str) -> String {
-    parse(src, false)
-        .iter()
-        .map(|b| match b {
-            Block::Paragraph(i) | Block::Heading(_, i) | Block::Quote(i) => plain(i),
-            Block::Code { text, .. } => text.clone(),
-            Block::List { items, .. } => items
-                .iter()
-                .map(|i| plain(i))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Block::Table { head, rows, .. } => std::iter::once(head)
-                .chain(rows.iter())
-                .map(|r| r.iter().map(|c| plain(c)).collect::<Vec<_>>().join(", "))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Block::Rule => String::new(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    // `sep` before every piece but the first of its run.
+    fn put(out: &mut String, first: bool, sep: &str) {
+        if !first {
+            out.push_str(sep)
+        }
+    }
+    let mut out = String::new();
+    for (n, block) in parse(src, false).iter().enumerate() {
+        put(&mut out, n == 0, "\n");
+        match block {
+            Block::Paragraph(i) | Block::Heading(_, i) | Block::Quote(i) => push_plain(&mut out, i),
+            Block::Code { text, .. } => out.push_str(text),
+            Block::List { items, .. } => {
+                for (k, item) in items.iter().enumerate() {
+                    put(&mut out, k == 0, "\n");
+                    push_plain(&mut out, item);
+                }
+            }
+            Block::Table { head, rows, .. } => {
+                for (k, row) in std::iter::once(head).chain(rows.iter()).enumerate() {
+                    put(&mut out, k == 0, "\n");
+                    for (c, cell) in row.iter().enumerate() {
+                        put(&mut out, c == 0, ", ");
+                        push_plain(&mut out, cell);
+                    }
+                }
+            }
+            Block::Rule => {}
+        }
+    }
+    out
 }

@@ -8,7 +8,7 @@ use crate::browser::storage::Store;
 use crate::browser::stream::{StreamReport, Streams};
 use crate::browser::timers::Timers;
 use crate::browser::{self, console_error, console_info, console_warn, set};
-use crate::config::{Config, ConfigError, Position, ProviderConfig, RenderMode, Theme};
+use crate::config::{Config, Position, ProviderConfig, RenderMode, Theme};
 use crate::engine::Credential;
 use crate::engine::{
     ConnState, Delivery, Direction, Engine, ExchangeEngine, Input, Level, Machine, Output, Timer,
@@ -324,11 +324,13 @@ fn start(
     *rt.mount.borrow_mut() = Some(ui::mount(container, model, layout, actions));
 
     if !errors.is_empty() {
-        let text = errors
-            .iter()
-            .map(ConfigError::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
+        let mut text = String::new();
+        for (n, e) in errors.iter().enumerate() {
+            if n > 0 {
+                text.push_str("; ");
+            }
+            text.push_str(&e.to_string());
+        }
         console_error(&format!("configuration error: {text}"));
         rt.model
             .config_error

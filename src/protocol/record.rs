@@ -77,7 +77,12 @@ impl<'a> Record<'a> {
 
 /// `v` as a list, each item read by `item`; `None` unless every item reads.
 pub fn list<'a, T>(v: &'a Value, item: impl Fn(&'a Value) -> Option<T>) -> Option<Vec<T>> {
-    v.as_array()?.iter().map(item).collect()
+    let items = v.as_array()?;
+    let mut out = Vec::with_capacity(items.len());
+    for v in items {
+        out.push(item(v)?);
+    }
+    Some(out)
 }
 
 /// A string item.
