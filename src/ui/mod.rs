@@ -1161,7 +1161,6 @@ fn draw_row_body(
 ) {
     let doc = document();
     if direction == Direction::In {
-        let streaming = Signal::derive(move || status.get() == Delivery::Streaming);
         let grown = text.clone();
         dom::effect(move || {
             grown.track();
@@ -1169,7 +1168,7 @@ fn draw_row_body(
                 after_render(move || scroll_to_end(model));
             }
         });
-        if let Some(el) = rich::rich_text(&doc, text, streaming, t) {
+        if let Some(el) = rich::rich_text(&doc, text, status, t) {
             let _ = parts.append_child(&el);
         }
         return;

@@ -6,6 +6,7 @@
 //! view type per block and inline kind cost the bundle about 13 KB gzip.
 
 use super::dom::{child, child_button, classed, effect, element, redraw, set, text};
+use crate::engine::Delivery;
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
@@ -23,25 +24,26 @@ use web_sys::{Document, Element, Node};
 pub fn rich_text(
     doc: &Document,
     text: ArcRwSignal<String>,
-    streaming: Signal<bool>,
+    status: ArcRwSignal<Delivery>,
     t: &'static Strings,
 ) -> Option<Element> {
     let root = element(doc, "div", "text rich")?;
     set(&root, "dir", "auto");
     let tail_el = classed(doc, &root, "div", "tail")?;
-    let blocks = Memo::new(move |_| text.with(|s| markdown::parse(s, streaming.get())));
     let settled = Settled::default();
     let tail = Tail::default();
     let (doc, el) = (doc.clone(), root.clone());
+    // Parsed where it is drawn, not kept in a memo: nothing else reads the blocks, and both
+    // parts below already skip what has not changed.
     effect(move || {
-        blocks.with(|all| {
-            let (last, before) = match all.split_last() {
-                Some((last, before)) => (Some(last), before),
-                None => (None, &all[..]),
-            };
-            settled.show(&doc, &el, &tail_el, before, t);
-            tail.show(&tail_el, last, t);
-        });
+        let streaming = status.get() == Delivery::Streaming;
+        let all = text.with(|s| markdown::parse(s, streaming));
+        let (last, before) = match all.split_last() {
+            Some((last, before)) => (Some(last), before),
+            None => (None, &all[..]),
+        };
+        settled.show(&doc, &el, &tail_el, before, t);
+        tail.show(&tail_el, last, t);
     });
     Some(root)
 }
