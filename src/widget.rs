@@ -21,7 +21,7 @@ use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
 use crate::protocol::poly::Poly;
 use crate::protocol::Read;
-use crate::ui::{self, Layout, LeadFormView, MessageView, UiAction, ViewModel};
+use crate::ui::{self, Extras, Layout, LeadFormView, MessageView, UiAction, ViewModel};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -272,7 +272,7 @@ fn start(
         Ok(engine) => Some(RefCell::new(engine)),
         Err(why) => {
             console_error(&why);
-            model.config_error.set(Some(why));
+            model.config_error.set(why);
             None
         }
     });
@@ -334,7 +334,7 @@ fn start(
         console_error(&format!("configuration error: {text}"));
         rt.model
             .config_error
-            .set(Some(format!("Chat is not configured correctly: {text}")));
+            .set(format!("Chat is not configured correctly: {text}"));
         rt.model.state.set(ConnState::Failed);
         rt.emit_error("config", &text);
     }
@@ -696,7 +696,7 @@ impl Runtime {
                     m.title
                         .set(name.unwrap_or_else(|| self.default_title.to_string()));
                 }
-                m.avatar.set(avatar);
+                m.avatar.set(avatar.unwrap_or_default());
             }
             UiEvent::Added { entry, restored } => {
                 // A streamed answer is announced once, when complete (UiEvent::Replace).
@@ -727,8 +727,10 @@ impl Runtime {
                     direction: entry.direction,
                     text: ArcRwSignal::new(text),
                     status: ArcRwSignal::new(entry.status),
-                    attachments: ArcRwSignal::new(entry.attachments),
-                    suggestions: ArcRwSignal::new(entry.suggestions),
+                    extras: ArcRwSignal::new(Extras {
+                        attachments: entry.attachments,
+                        suggestions: entry.suggestions,
+                    }),
                     last: ArcRwSignal::new(false),
                     error: entry.error,
                     seq: 0,
@@ -773,8 +775,10 @@ impl Runtime {
                 attachments,
                 suggestions,
             } => self.with_message(&id, |v| {
-                v.attachments.set(attachments);
-                v.suggestions.set(suggestions);
+                v.extras.set(Extras {
+                    attachments,
+                    suggestions,
+                })
             }),
             UiEvent::Removed { id } => m.remove(&id),
             UiEvent::Cleared => {
@@ -789,7 +793,7 @@ impl Runtime {
                     && code.len() <= 35
                     && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
                 if ok {
-                    m.lang.set(Some(code));
+                    m.lang.set(code);
                 }
             }
             UiEvent::CanEnd(can) => m.can_end.set(can),
@@ -830,7 +834,7 @@ impl Runtime {
                 }
             }
             UiEvent::Error { code, message } => {
-                m.notice.set(Some(message.clone()));
+                m.notice.set(message.clone());
                 self.emit_error(code, &message);
             }
         }
@@ -893,7 +897,7 @@ impl Runtime {
             {
                 self.model
                     .notice
-                    .set(Some(format!("The agent couldn't do that on the page: {e}")));
+                    .set(format!("The agent couldn't do that on the page: {e}"));
             }
         }
         self.emit_event("action", &detail);
@@ -913,7 +917,7 @@ impl Runtime {
             UiAction::Close => self.set_open(false),
             UiAction::Send(text) => self.dispatch(Input::UserSend(text)),
             UiAction::Typing => self.dispatch(Input::UserTyping),
-            UiAction::DismissNotice => self.model.notice.set(None),
+            UiAction::DismissNotice => self.model.notice.set(String::new()),
             UiAction::Suggest(text) => self.dispatch(Input::UserSend(text)),
             UiAction::StopActions => {
                 if let Some(runner) = self.actions.borrow().as_ref() {
@@ -935,7 +939,7 @@ impl Runtime {
             UiAction::EndChat => self.dispatch(Input::EndChat),
             UiAction::NewChat => self.dispatch(Input::Reset),
             UiAction::Retry(id) => {
-                self.model.notice.set(None);
+                self.model.notice.set(String::new());
                 self.dispatch(Input::Retry(id));
             }
         }

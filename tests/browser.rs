@@ -512,8 +512,10 @@ fn message(i: usize, at: i64) -> confab::ui::MessageView {
         },
         text: ArcRwSignal::new(format!("message **{i}**")),
         status: ArcRwSignal::new(Delivery::Received),
-        attachments: ArcRwSignal::new(Vec::new()),
-        suggestions: ArcRwSignal::new(vec!["Yes".into()]),
+        extras: ArcRwSignal::new(confab::ui::Extras {
+            attachments: Vec::new(),
+            suggestions: vec!["Yes".into()],
+        }),
         last: ArcRwSignal::new(false),
         error: false,
         seq: 0,

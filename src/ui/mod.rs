@@ -85,8 +85,8 @@ pub struct MessageView {
     /// the 5 000-message cap) is freed with its row, not kept until the widget goes.
     pub text: ArcRwSignal<String>,
     pub status: ArcRwSignal<Delivery>,
-    pub attachments: ArcRwSignal<Vec<Attachment>>,
-    pub suggestions: ArcRwSignal<Vec<String>>,
+    /// Its cards and chips, which arrive and change together.
+    pub extras: ArcRwSignal<Extras>,
     /// Whether it is the newest message (only its suggestions are offered). A row reads this,
     /// not the list: a row reading a signal that outlives it leaves an entry there for good.
     pub last: ArcRwSignal<bool>,
@@ -115,10 +115,15 @@ impl MessageView {
         }
         forget(&self.text);
         forget(&self.status);
-        forget(&self.attachments);
-        forget(&self.suggestions);
+        forget(&self.extras);
         forget(&self.last);
     }
+}
+
+/// A message's attachments (drawn as cards) and suggested replies (chips).
+pub struct Extras {
+    pub attachments: Vec<Attachment>,
+    pub suggestions: Vec<String>,
 }
 
 /// Intl formatters for one locale, made once: making one costs far more than using it, and a
@@ -226,14 +231,18 @@ pub struct ViewModel {
     pub open: RwSignal<bool>,
     pub state: RwSignal<ConnState>,
     pub title: RwSignal<String>,
-    pub avatar: RwSignal<Option<String>>,
+    /// The agent's picture's URL; empty for none.
+    pub avatar: RwSignal<String>,
     pub messages: RwSignal<Vec<MessageView>>,
-    pub notice: RwSignal<Option<String>>,
-    pub config_error: RwSignal<Option<String>>,
+    /// The problem shown above the composer, and why the chat cannot start; empty for none.
+    /// (Empty rather than `Option`: each type of signal compiles its own code.)
+    pub notice: RwSignal<String>,
+    pub config_error: RwSignal<String>,
     pub unread: RwSignal<u64>,
     /// The other side is composing.
     pub typing: RwSignal<bool>,
-    pub lang: RwSignal<Option<String>>,
+    /// The conversation's language as the server declared it; empty until it does.
+    pub lang: RwSignal<String>,
     pub can_end: RwSignal<bool>,
     /// The agent is running page actions (shows the bar with Stop).
     pub acting: RwSignal<bool>,
@@ -279,13 +288,13 @@ impl ViewModel {
             open: RwSignal::new(false),
             state: RwSignal::new(ConnState::Idle),
             title: RwSignal::new(title.to_string()),
-            avatar: RwSignal::new(None),
+            avatar: RwSignal::new(String::new()),
             messages: RwSignal::new(Vec::new()),
-            notice: RwSignal::new(None),
-            config_error: RwSignal::new(None),
+            notice: RwSignal::new(String::new()),
+            config_error: RwSignal::new(String::new()),
             unread: RwSignal::new(0),
             typing: RwSignal::new(false),
-            lang: RwSignal::new(None),
+            lang: RwSignal::new(String::new()),
             can_end: RwSignal::new(false),
             acting: RwSignal::new(false),
             can_speak: RwSignal::new(false),
@@ -418,6 +427,8 @@ fn head(s: &str, chars: usize) -> &str {
 /// Runs `f` once this turn's changes are in the DOM (a hidden field cannot take focus, a list
 /// not yet grown cannot scroll to its end).
 fn after_render(f: impl FnOnce() + 'static) {
+    // Boxed, so that one future type serves every caller.
+    let f: Box<dyn FnOnce()> = Box::new(f);
     wasm_bindgen_futures::spawn_local(async move {
         leptos::task::tick().await;
         f();
@@ -775,9 +786,16 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
     // The frame's few changing attributes are set by effects, by hand: as the view's reactive
     // attributes each compiled its own update code (the Leptos view is the static frame).
     // Their first values are written into the view, so nothing shows wrongly before they run.
-    let lang = move || model.lang.get().unwrap_or_else(|| layout.lang.to_string());
+    let lang = move || {
+        let code = model.lang.get();
+        if code.is_empty() {
+            layout.lang.to_string()
+        } else {
+            code
+        }
+    };
     let hidden = move || !model.open.get();
-    let off = move || model.config_error.with(|e| e.is_some());
+    let off = move || model.config_error.with(|e| !e.is_empty());
     dom::effect(move || {
         let lang = lang();
         if let Some(f) = model.frame() {
@@ -1127,22 +1145,22 @@ fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sy
             dom::hide(el, !matches!(now, Delivery::Interrupted | Delivery::Failed));
         }
     });
-    let attachments = m.attachments.clone();
+    let extras = m.extras.clone();
     dom::effect(move || {
         if let Some(el) = &cards_el {
-            attachments.with(|list| {
-                dom::redraw(el, |doc, el| cards(doc, el, list));
-                dom::hide(el, list.is_empty());
+            extras.with(|e| {
+                dom::redraw(el, |doc, el| cards(doc, el, &e.attachments));
+                dom::hide(el, e.attachments.is_empty());
             });
         }
     });
-    let (last, suggestions) = (m.last.clone(), m.suggestions.clone());
+    let (last, extras) = (m.last.clone(), m.extras.clone());
     dom::effect(move || {
         if let Some(el) = &chips_el {
             let newest = last.get();
-            suggestions.with(|list| {
-                dom::redraw(el, |doc, el| chips(doc, el, list));
-                dom::hide(el, !newest || list.is_empty());
+            extras.with(|e| {
+                dom::redraw(el, |doc, el| chips(doc, el, &e.suggestions));
+                dom::hide(el, !newest || e.suggestions.is_empty());
             });
         }
     });

@@ -135,7 +135,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
             if let Ok(Some(old)) = avatar_slot.query_selector("img.avatar") {
                 old.remove();
             }
-            let src = model.avatar.get().and_then(|url| safe_image_url(&url));
+            let src = model.avatar.with(|url| safe_image_url(url));
             let doc = avatar_slot.owner_document();
             if let (Some(src), Some(doc)) = (src, doc) {
                 if let Some(img) = element(&doc, "img", "avatar") {
@@ -187,11 +187,9 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
     if let Some(error) = element(doc, "p", "config-error") {
         set(&error, "role", "alert");
         follow_hidden(error.clone(), move || {
-            model.config_error.with(|e| e.is_none())
+            model.config_error.with(String::is_empty)
         });
-        follow_text(error.clone(), move || {
-            model.config_error.get().unwrap_or_default()
-        });
+        follow_text(error.clone(), move || model.config_error.get());
         before_list.push(error);
     }
     if let Some(banner) = element(doc, "p", "banner") {
@@ -252,12 +250,12 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
     if let Some(notice) = element(doc, "div", "notice") {
         set(&notice, "role", "alert");
         if let Some(span) = child(doc, &notice, "span") {
-            follow_text(span, move || model.notice.get().unwrap_or_default());
+            follow_text(span, move || model.notice.get());
         }
         if let Some(dismiss) = child_button(doc, &notice, "dismiss", Some("×")) {
             set(&dismiss, "aria-label", t.dismiss);
         }
-        follow_hidden(notice.clone(), move || model.notice.with(|n| n.is_none()));
+        follow_hidden(notice.clone(), move || model.notice.with(String::is_empty));
         before_composer.push(notice);
     }
     Parts {
