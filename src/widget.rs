@@ -321,7 +321,7 @@ fn start(
             rt.on_ui(action);
         }
     });
-    *rt.mount.borrow_mut() = Some(ui::mount(container, model, layout, actions));
+    *rt.mount.borrow_mut() = Some(ui::mount(container, rt.model.clone(), layout, actions));
 
     if !errors.is_empty() {
         let mut text = String::new();
@@ -670,7 +670,7 @@ impl Runtime {
     }
 
     fn show(&self, event: UiEvent) {
-        let m = self.model;
+        let m = &self.model;
         // Streamed text reaches the view at most once per frame; anything else about the
         // conversation first brings the view up to date, so order is kept.
         if let UiEvent::Append { id, text } = event {

@@ -494,7 +494,7 @@ fn mount_list(
         t: confab::i18n::Lang::En.strings(),
     };
     let act: ui::Actions = Rc::new(|_| {});
-    let mounted = ui::mount(host.clone(), model, layout, act);
+    let mounted = ui::mount(host.clone(), model.clone(), layout, act);
     model.open.set(true);
     (host, model, mounted)
 }
@@ -536,6 +536,7 @@ async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
     let mut push = |count: usize| {
         let from = next;
         next += count;
+        let model = model.clone();
         async move {
             for i in from..from + count {
                 model.push(message(i, at), at);

@@ -225,45 +225,58 @@ pub fn day_label(at_ms: i64, locale: &str) -> String {
     }
 }
 
-/// Everything the view shows; the runtime writes it, the view reads it.
-#[derive(Clone, Copy)]
-pub struct ViewModel {
-    pub open: RwSignal<bool>,
-    pub state: RwSignal<ConnState>,
-    pub title: RwSignal<String>,
+/// Everything the view shows; the runtime writes it, the view reads it. One model is shared
+/// (`Rc`) by the runtime and the view's effects; its signals are reference-counted, not
+/// kept in Leptos's arena: an arena signal compiles a layer of its own per value type, on
+/// top of the reference-counted signal it holds.
+#[derive(Clone)]
+pub struct ViewModel(Rc<Model>);
+
+impl std::ops::Deref for ViewModel {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        &self.0
+    }
+}
+
+/// The signals of a [`ViewModel`].
+pub struct Model {
+    pub open: ArcRwSignal<bool>,
+    pub state: ArcRwSignal<ConnState>,
+    pub title: ArcRwSignal<String>,
     /// The agent's picture's URL; empty for none.
-    pub avatar: RwSignal<String>,
-    pub messages: RwSignal<Vec<MessageView>>,
+    pub avatar: ArcRwSignal<String>,
+    pub messages: ArcRwSignal<Vec<MessageView>>,
     /// The problem shown above the composer, and why the chat cannot start; empty for none.
     /// (Empty rather than `Option`: each type of signal compiles its own code.)
-    pub notice: RwSignal<String>,
-    pub config_error: RwSignal<String>,
-    pub unread: RwSignal<u64>,
+    pub notice: ArcRwSignal<String>,
+    pub config_error: ArcRwSignal<String>,
+    pub unread: ArcRwSignal<u64>,
     /// The other side is composing.
-    pub typing: RwSignal<bool>,
+    pub typing: ArcRwSignal<bool>,
     /// The conversation's language as the server declared it; empty until it does.
-    pub lang: RwSignal<String>,
-    pub can_end: RwSignal<bool>,
+    pub lang: ArcRwSignal<String>,
+    pub can_end: ArcRwSignal<bool>,
     /// The agent is running page actions (shows the bar with Stop).
-    pub acting: RwSignal<bool>,
+    pub acting: ArcRwSignal<bool>,
     /// Spoken answers are possible (Iraa) and whether the visitor turned them on.
-    pub can_speak: RwSignal<bool>,
-    pub sound: RwSignal<bool>,
-    pub lead_form: RwSignal<Option<LeadFormView>>,
+    pub can_speak: ArcRwSignal<bool>,
+    pub sound: ArcRwSignal<bool>,
+    pub lead_form: ArcRwSignal<Option<LeadFormView>>,
     /// The polite live region: each finished agent message (as sent), once.
-    pub announce: RwSignal<String>,
+    pub announce: ArcRwSignal<String>,
     /// The DOM window over `messages`: follow the latest, or end at `end_seq`; `span` rows.
-    pub follow: RwSignal<bool>,
-    pub end_seq: RwSignal<u64>,
-    pub span: RwSignal<u64>,
+    pub follow: ArcRwSignal<bool>,
+    pub end_seq: ArcRwSignal<u64>,
+    pub span: ArcRwSignal<u64>,
     /// Messages that arrived while the visitor was reading further up.
-    pub unseen: RwSignal<u64>,
+    pub unseen: ArcRwSignal<u64>,
     /// The locale used for times and dates.
-    pub locale: RwSignal<String>,
+    pub locale: ArcRwSignal<String>,
     /// Counts conversations cleared; the message list is built anew for each.
-    pub generation: RwSignal<u64>,
+    pub generation: ArcRwSignal<u64>,
     /// The frame's elements, once the view is mounted (`mount`).
-    pub frame: StoredValue<Option<dom::OneThread<Frame>>>,
+    pub frame: std::cell::RefCell<Option<Frame>>,
 }
 
 /// The elements of the view's frame that the code reaches for. Found by `mount` right after
@@ -277,38 +290,52 @@ pub struct Frame {
 }
 
 impl ViewModel {
-    /// The frame's elements, or `None` before the view is mounted. (After an unmount they
-    /// are detached, and nothing that reads them runs any more.)
-    fn frame(&self) -> Option<Frame> {
-        self.frame.try_get_value().flatten().map(|f| f.0)
+    /// An effect ([`dom::effect`]) that is handed the model each time it runs.
+    fn effect(&self, mut f: impl FnMut(&ViewModel) + 'static) {
+        let model = self.clone();
+        dom::effect(move || f(&model));
+    }
+
+    /// [`after_render`], handed the model.
+    fn after_render(&self, f: impl FnOnce(&ViewModel) + 'static) {
+        let model = self.clone();
+        after_render(move || f(&model));
     }
 
     pub fn new(title: &str) -> ViewModel {
-        ViewModel {
-            open: RwSignal::new(false),
-            state: RwSignal::new(ConnState::Idle),
-            title: RwSignal::new(title.to_string()),
-            avatar: RwSignal::new(String::new()),
-            messages: RwSignal::new(Vec::new()),
-            notice: RwSignal::new(String::new()),
-            config_error: RwSignal::new(String::new()),
-            unread: RwSignal::new(0),
-            typing: RwSignal::new(false),
-            lang: RwSignal::new(String::new()),
-            can_end: RwSignal::new(false),
-            acting: RwSignal::new(false),
-            can_speak: RwSignal::new(false),
-            sound: RwSignal::new(false),
-            lead_form: RwSignal::new(None),
-            announce: RwSignal::new(String::new()),
-            follow: RwSignal::new(true),
-            end_seq: RwSignal::new(0),
-            span: RwSignal::new(WINDOW as u64),
-            unseen: RwSignal::new(0),
-            locale: RwSignal::new("en".into()),
-            generation: RwSignal::new(0),
-            frame: StoredValue::new(None),
-        }
+        ViewModel(Rc::new(Model {
+            open: ArcRwSignal::new(false),
+            state: ArcRwSignal::new(ConnState::Idle),
+            title: ArcRwSignal::new(title.to_string()),
+            avatar: ArcRwSignal::new(String::new()),
+            messages: ArcRwSignal::new(Vec::new()),
+            notice: ArcRwSignal::new(String::new()),
+            config_error: ArcRwSignal::new(String::new()),
+            unread: ArcRwSignal::new(0),
+            typing: ArcRwSignal::new(false),
+            lang: ArcRwSignal::new(String::new()),
+            can_end: ArcRwSignal::new(false),
+            acting: ArcRwSignal::new(false),
+            can_speak: ArcRwSignal::new(false),
+            sound: ArcRwSignal::new(false),
+            lead_form: ArcRwSignal::new(None),
+            announce: ArcRwSignal::new(String::new()),
+            follow: ArcRwSignal::new(true),
+            end_seq: ArcRwSignal::new(0),
+            span: ArcRwSignal::new(WINDOW as u64),
+            unseen: ArcRwSignal::new(0),
+            locale: ArcRwSignal::new("en".into()),
+            generation: ArcRwSignal::new(0),
+            frame: std::cell::RefCell::new(None),
+        }))
+    }
+}
+
+impl Model {
+    /// The frame's elements, or `None` before the view is mounted. (After an unmount they
+    /// are detached, and nothing that reads them runs any more.)
+    fn frame(&self) -> Option<Frame> {
+        self.frame.borrow().clone()
     }
 
     /// Adds a message at the end of the view, with its order, time and day separator.
@@ -447,8 +474,9 @@ fn anchor(list: &web_sys::HtmlElement) -> Option<(String, i32)> {
 }
 
 /// Puts the anchored row back where it was, once the window change is in the DOM.
-fn keep_anchor(model: ViewModel, mark: Option<(String, i32)>) {
+fn keep_anchor(model: &ViewModel, mark: Option<(String, i32)>) {
     let Some((id, offset)) = mark else { return };
+    let model = model.clone();
     after_render(move || {
         let Some(Frame { list: el, .. }) = model.frame() else {
             return;
@@ -463,7 +491,7 @@ fn keep_anchor(model: ViewModel, mark: Option<(String, i32)>) {
     });
 }
 
-fn scroll_to_end(model: ViewModel) {
+fn scroll_to_end(model: &Model) {
     if let Some(Frame { list, .. }) = model.frame() {
         list.set_scroll_top(list.scroll_height());
     }
@@ -525,14 +553,15 @@ pub fn mount(
     let handlers = Rc::new(std::cell::RefCell::new(Vec::new()));
     let handle = leptos::mount::mount_to(container.clone(), {
         let (built, handlers) = (built.clone(), handlers.clone());
+        let model = model.clone();
         move || {
             *built.borrow_mut() = Some(panel::parts(
                 &document(),
-                model,
+                model.clone(),
                 layout.t,
                 layout.show_launcher,
             ));
-            app(model, layout, act, &mut handlers.borrow_mut())
+            app(model.clone(), layout, act, &mut handlers.borrow_mut())
         }
     });
     let find = |selector: &str| container.query_selector(selector).ok().flatten();
@@ -548,9 +577,7 @@ pub fn mount(
     let list = list.and_then(|el| el.dyn_into().ok());
     let input = find("form.composer textarea").and_then(|el| el.dyn_into().ok());
     if let (Some(root), Some(list), Some(input)) = (root, list, input) {
-        model
-            .frame
-            .set_value(Some(dom::OneThread(Frame { root, list, input })));
+        *model.frame.borrow_mut() = Some(Frame { root, list, input });
     }
     let mut listeners = Listeners::default();
     for (selector, name, f) in handlers.take() {
@@ -568,7 +595,7 @@ type Handler = (&'static str, &'static str, Box<dyn FnMut(web_sys::Event)>);
 fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) -> impl IntoView {
     let t = layout.t;
     // Closing the panel from inside it returns focus to the launcher (keyboard users).
-    let focus_launcher = move || {
+    fn focus_launcher(model: &Model) {
         let launcher = model
             .frame()
             .and_then(|f| f.root.query_selector("button.launcher").ok().flatten())
@@ -576,84 +603,88 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         if let Some(el) = launcher {
             let _ = el.focus();
         }
-    };
+    }
 
     // Follow the newest message unless the visitor has scrolled up to read.
-    dom::effect(move || {
+    model.effect(|model| {
         // Again whenever a message is added or removed.
         model.messages.track();
         let open = model.open.get();
         if model.follow.get() && open {
             // After this turn's rows are in the DOM.
-            after_render(move || scroll_to_end(model));
+            model.after_render(|m| scroll_to_end(m));
         }
     });
     // Focus the composer when the panel opens (once the panel is shown: a hidden field
     // cannot take focus).
-    dom::effect(move || {
+    model.effect(|model| {
         if model.open.get() {
-            after_render(move || {
+            model.after_render(|model| {
                 if let Some(f) = model.frame() {
                     let _ = f.input.focus();
                 }
             });
         }
     });
-    keep_rows(model, t);
-    let busy = move || {
+    keep_rows(model.clone(), t);
+    let busy = |model: &Model| {
         model.messages.with(|l| {
             l.last()
                 .is_some_and(|m| m.status.get() == Delivery::Streaming)
         })
     };
-    let on_scroll = move |_: web_sys::Event| {
-        let Some(Frame { list: el, .. }) = model.frame() else {
-            return;
-        };
-        let el = &el;
-        let top = el.scroll_top();
-        let gap = el.scroll_height() - top - el.client_height();
-        let (start, end, len) = model.bounds();
-        let seq_at = |i: usize| {
-            model
-                .messages
-                .with_untracked(|l| l.get(i).map_or(0, |m| m.seq))
-        };
-        if gap <= 32 && end < len {
-            // Reading forward through older messages: move the window down.
-            let mark = anchor(el);
-            let new_end = (end + STEP).min(len);
-            if new_end == len {
-                model.follow.set(true);
-                model.unseen.set(0);
-            } else {
-                model.end_seq.set(seq_at(new_end - 1));
-            }
-            keep_anchor(model, mark);
-        } else if gap <= 32 {
-            if !model.follow.get_untracked() {
-                model.follow_latest();
-            }
-        } else if gap > 96 && model.follow.get_untracked() && end > 0 {
-            model.follow.set(false);
-            model.end_seq.set(seq_at(end - 1));
-        }
-        if top <= 32 && start > 0 {
-            // Reading back: load older rows above, dropping the newest once the DOM is full.
-            let mark = anchor(el);
-            let span = model.span.get_untracked() as usize;
-            if span + STEP <= MAX_SPAN {
-                model.span.set((span + STEP) as u64);
-            } else {
+    let on_scroll = {
+        let model = model.clone();
+        move |_: web_sys::Event| {
+            let Some(Frame { list: el, .. }) = model.frame() else {
+                return;
+            };
+            let el = &el;
+            let top = el.scroll_top();
+            let gap = el.scroll_height() - top - el.client_height();
+            let (start, end, len) = model.bounds();
+            let seq_at = |i: usize| {
+                model
+                    .messages
+                    .with_untracked(|l| l.get(i).map_or(0, |m| m.seq))
+            };
+            if gap <= 32 && end < len {
+                // Reading forward through older messages: move the window down.
+                let mark = anchor(el);
+                let new_end = (end + STEP).min(len);
+                if new_end == len {
+                    model.follow.set(true);
+                    model.unseen.set(0);
+                } else {
+                    model.end_seq.set(seq_at(new_end - 1));
+                }
+                keep_anchor(&model, mark);
+            } else if gap <= 32 {
+                if !model.follow.get_untracked() {
+                    model.follow_latest();
+                }
+            } else if gap > 96 && model.follow.get_untracked() && end > 0 {
                 model.follow.set(false);
-                model.end_seq.set(seq_at(end.saturating_sub(STEP + 1)));
+                model.end_seq.set(seq_at(end - 1));
             }
-            keep_anchor(model, mark);
+            if top <= 32 && start > 0 {
+                // Reading back: load older rows above, dropping the newest once the DOM is full.
+                let mark = anchor(el);
+                let span = model.span.get_untracked() as usize;
+                if span + STEP <= MAX_SPAN {
+                    model.span.set((span + STEP) as u64);
+                } else {
+                    model.follow.set(false);
+                    model.end_seq.set(seq_at(end.saturating_sub(STEP + 1)));
+                }
+                keep_anchor(&model, mark);
+            }
         }
     };
 
     let send_from_input = {
         let act = act.clone();
+        let model = model.clone();
         move || {
             if let Some(Frame { input: el, .. }) = model.frame() {
                 let text = el.value();
@@ -668,6 +699,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
     let on_keydown = {
         let send = send_from_input.clone();
         let act = act.clone();
+        let model = model.clone();
         move |ev: web_sys::Event| {
             let Some(ev) = ev.dyn_ref::<web_sys::KeyboardEvent>() else {
                 return;
@@ -678,7 +710,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
             } else if ev.key() == "Escape" {
                 ev.stop_propagation();
                 act(UiAction::Close);
-                focus_launcher();
+                focus_launcher(&model);
             }
         }
     };
@@ -695,13 +727,14 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
     };
     let panel_keydown = {
         let act = act.clone();
+        let model = model.clone();
         move |ev: web_sys::Event| {
             let escape = ev
                 .dyn_ref::<web_sys::KeyboardEvent>()
                 .is_some_and(|ev| ev.key() == "Escape");
             if escape {
                 act(UiAction::Close);
-                focus_launcher();
+                focus_launcher(&model);
             }
         }
     };
@@ -711,6 +744,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
     // Retry).
     let widget_click = {
         let act = act.clone();
+        let model = model.clone();
         move |ev: web_sys::Event| {
             let button = ev
                 .target()
@@ -737,11 +771,11 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
                 },
                 "latest" => {
                     model.follow_latest();
-                    return after_render(move || scroll_to_end(model));
+                    return model.after_render(|m| scroll_to_end(m));
                 }
                 "close" => {
                     act(UiAction::Close);
-                    return focus_launcher();
+                    return focus_launcher(&model);
                 }
                 "sound" => UiAction::ToggleSound,
                 "end" => UiAction::EndChat,
@@ -756,6 +790,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
     // The lead form's submit; the composer's is its own.
     let lead_submit = {
         let act = act.clone();
+        let model = model.clone();
         move |ev: web_sys::Event| {
             let form = ev
                 .target()
@@ -763,7 +798,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
                 .filter(|f| f.class_name() == "lead");
             if let Some(form) = form {
                 ev.prevent_default();
-                if let Some(values) = lead_values(&form, model, t) {
+                if let Some(values) = lead_values(&form, &model, t) {
                     act(UiAction::LeadSubmit(values));
                 }
             }
@@ -786,7 +821,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
     // The frame's few changing attributes are set by effects, by hand: as the view's reactive
     // attributes each compiled its own update code (the Leptos view is the static frame).
     // Their first values are written into the view, so nothing shows wrongly before they run.
-    let lang = move || {
+    let lang = move |model: &Model| {
         let code = model.lang.get();
         if code.is_empty() {
             layout.lang.to_string()
@@ -794,35 +829,35 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
             code
         }
     };
-    let hidden = move || !model.open.get();
-    let off = move || model.config_error.with(|e| !e.is_empty());
-    dom::effect(move || {
-        let lang = lang();
+    let hidden = |model: &Model| !model.open.get();
+    let off = |model: &Model| model.config_error.with(|e| !e.is_empty());
+    model.effect(move |model| {
+        let lang = lang(model);
         if let Some(f) = model.frame() {
             dom::set(&f.root, "lang", &lang);
         }
     });
-    let panel = move |f: &Frame| f.list.parent_element();
-    dom::effect(move || {
+    let panel = |f: &Frame| f.list.parent_element();
+    model.effect(move |model| {
         let title = model.title.get();
         if let Some(panel) = model.frame().as_ref().and_then(panel) {
             dom::set(&panel, "aria-label", &title);
         }
     });
-    dom::effect(move || {
-        let hidden = hidden();
+    model.effect(move |model| {
+        let hidden = hidden(model);
         if let Some(panel) = model.frame().as_ref().and_then(panel) {
             dom::hide(&panel, hidden);
         }
     });
-    dom::effect(move || {
-        let busy = busy();
+    model.effect(move |model| {
+        let busy = busy(model);
         if let Some(f) = model.frame() {
             dom::set(&f.list, "aria-busy", dom::flag(busy));
         }
     });
-    dom::effect(move || {
-        let off = off();
+    model.effect(move |model| {
+        let off = off(model);
         if let Some(f) = model.frame() {
             f.input.set_disabled(off);
             if let Ok(Some(send)) = f.root.query_selector("form.composer button.send") {
@@ -831,8 +866,8 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
         }
     });
 
-    let (first_lang, first_title) = (untrack(lang), model.title.get_untracked());
-    let (first_hidden, off) = (untrack(hidden), untrack(off));
+    let (first_lang, first_title) = (untrack(|| lang(&model)), model.title.get_untracked());
+    let (first_hidden, off) = (untrack(|| hidden(&model)), untrack(|| off(&model)));
     view! {
         <div
             class="confab"
@@ -866,7 +901,7 @@ fn app(model: ViewModel, layout: Layout, act: Actions, on: &mut Vec<Handler>) ->
 /// acceptable. The error line is cleared once they are.
 fn lead_values(
     form: &web_sys::Element,
-    model: ViewModel,
+    model: &Model,
     t: &'static Strings,
 ) -> Option<Vec<(String, String)>> {
     let error = form.query_selector("p.lead-error").ok().flatten();
@@ -1035,7 +1070,7 @@ fn keep_rows(model: ViewModel, t: &'static Strings) {
             }
             match old.next_if(|r| r.seq == m.seq) {
                 Some(kept) => rows.push(kept),
-                None => rows.push(untrack(|| message_row(m, model, t))),
+                None => rows.push(untrack(|| message_row(m, &model, t))),
             }
         }
         old.for_each(Row::remove);
@@ -1066,14 +1101,14 @@ fn detached_owner() -> Owner {
 /// One message's row, built with DOM calls; each part that changes (text, status, cards,
 /// chips) has its own effect. Clicks on its buttons are heard by the widget's root
 /// (`widget_click`).
-fn message_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Row {
+fn message_row(m: MessageView, model: &ViewModel, t: &'static Strings) -> Row {
     let owner = detached_owner();
     let seq = m.seq;
     let nodes = owner.with(|| draw_row(m, model, t));
     Row { seq, nodes, owner }
 }
 
-fn draw_row(m: MessageView, model: ViewModel, t: &'static Strings) -> Vec<web_sys::Element> {
+fn draw_row(m: MessageView, model: &ViewModel, t: &'static Strings) -> Vec<web_sys::Element> {
     {
         let m = m.clone();
         on_cleanup(move || m.forget_readers());
@@ -1174,16 +1209,16 @@ fn draw_row_body(
     text: ArcRwSignal<String>,
     status: ArcRwSignal<Delivery>,
     direction: Direction,
-    model: ViewModel,
+    model: &ViewModel,
     t: &'static Strings,
 ) {
     let doc = document();
     if direction == Direction::In {
         let grown = text.clone();
-        dom::effect(move || {
+        model.effect(move |model| {
             grown.track();
             if model.follow.get_untracked() {
-                after_render(move || scroll_to_end(model));
+                model.after_render(|m| scroll_to_end(m));
             }
         });
         if let Some(el) = rich::rich_text(&doc, text, status, t) {

@@ -8,7 +8,7 @@
 //! launcher and the lead form another 1.5 KB.
 
 use super::dom::{self, child, child_button, classed, element, set};
-use super::{banner_text, draw_lead_fields, safe_image_url, ViewModel};
+use super::{banner_text, draw_lead_fields, safe_image_url, Model, ViewModel};
 use crate::engine::ConnState;
 use crate::i18n::Strings;
 use leptos::prelude::*;
@@ -64,13 +64,15 @@ fn icon(doc: &Document, parent: &Node, paths: &[&[(&str, &str)]]) {
 }
 
 /// The text of `el`, kept equal to `text()`.
-fn follow_text(el: Element, text: impl Fn() -> String + 'static) {
-    dom::effect(move || el.set_text_content(Some(&text())));
+fn follow_text(el: Element, model: &ViewModel, text: impl Fn(&Model) -> String + 'static) {
+    let model = model.clone();
+    dom::effect(move || el.set_text_content(Some(&text(&model))));
 }
 
 /// `el` hidden while `hidden()` holds.
-fn follow_hidden(el: Element, hidden: impl Fn() -> bool + 'static) {
-    dom::effect(move || dom::hide(&el, hidden()));
+fn follow_hidden(el: Element, model: &ViewModel, hidden: impl Fn(&Model) -> bool + 'static) {
+    let model = model.clone();
+    dom::effect(move || dom::hide(&el, hidden(&model)));
 }
 
 /// The launcher: a chat icon and the unread count, labelled by what a click does.
@@ -123,7 +125,9 @@ fn lead_slot(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<El
 /// Builds the parts (detached) and the effects that keep them up to date; the launcher only
 /// when the page shows one.
 pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launcher: bool) -> Parts {
-    let launcher = show_launcher.then(|| launcher(doc, model, t)).flatten();
+    let launcher = show_launcher
+        .then(|| launcher(doc, model.clone(), t))
+        .flatten();
     let mut before_list = Vec::new();
     let mut after_list = Vec::new();
     let mut before_composer = Vec::new();
@@ -131,11 +135,12 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
     if let Some(header) = element(doc, "header", "header") {
         // The avatar (checked URL only) comes first, drawn again when it changes.
         let avatar_slot = header.clone();
+        let m = model.clone();
         dom::effect(move || {
             if let Ok(Some(old)) = avatar_slot.query_selector("img.avatar") {
                 old.remove();
             }
-            let src = model.avatar.with(|url| safe_image_url(url));
+            let src = m.avatar.with(|url| safe_image_url(url));
             let doc = avatar_slot.owner_document();
             if let (Some(src), Some(doc)) = (src, doc) {
                 if let Some(img) = element(&doc, "img", "avatar") {
@@ -146,7 +151,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
             }
         });
         if let Some(title) = classed(doc, &header, "h2", "title") {
-            follow_text(title, move || model.title.get());
+            follow_text(title, &model, move |model| model.title.get());
         }
         if let Some(sound) = child_button(doc, &header, "sound", None) {
             icon(
@@ -163,9 +168,10 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
                     ],
                 ],
             );
+            let m = model.clone();
             dom::effect(move || {
-                let on = model.sound.get();
-                dom::hide(&sound, !model.can_speak.get());
+                let on = m.sound.get();
+                dom::hide(&sound, !m.can_speak.get());
                 set(&sound, "aria-pressed", dom::flag(on));
                 set(
                     &sound,
@@ -175,7 +181,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
             });
         }
         if let Some(end) = child_button(doc, &header, "end", Some(t.end_chat)) {
-            follow_hidden(end, move || {
+            follow_hidden(end, &model, move |model| {
                 !model.can_end.get() || model.state.get() != ConnState::Open
             });
         }
@@ -186,17 +192,18 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
     }
     if let Some(error) = element(doc, "p", "config-error") {
         set(&error, "role", "alert");
-        follow_hidden(error.clone(), move || {
+        follow_hidden(error.clone(), &model, move |model| {
             model.config_error.with(String::is_empty)
         });
-        follow_text(error.clone(), move || model.config_error.get());
+        follow_text(error.clone(), &model, move |model| model.config_error.get());
         before_list.push(error);
     }
     if let Some(banner) = element(doc, "p", "banner") {
         set(&banner, "role", "status");
         let el = banner.clone();
+        let m = model.clone();
         dom::effect(move || {
-            let state = model.state.get();
+            let state = m.state.get();
             set(&el, "data-state", state.as_str());
             let text = banner_text(state, t);
             dom::hide(&el, text.is_none());
@@ -206,12 +213,14 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
     }
 
     if let Some(latest) = dom::button(doc, "latest") {
-        follow_hidden(latest.clone(), move || {
+        follow_hidden(latest.clone(), &model, move |model| {
             model.follow.get() && model.unseen.get() == 0
         });
-        follow_text(latest.clone(), move || match model.unseen.get() {
-            0 => t.latest.to_string(),
-            n => format!("{} ({n})", t.new_messages),
+        follow_text(latest.clone(), &model, move |model| {
+            match model.unseen.get() {
+                0 => t.latest.to_string(),
+                n => format!("{} ({n})", t.new_messages),
+            }
         });
         after_list.push(latest);
     }
@@ -219,7 +228,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
         set(&spoken, "role", "status");
         set(&spoken, "aria-live", "polite");
         set(&spoken, "aria-atomic", "true");
-        follow_text(spoken.clone(), move || model.spoken());
+        follow_text(spoken.clone(), &model, move |model| model.spoken());
         after_list.push(spoken);
     }
     if let Some(typing) = element(doc, "div", "typing") {
@@ -228,7 +237,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
         for _ in 0..3 {
             child(doc, &typing, "span");
         }
-        follow_hidden(typing.clone(), move || !model.typing.get());
+        follow_hidden(typing.clone(), &model, move |model| !model.typing.get());
         after_list.push(typing);
     }
     if let Some(acting) = element(doc, "div", "acting") {
@@ -237,25 +246,29 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
             dom::text(doc, &span, t.acting);
         }
         child_button(doc, &acting, "stop", Some(t.stop));
-        follow_hidden(acting.clone(), move || !model.acting.get());
+        follow_hidden(acting.clone(), &model, move |model| !model.acting.get());
         after_list.push(acting);
     }
 
-    before_composer.extend(lead_slot(doc, model, t));
+    before_composer.extend(lead_slot(doc, model.clone(), t));
     if let Some(ended) = element(doc, "div", "ended") {
         child_button(doc, &ended, "new-chat", Some(t.new_chat));
-        follow_hidden(ended.clone(), move || model.state.get() != ConnState::Ended);
+        follow_hidden(ended.clone(), &model, move |model| {
+            model.state.get() != ConnState::Ended
+        });
         before_composer.push(ended);
     }
     if let Some(notice) = element(doc, "div", "notice") {
         set(&notice, "role", "alert");
         if let Some(span) = child(doc, &notice, "span") {
-            follow_text(span, move || model.notice.get());
+            follow_text(span, &model, move |model| model.notice.get());
         }
         if let Some(dismiss) = child_button(doc, &notice, "dismiss", Some("×")) {
             set(&dismiss, "aria-label", t.dismiss);
         }
-        follow_hidden(notice.clone(), move || model.notice.with(String::is_empty));
+        follow_hidden(notice.clone(), &model, move |model| {
+            model.notice.with(String::is_empty)
+        });
         before_composer.push(notice);
     }
     Parts {
