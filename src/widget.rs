@@ -325,8 +325,8 @@ fn start(
 
     if !errors.is_empty() {
         let mut text = String::new();
-        for (n, e) in errors.iter().enumerate() {
-            if n > 0 {
+        for e in &errors {
+            if !text.is_empty() {
                 text.push_str("; ");
             }
             text.push_str(&e.to_string());

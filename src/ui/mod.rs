@@ -476,8 +476,7 @@ fn anchor(list: &web_sys::HtmlElement) -> Option<(String, i32)> {
 /// Puts the anchored row back where it was, once the window change is in the DOM.
 fn keep_anchor(model: &ViewModel, mark: Option<(String, i32)>) {
     let Some((id, offset)) = mark else { return };
-    let model = model.clone();
-    after_render(move || {
+    model.after_render(move |model| {
         let Some(Frame { list: el, .. }) = model.frame() else {
             return;
         };

@@ -65,18 +65,16 @@ fn icon(doc: &Document, parent: &Node, paths: &[&[(&str, &str)]]) {
 
 /// The text of `el`, kept equal to `text()`.
 fn follow_text(el: Element, model: &ViewModel, text: impl Fn(&Model) -> String + 'static) {
-    let model = model.clone();
-    dom::effect(move || el.set_text_content(Some(&text(&model))));
+    model.effect(move |model| el.set_text_content(Some(&text(model))));
 }
 
 /// `el` hidden while `hidden()` holds.
 fn follow_hidden(el: Element, model: &ViewModel, hidden: impl Fn(&Model) -> bool + 'static) {
-    let model = model.clone();
-    dom::effect(move || dom::hide(&el, hidden(&model)));
+    model.effect(move |model| dom::hide(&el, hidden(model)));
 }
 
 /// The launcher: a chat icon and the unread count, labelled by what a click does.
-fn launcher(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<Element> {
+fn launcher(doc: &Document, model: &ViewModel, t: &'static Strings) -> Option<Element> {
     let el = dom::button(doc, "launcher")?;
     icon(doc, &el, &[&[("d", "M4 4h16v12H7l-3 3z")]]);
     let badge = classed(doc, &el, "span", "badge");
@@ -97,16 +95,16 @@ fn launcher(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<Ele
     };
     // Labelled at once: the loader may hand it the focus before the effect first runs.
     show(model.open.get_untracked(), model.unread.get_untracked());
-    dom::effect(move || show(model.open.get(), model.unread.get()));
+    model.effect(move |model| show(model.open.get(), model.unread.get()));
     Some(el)
 }
 
 /// Where the lead form goes while the agent asks for one: a box without a box of its own
 /// (`display: contents`), emptied when the form is answered or withdrawn.
-fn lead_slot(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<Element> {
+fn lead_slot(doc: &Document, model: &ViewModel, t: &'static Strings) -> Option<Element> {
     let slot = element(doc, "div", "lead-slot")?;
     let el = slot.clone();
-    dom::effect(move || {
+    model.effect(move |model| {
         model.lead_form.with(|form| {
             dom::redraw(&el, |doc, el| {
                 let Some(form) = form else { return };
@@ -125,9 +123,7 @@ fn lead_slot(doc: &Document, model: ViewModel, t: &'static Strings) -> Option<El
 /// Builds the parts (detached) and the effects that keep them up to date; the launcher only
 /// when the page shows one.
 pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launcher: bool) -> Parts {
-    let launcher = show_launcher
-        .then(|| launcher(doc, model.clone(), t))
-        .flatten();
+    let launcher = show_launcher.then(|| launcher(doc, &model, t)).flatten();
     let mut before_list = Vec::new();
     let mut after_list = Vec::new();
     let mut before_composer = Vec::new();
@@ -135,8 +131,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
     if let Some(header) = element(doc, "header", "header") {
         // The avatar (checked URL only) comes first, drawn again when it changes.
         let avatar_slot = header.clone();
-        let m = model.clone();
-        dom::effect(move || {
+        model.effect(move |m| {
             if let Ok(Some(old)) = avatar_slot.query_selector("img.avatar") {
                 old.remove();
             }
@@ -168,8 +163,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
                     ],
                 ],
             );
-            let m = model.clone();
-            dom::effect(move || {
+            model.effect(move |m| {
                 let on = m.sound.get();
                 dom::hide(&sound, !m.can_speak.get());
                 set(&sound, "aria-pressed", dom::flag(on));
@@ -201,8 +195,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
     if let Some(banner) = element(doc, "p", "banner") {
         set(&banner, "role", "status");
         let el = banner.clone();
-        let m = model.clone();
-        dom::effect(move || {
+        model.effect(move |m| {
             let state = m.state.get();
             set(&el, "data-state", state.as_str());
             let text = banner_text(state, t);
@@ -250,7 +243,7 @@ pub fn parts(doc: &Document, model: ViewModel, t: &'static Strings, show_launche
         after_list.push(acting);
     }
 
-    before_composer.extend(lead_slot(doc, model.clone(), t));
+    before_composer.extend(lead_slot(doc, &model, t));
     if let Some(ended) = element(doc, "div", "ended") {
         child_button(doc, &ended, "new-chat", Some(t.new_chat));
         follow_hidden(ended.clone(), &model, move |model| {
