@@ -262,7 +262,7 @@ impl Config {
                     None => {
                         warnings.push(format!(
                             "{name}=\"{v}\" is not one of {}; using \"{}\"",
-                            options.join(", "),
+                            crate::text::join(options, ", "),
                             options[default]
                         ));
                         default
@@ -452,7 +452,10 @@ fn check_endpoint(url: &str) -> Result<String, String> {
 fn check_url<'a>(url: &'a str, schemes: &[&str]) -> Result<(&'a str, &'a str), String> {
     let (scheme, rest) = split_scheme(url).ok_or_else(|| not_absolute(url))?;
     if !schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
-        return Err(format!("\"{url}\" must use {}://", schemes.join(":// or ")));
+        return Err(format!(
+            "\"{url}\" must use {}://",
+            crate::text::join(schemes, ":// or ")
+        ));
     }
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {

@@ -10,6 +10,8 @@
 //! delimiter row) is shown the way it will end up, or held back, so the visitor never sees
 //! markers flash and then turn into formatting.
 
+use crate::text::join;
+
 /// How a table column is aligned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Align {
@@ -104,7 +106,7 @@ pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
     let mut i = 0;
     let flush = |para: &mut Vec<&str>, blocks: &mut Vec<Block>| {
         if !para.is_empty() {
-            blocks.push(Block::Paragraph(inlines(&para.join("\n"), streaming)));
+            blocks.push(Block::Paragraph(inlines(&join(para, "\n"), streaming)));
             para.clear();
         }
     };
@@ -140,7 +142,7 @@ pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
                 }
                 blocks.push(Block::Code {
                     lang: lang.to_string(),
-                    text: text.join("\n"),
+                    text: join(&text, "\n"),
                     open,
                 });
                 continue;
@@ -167,12 +169,12 @@ pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
                     }
                     i += 1;
                 }
-                blocks.push(Block::Quote(inlines(&quoted.join("\n"), streaming)));
+                blocks.push(Block::Quote(inlines(&join(&quoted, "\n"), streaming)));
                 continue;
             }
             if let Some((ordered, start, first)) = list_item(trimmed) {
                 flush(&mut para, &mut blocks);
-                let mut items = vec![vec![first.to_string()]];
+                let mut items = vec![vec![first]];
                 i += 1;
                 while i < lines.len() {
                     let l = lines[i];
@@ -188,12 +190,12 @@ pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
                         }
                     }
                     match list_item(t) {
-                        Some((o, _, text)) if o == ordered => items.push(vec![text.to_string()]),
+                        Some((o, _, text)) if o == ordered => items.push(vec![text]),
                         Some(_) => break,
                         None if fence_open(t).is_some() || heading(t).is_some() => break,
                         None => {
                             if let Some(item) = items.last_mut() {
-                                item.push(t.to_string());
+                                item.push(t);
                             }
                         }
                     }
@@ -204,7 +206,7 @@ pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
                     start,
                     items: items
                         .iter()
-                        .map(|parts| inlines(&parts.join("\n"), streaming))
+                        .map(|parts| inlines(&join(parts, "\n"), streaming))
                         .collect(),
                 });
                 continue;

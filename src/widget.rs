@@ -637,7 +637,7 @@ impl Runtime {
             } => {
                 let weak = self.weak();
                 match request.read {
-                    Read::Whole => wasm_bindgen_futures::spawn_local(async move {
+                    Read::Whole => crate::browser::spawn(async move {
                         let (status, body) = browser::http::perform(request, bearer).await;
                         if let Some(rt) = weak.upgrade() {
                             rt.dispatch(Input::HttpDone { id, status, body });

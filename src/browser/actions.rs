@@ -125,7 +125,7 @@ impl PageActionRunner {
         let gone = Rc::new(Cell::new(false));
         if let Some(promise) = loading.clone() {
             let (target, gone) = (target.clone(), gone.clone());
-            wasm_bindgen_futures::spawn_local(async move {
+            crate::browser::spawn(async move {
                 match wasm_bindgen_futures::JsFuture::from(promise).await {
                     Ok(t) if gone.get() => stop_target(&t),
                     Ok(t) => *target.borrow_mut() = Some(t),
@@ -171,7 +171,7 @@ impl PageActionRunner {
         let allowed = self.allowed.clone();
         let report = self.report.clone();
         let busy = self.busy.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::browser::spawn(async move {
             let refuse = |a: &PageAction, why: String| {
                 report(ActionReport {
                     action: a.action.clone(),

@@ -124,7 +124,7 @@ pub fn chime(claim_key: &str, message_id: &str) {
         if let Ok(promise) = request.apply(&locks, &args) {
             if let Ok(p) = promise.dyn_into::<js_sys::Promise>() {
                 let done = wasm_bindgen_futures::JsFuture::from(p);
-                wasm_bindgen_futures::spawn_local(async move {
+                crate::browser::spawn(async move {
                     let _ = done.await;
                 });
             }

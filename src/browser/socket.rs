@@ -19,8 +19,8 @@ type Sink = Rc<dyn Fn(SocketEvent)>;
 struct Live {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut(Event)>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_message: Closure<dyn FnMut(Event)>,
+    _on_close: Closure<dyn FnMut(Event)>,
 }
 
 #[derive(Default)]
@@ -42,7 +42,7 @@ impl SocketDriver {
                 super::console_warn(&format!("cannot open {shown}: {why}"));
                 let sink = sink.clone();
                 // Reported on a later turn so the engine never sees its own call re-entered.
-                wasm_bindgen_futures::spawn_local(async move { sink(SocketEvent::Closed(1006)) });
+                crate::browser::spawn(async move { sink(SocketEvent::Closed(1006)) });
                 return;
             }
         };
@@ -50,8 +50,8 @@ impl SocketDriver {
         let s = sink.clone();
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_| s(SocketEvent::Open));
         let s = sink.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let data = e.data();
+        let on_message = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+            let data = e.unchecked_ref::<MessageEvent>().data();
             match data.as_string() {
                 Some(text) => s(SocketEvent::Text(text)),
                 None => {
@@ -64,8 +64,8 @@ impl SocketDriver {
             }
         });
         let s = sink;
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
-            s(SocketEvent::Closed(e.code()))
+        let on_close = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+            s(SocketEvent::Closed(e.unchecked_ref::<CloseEvent>().code()))
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -27,7 +27,7 @@ enum Handle {
     Source {
         source: web_sys::EventSource,
         _on_open: Closure<dyn FnMut(web_sys::Event)>,
-        _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+        _on_message: Closure<dyn FnMut(web_sys::Event)>,
         _on_error: Closure<dyn FnMut(web_sys::Event)>,
     },
 }
@@ -57,7 +57,7 @@ impl Streams {
         self.live.borrow_mut().insert(id, Handle::Fetch(controller));
         let live = self.live.clone();
         let catching_up = self.catching_up.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::browser::spawn(async move {
             let alive = |live: &Rc<RefCell<Keyed<u32, Handle>>>| live.borrow().contains_key(&id);
             let accept = [("Accept", "text/event-stream")];
             let sent =
@@ -153,9 +153,7 @@ impl Streams {
             Err(e) => {
                 let sink = sink.clone();
                 let why = super::js_message(&e, "the browser refused the event stream");
-                wasm_bindgen_futures::spawn_local(
-                    async move { sink(StreamReport::Ended(Some(why))) },
-                );
+                crate::browser::spawn(async move { sink(StreamReport::Ended(Some(why))) });
                 return;
             }
         };
@@ -163,12 +161,15 @@ impl Streams {
         let on_open =
             Closure::<dyn FnMut(web_sys::Event)>::new(move |_| s(StreamReport::Opened(200)));
         let s = sink.clone();
-        let on_message =
-            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                if let Some(data) = e.data().as_string() {
-                    s(StreamReport::Event(data));
-                }
-            });
+        let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            if let Some(data) = e
+                .unchecked_ref::<web_sys::MessageEvent>()
+                .data()
+                .as_string()
+            {
+                s(StreamReport::Event(data));
+            }
+        });
         let live = self.live.clone();
         let s = sink;
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {

@@ -436,7 +436,7 @@ pub(crate) fn lead_name(lead: &Fields) -> Option<String> {
             .flatten()
             .map(String::as_str)
             .collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
+        (!parts.is_empty()).then(|| crate::text::join(&parts, " "))
     })
 }
 

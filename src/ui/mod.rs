@@ -456,7 +456,7 @@ fn head(s: &str, chars: usize) -> &str {
 fn after_render(f: impl FnOnce() + 'static) {
     // Boxed, so that one future type serves every caller.
     let f: Box<dyn FnOnce()> = Box::new(f);
-    wasm_bindgen_futures::spawn_local(async move {
+    crate::browser::spawn(async move {
         leptos::task::tick().await;
         f();
     });

@@ -344,7 +344,7 @@ fn copy_text(text: &str) -> bool {
                 // A refused write rejects the promise: awaited here so nothing goes uncaught.
                 if let Ok(p) = promise.dyn_into::<js_sys::Promise>() {
                     let done = wasm_bindgen_futures::JsFuture::from(p);
-                    leptos::task::spawn_local(async move {
+                    crate::browser::spawn(async move {
                         let _ = done.await;
                     });
                 }
