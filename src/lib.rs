@@ -9,6 +9,7 @@ pub mod keyed;
 pub mod markdown;
 pub mod pace;
 pub mod protocol;
+pub mod strmap;
 pub mod text;
 
 #[cfg(target_arch = "wasm32")]

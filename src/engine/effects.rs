@@ -9,7 +9,7 @@ pub(crate) struct Effects {
     out: Vec<Output>,
     /// Where in `out` each key's pending write is: one input (a replay of thousands of
     /// events, say) writes each key once, with its last value.
-    writes: std::collections::HashMap<String, usize>,
+    writes: crate::strmap::StrMap,
     /// The transcript changed during this input: it is written once, at the end.
     transcript_dirty: bool,
 }
@@ -20,7 +20,7 @@ impl Effects {
             prefix: prefix.to_string(),
             state: ConnState::Idle,
             out: Vec::new(),
-            writes: std::collections::HashMap::new(),
+            writes: crate::strmap::StrMap::new(),
             transcript_dirty: false,
         }
     }
@@ -38,7 +38,7 @@ impl Effects {
         match key {
             Some(key) => match self.writes.get(&key) {
                 // A later value of a key already being written replaces it.
-                Some(&at) => self.out[at] = output,
+                Some(at) => self.out[at] = output,
                 None => {
                     self.writes.insert(key, self.out.len());
                     self.out.push(output);

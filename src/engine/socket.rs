@@ -18,7 +18,8 @@ use crate::protocol::{
     AgentText, Attachment, ClosePolicy, Codec, Command, Envelope, Event, HttpRequest, LinkParams,
     Session,
 };
-use std::collections::{HashMap, VecDeque};
+use crate::strmap::StrMap;
+use std::collections::VecDeque;
 
 /// Server event ids remembered for de-duplication.
 const SEEN_IDS: usize = 4_096;
@@ -192,9 +193,9 @@ impl Assembly {
 #[derive(Default)]
 struct SeenIds {
     order: VecDeque<String>,
-    /// The ids, as keys; the values are not read. A map of the same type as the transcript's
-    /// index shares its code in the bundle, where a `HashSet<String>` brings its own (1.4 KB).
-    set: HashMap<String, usize>,
+    /// The ids, as keys; the values are not read. The transcript's index type: its code is
+    /// in the bundle once.
+    set: StrMap,
 }
 
 impl SeenIds {

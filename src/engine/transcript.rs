@@ -181,7 +181,7 @@ pub struct Transcript {
     entries: Vec<Entry>,
     start: usize,
     /// How many of `entries` have each id: a replay asks about thousands of ids in one go.
-    ids: std::collections::HashMap<String, usize>,
+    ids: crate::strmap::StrMap,
 }
 
 impl Transcript {
@@ -207,7 +207,12 @@ impl Transcript {
     }
 
     pub fn push(&mut self, entry: Entry) {
-        *self.ids.entry(entry.id.clone()).or_default() += 1;
+        match self.ids.get_mut(&entry.id) {
+            Some(n) => *n += 1,
+            None => {
+                self.ids.insert(entry.id.clone(), 1);
+            }
+        }
         self.entries.push(entry);
         while self.entries.len() - self.start > MAX_TRANSCRIPT {
             let id = std::mem::take(&mut self.entries[self.start].id);

@@ -11,7 +11,6 @@ use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
 use leptos::prelude::*;
 use std::cell::RefCell;
-use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -76,7 +75,7 @@ impl Settled {
 }
 
 fn content_hash(b: &Block) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = crate::strmap::Fnv::default();
     b.hash(&mut h);
     h.finish()
 }
