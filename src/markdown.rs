@@ -226,7 +226,11 @@ pub fn parse(src: &str, streaming: bool) -> Vec<Block> {
                                 .into_iter()
                                 .map(|c| inlines(c, streaming))
                                 .collect();
-                            cells.resize(align.len(), Vec::new());
+                            // As many cells as the header has (`resize` would clone).
+                            cells.truncate(align.len());
+                            while cells.len() < align.len() {
+                                cells.push(Vec::new());
+                            }
                             rows.push(cells);
                             i += 1;
                         }

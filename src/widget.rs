@@ -169,7 +169,9 @@ fn start(
     given: Option<web_sys::Element>,
 ) -> Result<Widget, JsValue> {
     // A bug must at least say where it was before the module aborts. (The release bundle
-    // aborts at once, without a message; `CONFAB_PANIC_MESSAGES=1 make dist` keeps it.)
+    // aborts at once, without a message, and never calls a hook: it has none.
+    // `CONFAB_PANIC_MESSAGES=1 make dist` keeps it.)
+    #[cfg(not(panic = "immediate-abort"))]
     std::panic::set_hook(Box::new(|info| {
         console_error(&format!("internal error: {info}"))
     }));

@@ -121,6 +121,24 @@ fn pipe_tables_with_alignment() {
     assert_eq!(blocks[1], Block::Paragraph(vec![text("end")]));
 }
 
+/// A row with fewer cells than the header is padded with empty ones; extra cells are dropped.
+#[test]
+fn table_rows_take_the_header_width() {
+    let src = "| a | b |\n|---|---|\n| 1 |\n| 1 | 2 | 3 |";
+    let blocks = parse(src, false);
+    assert_eq!(
+        blocks[0],
+        Block::Table {
+            align: vec![Align::None, Align::None],
+            head: vec![vec![text("a")], vec![text("b")]],
+            rows: vec![
+                vec![vec![text("1")], vec![]],
+                vec![vec![text("1")], vec![text("2")]],
+            ],
+        }
+    );
+}
+
 #[test]
 fn snake_case_and_lone_stars_stay_text() {
     assert_eq!(

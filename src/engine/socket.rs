@@ -274,7 +274,8 @@ pub struct Engine {
     outbox: Outbox,
     rng: Rng,
     ids: u64,
-    unknown_kinds: KeySet<String>,
+    /// Unknown event types already logged, as keys (the values are not read).
+    unknown_kinds: StrMap,
     ignored_frames: u64,
     /// The session record changed during this input: it is written once, at the end.
     session_dirty: bool,
@@ -328,7 +329,7 @@ impl Engine {
             outbox: Outbox::default(),
             rng: Rng::new(1),
             ids: 0,
-            unknown_kinds: KeySet::new(),
+            unknown_kinds: StrMap::new(),
             ignored_frames: 0,
             session_dirty: false,
         }
@@ -1147,7 +1148,7 @@ impl Engine {
                         line.push_str("; further unknown types are counted, not listed");
                     }
                     self.fx.log(Level::Info, line);
-                    self.unknown_kinds.add(kind);
+                    self.unknown_kinds.insert(kind, 0);
                 }
             }
         }

@@ -51,15 +51,16 @@ fn page_actions(value: Option<&Value>) -> Vec<PageAction> {
     let Some(list) = value.and_then(Value::as_array) else {
         return Vec::new();
     };
+    let none = Map::new();
     list.iter()
         .map(|c| {
-            let m = c.as_object().cloned().unwrap_or_default();
+            let m = c.as_object().unwrap_or(&none);
             PageAction {
-                action: text(&m, "action").unwrap_or_default(),
-                selector: text(&m, "selector"),
-                url: text(&m, "url"),
-                text: text(&m, "text"),
-                value: text(&m, "value").or_else(|| {
+                action: text(m, "action").unwrap_or_default(),
+                selector: text(m, "selector"),
+                url: text(m, "url"),
+                text: text(m, "text"),
+                value: text(m, "value").or_else(|| {
                     m.get("value")
                         .and_then(Value::as_number)
                         .map(|n| n.as_str().to_string())
@@ -194,15 +195,15 @@ impl Codec for Iraa {
 
     fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError> {
         let (kind, map) = parse_typed(frame)?;
+        let none = Map::new();
         let p = map
             .get("payload")
             .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+            .unwrap_or(&none);
         let mut events = Vec::new();
         match kind.as_str() {
             "agent_response" => {
-                let t = text(&p, "text").unwrap_or_default();
+                let t = text(p, "text").unwrap_or_default();
                 let suggestions = strings(p.get("suggestions"));
                 if !t.is_empty() || !suggestions.is_empty() {
                     events.push(Event::AgentMessage(AgentText {
@@ -213,7 +214,7 @@ impl Codec for Iraa {
                         suggestions,
                     }));
                 }
-                if let Some(s) = text(&p, "speech").filter(|s| !s.is_empty()) {
+                if let Some(s) = text(p, "speech").filter(|s| !s.is_empty()) {
                     events.push(Event::Speech(s));
                 }
                 let actions = page_actions(p.get("iframeCommands"));
@@ -232,20 +233,16 @@ impl Codec for Iraa {
                 p.get("isTyping").and_then(Value::as_bool).unwrap_or(false),
             )),
             "lead_form" => {
-                let cta = p
-                    .get("cta")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
+                let cta = p.get("cta").and_then(Value::as_object).unwrap_or(&none);
                 events.push(Event::LeadForm {
                     fields: strings(p.get("fields")),
-                    cta_text: text(&cta, "text"),
-                    cta_url: text(&cta, "url"),
+                    cta_text: text(cta, "text"),
+                    cta_url: text(cta, "url"),
                 });
             }
             "error" => events.push(Event::ServerError {
-                code: text(&p, "code").unwrap_or_else(|| "UNKNOWN".into()),
-                message: text(&p, "message").unwrap_or_default(),
+                code: text(p, "code").unwrap_or_else(|| "UNKNOWN".into()),
+                message: text(p, "message").unwrap_or_default(),
             }),
             "pong" => events.push(Event::Pong),
             _ => events.push(Event::Unknown { kind }),

@@ -101,11 +101,11 @@ fn meaning(kind: &str, map: &Map) -> Vec<Event> {
     let short = kind.strip_prefix("EVENT_TYPE_").unwrap_or(kind);
     match short {
         "SESSION_START" => {
+            let none = Map::new();
             let caps = p
                 .get("capabilities")
                 .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
+                .unwrap_or(&none);
             let int = |k: &str| caps.get(k).and_then(Value::as_u64);
             vec![Event::Capabilities {
                 heartbeat_ms: int("heartbeat_interval_seconds")
@@ -163,16 +163,13 @@ fn meaning(kind: &str, map: &Map) -> Vec<Event> {
             wait_seconds: p.get("estimated_wait_seconds").and_then(Value::as_u64),
         })],
         "LIVE_AGENT_JOINED" => {
-            let agent = p
-                .get("agent")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
-            let name = text(&agent, "name");
+            let none = Map::new();
+            let agent = p.get("agent").and_then(Value::as_object).unwrap_or(&none);
+            let name = text(agent, "name");
             vec![
                 Event::Agent {
                     name: name.clone(),
-                    avatar: text(&agent, "avatar_url"),
+                    avatar: text(agent, "avatar_url"),
                     joined: false,
                 },
                 notice(Notice::AgentJoined { name }),

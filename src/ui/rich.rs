@@ -36,12 +36,9 @@ pub fn rich_text(
     // parts below already skip what has not changed.
     effect(move || {
         let streaming = status.get() == Delivery::Streaming;
-        let all = text.with(|s| markdown::parse(s, streaming));
-        let (last, before) = match all.split_last() {
-            Some((last, before)) => (Some(last), before),
-            None => (None, &all[..]),
-        };
-        settled.show(&doc, &el, &tail_el, before, t);
+        let mut blocks = text.with(|s| markdown::parse(s, streaming));
+        let last = blocks.pop();
+        settled.show(&doc, &el, &tail_el, &blocks, t);
         tail.show(&tail_el, last, t);
     });
     Some(root)
@@ -85,30 +82,31 @@ fn content_hash(b: &Block) -> u64 {
 struct Tail(Rc<RefCell<Option<Block>>>);
 
 impl Tail {
-    fn show(&self, el: &Element, last: Option<&Block>, t: &Strings) {
+    /// Shows `last` and keeps it (moved, not copied) to compare the next one with.
+    fn show(&self, el: &Element, last: Option<Block>, t: &Strings) {
         let mut shown = self.0.borrow_mut();
         let Some(new) = last else {
             el.set_text_content(None);
             *shown = None;
             return;
         };
-        if let Some(old) = shown.as_mut() {
-            if old == new {
+        if let Some(old) = shown.as_ref() {
+            if *old == new {
                 return;
             }
-            if let Some((before, added)) = grown(old, new) {
-                if append_to_last_text(el, before, added) {
-                    *old = new.clone();
-                    return;
-                }
+            if grown(old, &new)
+                .is_some_and(|(before, added)| append_to_last_text(el, before, added))
+            {
+                *shown = Some(new);
+                return;
             }
         }
         redraw(el, |doc, el| {
-            if let Some(drawn) = block(doc, new, t) {
+            if let Some(drawn) = block(doc, &new, t) {
                 let _ = el.append_child(&drawn);
             }
         });
-        *shown = Some(new.clone());
+        *shown = Some(new);
     }
 }
 
