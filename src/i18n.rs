@@ -463,7 +463,7 @@ impl Notice {
             out
         }
         use Lang::*;
-        let pick = |v: [&str; 6]| {
+        let pick = |v: &[&str; 6]| {
             v[match lang {
                 En => 0,
                 Es => 1,
@@ -477,7 +477,7 @@ impl Notice {
         match self {
             Notice::Server { text } => text.clone(),
             Notice::Ended => lang.strings().ended.to_string(),
-            Notice::ContinuedElsewhere => pick([
+            Notice::ContinuedElsewhere => pick(&[
                 "This chat continued in another window.",
                 "Este chat continuó en otra ventana.",
                 "Cette conversation se poursuit dans une autre fenêtre.",
@@ -485,7 +485,7 @@ impl Notice {
                 "استمرت هذه المحادثة في نافذة أخرى.",
                 "הצ'אט הזה ממשיך בחלון אחר.",
             ]),
-            Notice::SessionExpired => pick([
+            Notice::SessionExpired => pick(&[
                 "The previous conversation expired; starting a new one.",
                 "La conversación anterior caducó; empezamos una nueva.",
                 "La conversation précédente a expiré ; une nouvelle commence.",
@@ -493,7 +493,7 @@ impl Notice {
                 "انتهت صلاحية المحادثة السابقة؛ تبدأ محادثة جديدة.",
                 "תוקף השיחה הקודמת פג; מתחילה שיחה חדשה.",
             ]),
-            Notice::EndedIdle => pick([
+            Notice::EndedIdle => pick(&[
                 "This conversation ended after a period of inactivity.",
                 "Esta conversación terminó tras un periodo de inactividad.",
                 "Cette conversation s'est terminée après une période d'inactivité.",
@@ -501,7 +501,7 @@ impl Notice {
                 "انتهت هذه المحادثة بعد فترة من عدم النشاط.",
                 "השיחה הסתיימה לאחר זמן ללא פעילות.",
             ]),
-            Notice::AssistantLeft => pick([
+            Notice::AssistantLeft => pick(&[
                 "The virtual assistant has left the chat.",
                 "El asistente virtual ha salido del chat.",
                 "L'assistant virtuel a quitté la conversation.",
@@ -509,7 +509,7 @@ impl Notice {
                 "غادر المساعد الافتراضي المحادثة.",
                 "העוזר הווירטואלי עזב את הצ'אט.",
             ]),
-            Notice::ConnectingTeam => pick([
+            Notice::ConnectingTeam => pick(&[
                 "Connecting you with a member of our team…",
                 "Te estamos conectando con alguien de nuestro equipo…",
                 "Nous vous mettons en relation avec un membre de notre équipe…",
@@ -517,7 +517,7 @@ impl Notice {
                 "جارٍ توصيلك بأحد أعضاء فريقنا…",
                 "מחברים אותך לנציג מהצוות שלנו…",
             ]),
-            Notice::TeamSoon => pick([
+            Notice::TeamSoon => pick(&[
                 "Someone from our team will be with you shortly.",
                 "Alguien de nuestro equipo te atenderá en breve.",
                 "Un membre de notre équipe va vous répondre sous peu.",
@@ -532,7 +532,7 @@ impl Notice {
             } => {
                 let mut line = match position {
                     Some(n) => fill(
-                        &pick([
+                        &pick(&[
                             "You are number {n} in the queue",
                             "Eres el número {n} en la cola",
                             "Vous êtes numéro {n} dans la file d'attente",
@@ -542,7 +542,7 @@ impl Notice {
                         ]),
                         &n.to_string(),
                     ),
-                    None => pick([
+                    None => pick(&[
                         "You are in the queue",
                         "Estás en la cola",
                         "Vous êtes dans la file d'attente",
@@ -552,13 +552,13 @@ impl Notice {
                     ]),
                 };
                 if let Some(q) = queue {
-                    let of_queue = [" for {q}", " de {q}", " pour {q}", " für {q}", " لـ {q}", " עבור {q}"];
+                    let of_queue = &[" for {q}", " de {q}", " pour {q}", " für {q}", " لـ {q}", " עבור {q}"];
                     line += &fill(&pick(of_queue), q);
                 }
                 if let Some(s) = wait_seconds {
                     let m = s.div_ceil(60).max(1);
                     let wait = if m == 1 {
-                        pick([
+                        pick(&[
                             " (wait: about a minute)",
                             " (espera: un minuto aprox.)",
                             " (attente : environ une minute)",
@@ -568,7 +568,7 @@ impl Notice {
                         ])
                     } else {
                         fill(
-                            &pick([
+                            &pick(&[
                                 " (wait: about {m} minutes)",
                                 " (espera: unos {m} minutos)",
                                 " (attente : environ {m} minutes)",
@@ -585,7 +585,7 @@ impl Notice {
             }
             Notice::AgentJoined { name } => match name {
                 Some(n) => fill(
-                    &pick([
+                    &pick(&[
                         "{n} joined the chat.",
                         "{n} se unió al chat.",
                         "{n} a rejoint la conversation.",
@@ -595,7 +595,7 @@ impl Notice {
                     ]),
                     n,
                 ),
-                None => pick([
+                None => pick(&[
                     "An agent joined the chat.",
                     "Un agente se unió al chat.",
                     "Un conseiller a rejoint la conversation.",
@@ -604,7 +604,7 @@ impl Notice {
                     "נציג הצטרף לצ'אט.",
                 ]),
             },
-            Notice::AgentLeft => pick([
+            Notice::AgentLeft => pick(&[
                 "The agent has left the chat.",
                 "El agente ha salido del chat.",
                 "Le conseiller a quitté la conversation.",
@@ -612,7 +612,7 @@ impl Notice {
                 "غادر الموظف المحادثة.",
                 "הנציג עזב את הצ'אט.",
             ]),
-            Notice::HandoffFailed => pick([
+            Notice::HandoffFailed => pick(&[
                 "We couldn't connect you with our team right now. You can keep chatting or try again later.",
                 "No pudimos conectarte con nuestro equipo ahora. Puedes seguir chateando o intentarlo más tarde.",
                 "Impossible de vous mettre en relation avec notre équipe pour l'instant. Vous pouvez continuer ou réessayer plus tard.",
@@ -620,7 +620,7 @@ impl Notice {
                 "تعذر توصيلك بفريقنا الآن. يمكنك متابعة المحادثة أو المحاولة لاحقًا.",
                 "לא הצלחנו לחבר אותך לצוות כרגע. אפשר להמשיך בשיחה או לנסות שוב מאוחר יותר.",
             ]),
-            Notice::HandoffTimeout => pick([
+            Notice::HandoffTimeout => pick(&[
                 "No one from our team was available in time. Please try again later or contact us another way.",
                 "Nadie de nuestro equipo estuvo disponible a tiempo. Inténtalo más tarde o contáctanos por otra vía.",
                 "Personne de notre équipe n'était disponible à temps. Réessayez plus tard ou contactez-nous autrement.",
@@ -632,7 +632,7 @@ impl Notice {
                 let team = queue.clone();
                 match team {
                     Some(q) => fill(
-                        &pick([
+                        &pick(&[
                             "This request needs our {q} team. Please contact them through another channel.",
                             "Esta solicitud necesita a nuestro equipo de {q}. Contáctalo por otro canal.",
                             "Cette demande relève de notre équipe {q}. Contactez-la par un autre canal.",
@@ -642,7 +642,7 @@ impl Notice {
                         ]),
                         &q,
                     ),
-                    None => pick([
+                    None => pick(&[
                         "This request needs our support team. Please contact them through another channel.",
                         "Esta solicitud necesita a nuestro equipo de soporte. Contáctalo por otro canal.",
                         "Cette demande relève de notre équipe d'assistance. Contactez-la par un autre canal.",
