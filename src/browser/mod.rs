@@ -25,7 +25,13 @@ pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
 
 /// Sets one property of a plain JS object (an options bag, an event's detail, stats).
 pub fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
-    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &value.into());
+    set_value(object, key, value.into());
+}
+
+/// `set` after the conversion: compiled once, not once per value type.
+#[inline(never)]
+fn set_value(object: &js_sys::Object, key: &str, value: JsValue) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &value);
 }
 
 /// A thrown JS value as text: an `Error`'s message, a thrown string, or `fallback`.

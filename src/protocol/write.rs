@@ -25,11 +25,16 @@ pub fn json(value: &(impl Json + ?Sized)) -> String {
 }
 
 /// A JSON object as a `Value`: its keys end up in the map's (sorted) order.
-pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+pub fn object<const N: usize>(mut fields: [(&str, Value); N]) -> Value {
+    object_of(&mut fields)
+}
+
+/// [`object`] for any number of fields, compiled once: the values are taken out of `fields`.
+fn object_of(fields: &mut [(&str, Value)]) -> Value {
     // Inserted one by one: collecting would bring the map's sort-and-build code along.
     let mut map = Map::new();
     for (k, v) in fields {
-        map.insert(k.to_string(), v);
+        map.insert(k.to_string(), std::mem::take(v));
     }
     Value::Object(map)
 }
