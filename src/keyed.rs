@@ -26,8 +26,10 @@ impl<K, V> Default for Keyed<K, V> {
 }
 
 impl<K: Ord, V> Keyed<K, V> {
-    pub fn new() -> Self {
-        Self::default()
+    pub const fn new() -> Self {
+        Keyed {
+            entries: Vec::new(),
+        }
     }
 
     fn find<Q>(&self, key: &Q) -> Result<usize, usize>

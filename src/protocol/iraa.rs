@@ -8,7 +8,7 @@ use super::{
     LinkParams, PageAction, Problem, Read, Session,
 };
 use crate::keyed::Fields;
-use crate::protocol::value::{Map, Value};
+use crate::protocol::value::{object_or_empty, Map, Value};
 
 pub const HEARTBEAT_MS: u64 = 30_000;
 
@@ -51,10 +51,9 @@ fn page_actions(value: Option<&Value>) -> Vec<PageAction> {
     let Some(list) = value.and_then(Value::as_array) else {
         return Vec::new();
     };
-    let none = Map::new();
     list.iter()
         .map(|c| {
-            let m = c.as_object().unwrap_or(&none);
+            let m = object_or_empty(Some(c));
             PageAction {
                 action: text(m, "action").unwrap_or_default(),
                 selector: text(m, "selector"),
@@ -195,11 +194,7 @@ impl Codec for Iraa {
 
     fn decode(&self, frame: &str) -> Result<Vec<Envelope>, DecodeError> {
         let (kind, map) = parse_typed(frame)?;
-        let none = Map::new();
-        let p = map
-            .get("payload")
-            .and_then(Value::as_object)
-            .unwrap_or(&none);
+        let p = object_or_empty(map.get("payload"));
         let mut events = Vec::new();
         match kind.as_str() {
             "agent_response" => {
@@ -233,7 +228,7 @@ impl Codec for Iraa {
                 p.get("isTyping").and_then(Value::as_bool).unwrap_or(false),
             )),
             "lead_form" => {
-                let cta = p.get("cta").and_then(Value::as_object).unwrap_or(&none);
+                let cta = object_or_empty(p.get("cta"));
                 events.push(Event::LeadForm {
                     fields: strings(p.get("fields")),
                     cta_text: text(cta, "text"),

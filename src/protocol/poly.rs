@@ -9,8 +9,7 @@ use super::{
 };
 use crate::i18n::Notice;
 use crate::keyed::Fields;
-use crate::protocol::value::{Map, Value};
-use std::borrow::Cow;
+use crate::protocol::value::{object_or_empty, Map, Value};
 
 pub const HEARTBEAT_MS: u64 = 30_000;
 pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
@@ -66,19 +65,21 @@ fn suggestions(payload: &Map) -> Vec<String> {
 /// The payload of an event: under `payload`, or (in batched history, as the vendor's SDK
 /// allows) under whichever other key holds an object.
 /// Borrowed: a replayed batch's payload holds the whole history.
-fn payload_of(map: &Map) -> Cow<'_, Map> {
+fn payload_of(map: &Map) -> &Map {
     if let Some(Value::Object(p)) = map.get("payload") {
-        return Cow::Borrowed(p);
+        return p;
     }
-    map.iter()
+    let other = map
+        .iter()
         .filter(|(k, _)| {
             !matches!(
                 k.as_str(),
                 "id" | "type" | "sequence" | "timestamp" | "metadata"
             )
         })
-        .find_map(|(_, v)| v.as_object())
-        .map_or_else(|| Cow::Owned(Map::new()), Cow::Borrowed)
+        .map(|(_, v)| v)
+        .find(|v| v.as_object().is_some());
+    object_or_empty(other)
 }
 
 fn notice(notice: Notice) -> Event {
@@ -101,11 +102,7 @@ fn meaning(kind: &str, map: &Map) -> Vec<Event> {
     let short = kind.strip_prefix("EVENT_TYPE_").unwrap_or(kind);
     match short {
         "SESSION_START" => {
-            let none = Map::new();
-            let caps = p
-                .get("capabilities")
-                .and_then(Value::as_object)
-                .unwrap_or(&none);
+            let caps = object_or_empty(p.get("capabilities"));
             let int = |k: &str| caps.get(k).and_then(Value::as_u64);
             vec![Event::Capabilities {
                 heartbeat_ms: int("heartbeat_interval_seconds")
@@ -118,37 +115,37 @@ fn meaning(kind: &str, map: &Map) -> Vec<Event> {
             }]
         }
         "POLY_AGENT_JOINED" => vec![Event::Agent {
-            name: text(&p, "agent_name"),
-            avatar: text(&p, "agent_avatar_url"),
+            name: text(p, "agent_name"),
+            avatar: text(p, "agent_avatar_url"),
             joined: true,
         }],
         "POLY_AGENT_THINKING" => vec![Event::Typing(true)],
-        "POLY_AGENT_MESSAGE" | "LIVE_AGENT_MESSAGE" => match text(&p, "text") {
+        "POLY_AGENT_MESSAGE" | "LIVE_AGENT_MESSAGE" => match text(p, "text") {
             Some(t) => vec![Event::AgentMessage(AgentText {
-                id: text(&p, "message_id"),
+                id: text(p, "message_id"),
                 text: t,
                 name: None,
-                attachments: attachments(&p),
-                suggestions: suggestions(&p),
+                attachments: attachments(p),
+                suggestions: suggestions(p),
             })],
             None => vec![Event::Unknown {
                 kind: format!("{short} without text"),
             }],
         },
         "POLY_AGENT_MESSAGE_CHUNK" => match (
-            text(&p, "message_id"),
+            text(p, "message_id"),
             p.get("chunk_index").and_then(Value::as_u64),
         ) {
             (Some(message_id), Some(index)) if index >= 1 => vec![Event::Chunk {
                 message_id,
                 index: index.min(u32::MAX as u64) as u32,
-                text: text(&p, "text").unwrap_or_default(),
+                text: text(p, "text").unwrap_or_default(),
                 complete: p
                     .get("is_complete")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
-                attachments: attachments(&p),
-                suggestions: suggestions(&p),
+                attachments: attachments(p),
+                suggestions: suggestions(p),
             }],
             _ => vec![Event::Unknown {
                 kind: format!("{short} without message_id or chunk_index"),
@@ -159,12 +156,11 @@ fn meaning(kind: &str, map: &Map) -> Vec<Event> {
         "HANDOFF_ACCEPTED" => vec![notice(Notice::TeamSoon)],
         "HANDOFF_QUEUE_STATUS" => vec![notice(Notice::Queue {
             position: p.get("position_in_queue").and_then(Value::as_u64),
-            queue: text(&p, "queue_name").filter(|q| !q.is_empty()),
+            queue: text(p, "queue_name").filter(|q| !q.is_empty()),
             wait_seconds: p.get("estimated_wait_seconds").and_then(Value::as_u64),
         })],
         "LIVE_AGENT_JOINED" => {
-            let none = Map::new();
-            let agent = p.get("agent").and_then(Value::as_object).unwrap_or(&none);
+            let agent = object_or_empty(p.get("agent"));
             let name = text(agent, "name");
             vec![
                 Event::Agent {
@@ -176,28 +172,28 @@ fn meaning(kind: &str, map: &Map) -> Vec<Event> {
             ]
         }
         "LIVE_AGENT_TYPING" => vec![Event::Typing(
-            text(&p, "state").as_deref() == Some("TYPING_STATE_STARTED"),
+            text(p, "state").as_deref() == Some("TYPING_STATE_STARTED"),
         )],
         "LIVE_AGENT_LEFT" => vec![notice(Notice::AgentLeft)],
         "HANDOFF_FAILED" => vec![problem(Notice::HandoffFailed)],
         "HANDOFF_TIMEOUT" => vec![problem(Notice::HandoffTimeout)],
         "CLIENT_HANDOFF_REQUIRED" => vec![problem(Notice::NeedsTeam {
-            queue: text(&p, "queue_name").filter(|q| !q.is_empty()),
+            queue: text(p, "queue_name").filter(|q| !q.is_empty()),
         })],
         "SYSTEM_MESSAGE" => {
-            let level = text(&p, "level").unwrap_or_default();
-            let message = text(&p, "message").unwrap_or_else(|| "System notice".into());
+            let level = text(p, "level").unwrap_or_default();
+            let message = text(p, "message").unwrap_or_else(|| "System notice".into());
             vec![Event::Notice {
                 notice: Notice::Server { text: message },
                 error: level.ends_with("ERROR") || level.ends_with("WARNING"),
             }]
         }
-        "LANGUAGE_CHANGED" => match text(&p, "language_code") {
+        "LANGUAGE_CHANGED" => match text(p, "language_code") {
             Some(code) => vec![Event::Language(code)],
             None => vec![],
         },
         "SESSION_END" => vec![Event::SessionEnded {
-            reason: text(&p, "reason").unwrap_or_default(),
+            reason: text(p, "reason").unwrap_or_default(),
         }],
         "USER_MESSAGE" => {
             let client_id = map
@@ -208,7 +204,7 @@ fn meaning(kind: &str, map: &Map) -> Vec<Event> {
                 .map(str::to_string);
             vec![Event::Receipt {
                 client_id,
-                text: text(&p, "text").unwrap_or_default(),
+                text: text(p, "text").unwrap_or_default(),
             }]
         }
         "HEARTBEAT" | "REQUEST_POLY_AGENT_JOIN" | "USER_END_SESSION" | "USER_TYPING" => {

@@ -205,3 +205,10 @@ impl From<Map> for Value {
 
 /// A JSON object: its fields sorted by key, each key once (the widget's small sorted map).
 pub type Map = crate::keyed::Keyed<String, Value>;
+
+/// `v` as an object, or an object with no fields when it is absent or not an object: a
+/// missing part of a frame reads as empty, without copying the parts that are there.
+pub fn object_or_empty(v: Option<&Value>) -> &Map {
+    static EMPTY: Map = Map::new();
+    v.and_then(Value::as_object).unwrap_or(&EMPTY)
+}
