@@ -21,8 +21,7 @@ use crate::protocol::plati::Plati;
 use crate::protocol::plura::Plura;
 use crate::protocol::poly::Poly;
 use crate::protocol::Read;
-use crate::ui::{self, Extras, Layout, LeadFormView, MessageView, UiAction, ViewModel};
-use leptos::prelude::*;
+use crate::ui::{self, Extras, Layout, LeadFormView, MessageView, Sig, UiAction, ViewModel};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
@@ -727,13 +726,13 @@ impl Runtime {
                 let view = MessageView {
                     id: entry.id,
                     direction: entry.direction,
-                    text: ArcRwSignal::new(text),
-                    status: ArcRwSignal::new(entry.status),
-                    extras: ArcRwSignal::new(Extras {
+                    text: Sig::new(text),
+                    status: Sig::new(entry.status),
+                    extras: Sig::new(Extras {
                         attachments: entry.attachments,
                         suggestions: entry.suggestions,
                     }),
-                    last: ArcRwSignal::new(false),
+                    last: Sig::new(false),
                     error: entry.error,
                     seq: 0,
                     at: 0,

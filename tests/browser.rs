@@ -469,7 +469,6 @@ fn mount_list(
     Box<dyn std::any::Any>,
 ) {
     use confab::ui::{self, Layout, ViewModel};
-    use leptos::prelude::Set;
     let document = web_sys::window()
         .expect("window")
         .document()
@@ -502,7 +501,7 @@ fn mount_list(
 /// Message `m{i}`: the visitor's when `i` is even, the agent's when odd.
 fn message(i: usize, at: i64) -> confab::ui::MessageView {
     use confab::engine::{Delivery, Direction};
-    use leptos::prelude::ArcRwSignal;
+    use confab::ui::Sig;
     confab::ui::MessageView {
         id: format!("m{i}"),
         direction: if i % 2 == 1 {
@@ -510,13 +509,13 @@ fn message(i: usize, at: i64) -> confab::ui::MessageView {
         } else {
             Direction::Out
         },
-        text: ArcRwSignal::new(format!("message **{i}**")),
-        status: ArcRwSignal::new(Delivery::Received),
-        extras: ArcRwSignal::new(confab::ui::Extras {
+        text: Sig::new(format!("message **{i}**")),
+        status: Sig::new(Delivery::Received),
+        extras: Sig::new(confab::ui::Extras {
             attachments: Vec::new(),
             suggestions: vec!["Yes".into()],
         }),
-        last: ArcRwSignal::new(false),
+        last: Sig::new(false),
         error: false,
         seq: 0,
         at,
@@ -591,7 +590,6 @@ async fn rows_leaving_the_window_are_freed_and_a_clear_gives_the_memory_back() {
 #[wasm_bindgen_test]
 async fn rows_added_above_and_below_the_window_keep_order_and_kept_rows_stay_the_same_nodes() {
     use confab::ui;
-    use leptos::prelude::*;
 
     let (host, model, mounted) = mount_list("Order");
     let at = js_sys::Date::now() as i64;

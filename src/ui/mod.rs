@@ -4,6 +4,9 @@
 mod dom;
 mod panel;
 mod rich;
+mod sig;
+
+pub use sig::Sig;
 
 use crate::browser::listeners::Listeners;
 use crate::engine::{ConnState, Delivery, Direction};
@@ -83,13 +86,13 @@ pub struct MessageView {
     /// A signal of its own, so a streamed answer grows without re-rendering the list.
     /// Reference-counted, not in the reactive arena: a message that leaves the view (reset,
     /// the 5 000-message cap) is freed with its row, not kept until the widget goes.
-    pub text: ArcRwSignal<String>,
-    pub status: ArcRwSignal<Delivery>,
+    pub text: Sig<String>,
+    pub status: Sig<Delivery>,
     /// Its cards and chips, which arrive and change together.
-    pub extras: ArcRwSignal<Extras>,
+    pub extras: Sig<Extras>,
     /// Whether it is the newest message (only its suggestions are offered). A row reads this,
     /// not the list: a row reading a signal that outlives it leaves an entry there for good.
-    pub last: ArcRwSignal<bool>,
+    pub last: Sig<bool>,
     /// A system entry reporting a problem.
     pub error: bool,
     /// Order in the view, increasing.
@@ -108,15 +111,10 @@ impl MessageView {
     /// as the message is kept. Readers still alive are asked to read again, then all are
     /// dropped; the live ones subscribe anew when they run.
     fn forget_readers(&self) {
-        use leptos::reactive::graph::Source;
-        fn forget<T>(signal: &ArcRwSignal<T>) {
-            signal.notify();
-            signal.clear_subscribers();
-        }
-        forget(&self.text);
-        forget(&self.status);
-        forget(&self.extras);
-        forget(&self.last);
+        self.text.forget_readers();
+        self.status.forget_readers();
+        self.extras.forget_readers();
+        self.last.forget_readers();
     }
 }
 
@@ -241,40 +239,40 @@ impl std::ops::Deref for ViewModel {
 
 /// The signals of a [`ViewModel`].
 pub struct Model {
-    pub open: ArcRwSignal<bool>,
-    pub state: ArcRwSignal<ConnState>,
-    pub title: ArcRwSignal<String>,
+    pub open: Sig<bool>,
+    pub state: Sig<ConnState>,
+    pub title: Sig<String>,
     /// The agent's picture's URL; empty for none.
-    pub avatar: ArcRwSignal<String>,
-    pub messages: ArcRwSignal<Vec<MessageView>>,
+    pub avatar: Sig<String>,
+    pub messages: Sig<Vec<MessageView>>,
     /// The problem shown above the composer, and why the chat cannot start; empty for none.
     /// (Empty rather than `Option`: each type of signal compiles its own code.)
-    pub notice: ArcRwSignal<String>,
-    pub config_error: ArcRwSignal<String>,
-    pub unread: ArcRwSignal<u64>,
+    pub notice: Sig<String>,
+    pub config_error: Sig<String>,
+    pub unread: Sig<u64>,
     /// The other side is composing.
-    pub typing: ArcRwSignal<bool>,
+    pub typing: Sig<bool>,
     /// The conversation's language as the server declared it; empty until it does.
-    pub lang: ArcRwSignal<String>,
-    pub can_end: ArcRwSignal<bool>,
+    pub lang: Sig<String>,
+    pub can_end: Sig<bool>,
     /// The agent is running page actions (shows the bar with Stop).
-    pub acting: ArcRwSignal<bool>,
+    pub acting: Sig<bool>,
     /// Spoken answers are possible (Iraa) and whether the visitor turned them on.
-    pub can_speak: ArcRwSignal<bool>,
-    pub sound: ArcRwSignal<bool>,
-    pub lead_form: ArcRwSignal<Option<LeadFormView>>,
+    pub can_speak: Sig<bool>,
+    pub sound: Sig<bool>,
+    pub lead_form: Sig<Option<LeadFormView>>,
     /// The polite live region: each finished agent message (as sent), once.
-    pub announce: ArcRwSignal<String>,
+    pub announce: Sig<String>,
     /// The DOM window over `messages`: follow the latest, or end at `end_seq`; `span` rows.
-    pub follow: ArcRwSignal<bool>,
-    pub end_seq: ArcRwSignal<u64>,
-    pub span: ArcRwSignal<u64>,
+    pub follow: Sig<bool>,
+    pub end_seq: Sig<u64>,
+    pub span: Sig<u64>,
     /// Messages that arrived while the visitor was reading further up.
-    pub unseen: ArcRwSignal<u64>,
+    pub unseen: Sig<u64>,
     /// The locale used for times and dates.
-    pub locale: ArcRwSignal<String>,
+    pub locale: Sig<String>,
     /// Counts conversations cleared; the message list is built anew for each.
-    pub generation: ArcRwSignal<u64>,
+    pub generation: Sig<u64>,
     /// The frame's elements, once the view is mounted (`mount`).
     pub frame: std::cell::RefCell<Option<Frame>>,
 }
@@ -304,28 +302,28 @@ impl ViewModel {
 
     pub fn new(title: &str) -> ViewModel {
         ViewModel(Rc::new(Model {
-            open: ArcRwSignal::new(false),
-            state: ArcRwSignal::new(ConnState::Idle),
-            title: ArcRwSignal::new(title.to_string()),
-            avatar: ArcRwSignal::new(String::new()),
-            messages: ArcRwSignal::new(Vec::new()),
-            notice: ArcRwSignal::new(String::new()),
-            config_error: ArcRwSignal::new(String::new()),
-            unread: ArcRwSignal::new(0),
-            typing: ArcRwSignal::new(false),
-            lang: ArcRwSignal::new(String::new()),
-            can_end: ArcRwSignal::new(false),
-            acting: ArcRwSignal::new(false),
-            can_speak: ArcRwSignal::new(false),
-            sound: ArcRwSignal::new(false),
-            lead_form: ArcRwSignal::new(None),
-            announce: ArcRwSignal::new(String::new()),
-            follow: ArcRwSignal::new(true),
-            end_seq: ArcRwSignal::new(0),
-            span: ArcRwSignal::new(WINDOW as u64),
-            unseen: ArcRwSignal::new(0),
-            locale: ArcRwSignal::new("en".into()),
-            generation: ArcRwSignal::new(0),
+            open: Sig::new(false),
+            state: Sig::new(ConnState::Idle),
+            title: Sig::new(title.to_string()),
+            avatar: Sig::new(String::new()),
+            messages: Sig::new(Vec::new()),
+            notice: Sig::new(String::new()),
+            config_error: Sig::new(String::new()),
+            unread: Sig::new(0),
+            typing: Sig::new(false),
+            lang: Sig::new(String::new()),
+            can_end: Sig::new(false),
+            acting: Sig::new(false),
+            can_speak: Sig::new(false),
+            sound: Sig::new(false),
+            lead_form: Sig::new(None),
+            announce: Sig::new(String::new()),
+            follow: Sig::new(true),
+            end_seq: Sig::new(0),
+            span: Sig::new(WINDOW as u64),
+            unseen: Sig::new(0),
+            locale: Sig::new("en".into()),
+            generation: Sig::new(0),
             frame: std::cell::RefCell::new(None),
         }))
     }
@@ -373,12 +371,12 @@ impl Model {
 
     /// Changes the list and moves the newest-message mark along with it.
     fn edit(&self, change: impl FnOnce(&mut Vec<MessageView>)) {
-        let marks = self.messages.try_update(|list| {
+        let (before, after) = self.messages.update(|list| {
             let before = list.last().map(|v| v.last.clone());
             change(list);
             (before, list.last().map(|v| v.last.clone()))
         });
-        if let Some((before, after)) = marks.filter(|(b, a)| b != a) {
+        if before != after {
             if let Some(mark) = before {
                 mark.set(false);
             }
@@ -1109,8 +1107,11 @@ fn message_row(m: MessageView, model: &ViewModel, t: &'static Strings) -> Row {
 
 fn draw_row(m: MessageView, model: &ViewModel, t: &'static Strings) -> Vec<web_sys::Element> {
     {
-        let m = m.clone();
-        on_cleanup(move || m.forget_readers());
+        let m = dom::OneThread(m.clone());
+        on_cleanup(move || {
+            let dom::OneThread(m) = &m;
+            m.forget_readers()
+        });
     }
     // The message's own signals, held by the row's effects: let go when the row goes.
     let status = m.status.clone();
@@ -1205,8 +1206,8 @@ fn draw_row(m: MessageView, model: &ViewModel, t: &'static Strings) -> Vec<web_s
 /// Markdown, kept in view while it grows if the visitor follows the conversation.
 fn draw_row_body(
     parts: &web_sys::Node,
-    text: ArcRwSignal<String>,
-    status: ArcRwSignal<Delivery>,
+    text: Sig<String>,
+    status: Sig<Delivery>,
     direction: Direction,
     model: &ViewModel,
     t: &'static Strings,

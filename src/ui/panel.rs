@@ -11,7 +11,6 @@ use super::dom::{self, child, child_button, classed, element, set};
 use super::{banner_text, draw_lead_fields, safe_image_url, Model, ViewModel};
 use crate::engine::ConnState;
 use crate::i18n::Strings;
-use leptos::prelude::*;
 use web_sys::{Document, Element, Node};
 
 const SVG: &str = "http://www.w3.org/2000/svg";

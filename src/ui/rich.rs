@@ -6,10 +6,10 @@
 //! view type per block and inline kind cost the bundle about 13 KB gzip.
 
 use super::dom::{child, child_button, classed, effect, element, redraw, set, text};
+use super::Sig;
 use crate::engine::Delivery;
 use crate::i18n::Strings;
 use crate::markdown::{self, Align, Block, Inline};
-use leptos::prelude::*;
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
@@ -22,8 +22,8 @@ use web_sys::{Document, Element, Node};
 /// (the browser then re-lays only what changed); otherwise it is drawn again.
 pub fn rich_text(
     doc: &Document,
-    text: ArcRwSignal<String>,
-    status: ArcRwSignal<Delivery>,
+    text: Sig<String>,
+    status: Sig<Delivery>,
     t: &'static Strings,
 ) -> Option<Element> {
     let root = element(doc, "div", "text rich")?;
