@@ -691,3 +691,65 @@ async fn rows_added_above_and_below_the_window_keep_order_and_kept_rows_stay_the
     drop(mounted);
     host.remove();
 }
+
+/// The view's signal (`ui::Sig`): an effect that read it runs again when it is set or
+/// updated, a value read untracked never runs it, and `forget_readers` has a live reader read
+/// once more and subscribe anew.
+#[wasm_bindgen_test]
+async fn a_sig_runs_the_effects_that_read_it_and_only_those() {
+    use confab::ui::Sig;
+    use std::cell::Cell;
+
+    // Mounting the view sets up Leptos's executor, which effects need.
+    let (host, _model, mounted) = mount_list("Signals");
+    let tracked = Sig::new(1u32);
+    let untracked = Sig::new(String::from("a"));
+    let runs = Rc::new(Cell::new(0u32));
+    let seen = Rc::new(Cell::new((0u32, 0usize)));
+    {
+        let (tracked, untracked) = (tracked.clone(), untracked.clone());
+        let (runs, seen) = (runs.clone(), seen.clone());
+        leptos::prelude::Effect::new(move |_| {
+            runs.set(runs.get() + 1);
+            seen.set((tracked.get(), untracked.with_untracked(String::len)));
+        });
+    }
+    leptos::task::tick().await;
+    assert_eq!((runs.get(), seen.get()), (1, (1, 1)));
+
+    tracked.set(2);
+    leptos::task::tick().await;
+    assert_eq!((runs.get(), seen.get()), (2, (2, 1)));
+
+    untracked.set("abc".into());
+    leptos::task::tick().await;
+    assert_eq!(
+        runs.get(),
+        2,
+        "a value read untracked does not run the effect"
+    );
+    assert_eq!(untracked.get_untracked(), "abc");
+
+    // `update` hands back what its closure returns, and notifies once.
+    let doubled = tracked.update(|n| {
+        *n *= 2;
+        *n
+    });
+    assert_eq!(doubled, 4);
+    leptos::task::tick().await;
+    assert_eq!((runs.get(), seen.get()), (3, (4, 3)));
+
+    // The reader still alive runs once more and reads again, so it is still subscribed.
+    tracked.forget_readers();
+    leptos::task::tick().await;
+    assert_eq!(runs.get(), 4);
+    tracked.set(5);
+    leptos::task::tick().await;
+    assert_eq!((runs.get(), seen.get()), (5, (5, 3)));
+
+    // Equality is identity: a clone is the same signal, an equal value is not.
+    assert!(tracked == tracked.clone());
+    assert!(tracked != Sig::new(5u32));
+    drop(mounted);
+    host.remove();
+}
