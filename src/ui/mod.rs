@@ -224,9 +224,8 @@ pub fn day_label(at_ms: i64, locale: &str) -> String {
 }
 
 /// Everything the view shows; the runtime writes it, the view reads it. One model is shared
-/// (`Rc`) by the runtime and the view's effects; its signals are reference-counted, not
-/// kept in Leptos's arena: an arena signal compiles a layer of its own per value type, on
-/// top of the reference-counted signal it holds.
+/// (`Rc`) by the runtime and the view's effects. Its signals are [`Sig`]s, reference-counted
+/// and outside Leptos's arena: an arena signal compiles a layer of its own per value type.
 #[derive(Clone)]
 pub struct ViewModel(Rc<Model>);
 
