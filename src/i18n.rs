@@ -411,7 +411,8 @@ impl Notice {
         }
     }
 
-    /// A stored notice read back: its tag `k` and the fields of that kind (see [`Notice::kind`]).
+    /// A stored notice read back: its tag `k` (as the private `kind` writes it) and the fields of
+    /// that kind.
     pub fn read(v: &crate::protocol::value::Value) -> Option<Notice> {
         let r = crate::protocol::record::Record::of(v)?;
         Some(match r.text("k")?.as_str() {
