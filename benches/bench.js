@@ -225,6 +225,7 @@ async function main() {
   async function stream(id, url, start, done, requestPath, runs = RUNS) {
     const totals = [];
     const ratios = [];
+    const lastBytes = [];
     const longest = [];
     for (let run = 0; run < runs; run += 1) {
       const context = await browser.newContext();
@@ -245,12 +246,15 @@ async function main() {
         return e ? e.responseEnd : null;
       }, requestPath);
       totals.push(tEnd - t0);
-      if (lastByte) ratios.push((tEnd - t0) / Math.max(1, lastByte - t0));
+      if (lastByte) {
+        ratios.push((tEnd - t0) / Math.max(1, lastByte - t0));
+        lastBytes.push(lastByte - t0);
+      }
       // Only tasks that began once the message was sent: loading the page is not streaming.
       longest.push(Math.max(0, ...(await page.evaluate((t) => window.__long.filter(([at]) => at >= t).map(([, d]) => d), t0))));
       await context.close();
     }
-    results.widgets[id].streaming = { runs, totalMs: median(totals), ratioToLastByte: median(ratios), longestTaskMs: median(longest) };
+    results.widgets[id].streaming = { runs, totalMs: median(totals), lastByteMs: median(lastBytes), ratioToLastByte: median(ratios), longestTaskMs: median(longest) };
     process.stderr.write(`${id} streaming: ${round(median(totals))} ms, ratio ${round(median(ratios), 2)}, longest task ${round(median(longest))} ms\n`);
   }
   await control('POST', '/plati/config', { delay_ms: 0, chunking: 'many', tokens: 10_000 });
@@ -339,6 +343,57 @@ async function main() {
       ratioToLastByte: ratios.length ? median(ratios) : null,
     };
     process.stderr.write(`Confab steady stream: ${round(median(walls))} ms (${round(median(afterLast))} ms after the last byte, ratio ${round(median(ratios), 3)}), main thread ${round(median(tasks))} ms, layout ${round(median(layouts))} ms\n`);
+  }
+
+  // 4c: the browser's own share of the burst, with no widget. On the bare page, boxes laid
+  // out as Confab's panel and answer are (widget.css: a 380 × 600 px list with 14 px padding;
+  // the row at most 82 % wide; the bubble with 8 × 12 px padding, its background and radius;
+  // a paragraph in it, pre-wrap; the 15 px system font), given the burst's whole answer at
+  // once as one text node (the same 60 KB the emulator streams), then scrolled to its end as
+  // a chat does: the time until that layout is done, and until the next frame. A fresh page
+  // each run: text the page has never shaped, as in the burst. A widget that shows the answer
+  // whole pays about this after the last byte, so (time to the last byte + this) ÷ (time to
+  // the last byte) is about the lowest ratio it could read here.
+  {
+    const layouts = [];
+    const frames = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(BASE + '/bare.html');
+      await page.waitForTimeout(300);
+      const [layout, frame] = await page.evaluate((tokens) => new Promise((resolve) => {
+        const box = (tag, css, parent) => {
+          const e = document.createElement(tag);
+          e.style.cssText = css;
+          if (parent) parent.append(e);
+          return e;
+        };
+        const panel = box('div', 'position:fixed;right:20px;bottom:88px;width:380px;height:600px;overflow-y:auto;box-sizing:border-box;padding:14px;display:flex;flex-direction:column;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif');
+        const row = box('div', 'display:flex;flex-direction:column;max-width:82%;align-self:flex-start', panel);
+        const bubble = box('div', 'padding:8px 12px;border-radius:16px;overflow-wrap:anywhere;background:#eef0f4', row);
+        const text = box('p', 'margin:0;white-space:pre-wrap', bubble);
+        document.body.append(panel);
+        void panel.offsetHeight;
+        let answer = '';
+        for (let i = 0; i < tokens; i += 1) answer += `t${i} `;
+        const t0 = performance.now();
+        text.textContent = answer;
+        panel.scrollTop = panel.scrollHeight;
+        const t1 = performance.now();
+        requestAnimationFrame(() => setTimeout(() => resolve([t1 - t0, performance.now() - t0]), 0));
+      }), 10_000);
+      layouts.push(layout);
+      frames.push(frame);
+      await context.close();
+    }
+    const lastByte = results.widgets.confab.streaming.lastByteMs;
+    const layoutMs = median(layouts);
+    results.burstFloor = {
+      runs: RUNS, layoutMs, frameMs: median(frames),
+      ratioToConfabLastByte: lastByte ? (lastByte + layoutMs) / lastByte : null,
+    };
+    process.stderr.write(`burst floor, bare page: layout ${round(layoutMs)} ms, next frame ${round(median(frames))} ms\n`);
   }
 
   // 5: long history, 5 000 messages replayed by PolyAI at open; memory afterwards.
@@ -591,6 +646,11 @@ function markdown(r) {
   const runs = (x) => (x.runs && x.runs < r.runs ? ` (${x.runs} runs)` : '');
   lines.push(`| 10 000 tokens: send to final text on screen | ${streams.map((x) => `${ms(x.totalMs)}${runs(x)}`).join(' | ')} |`);
   lines.push(`| … that time over the time to the last byte | ${streams.map((x) => (x.ratioToLastByte == null ? '–' : x.ratioToLastByte.toFixed(2))).join(' | ')} |`);
+  const floor = r.burstFloor;
+  if (floor && c.streaming && c.streaming.lastByteMs != null) {
+    lines.push(`| … the browser alone, no widget: the same answer set at once on the bare page, to its layout; to the next frame | ${ms(floor.layoutMs)}; ${ms(floor.frameMs)} | – | – |`);
+    lines.push(`| … the lowest ratio a widget could read here: (last byte ${ms(c.streaming.lastByteMs)} + that layout) ÷ last byte | ${floor.ratioToConfabLastByte.toFixed(2)} | – | – |`);
+  }
   // The Long Tasks API reports only tasks over 50 ms.
   const task = (x) => (x == null ? '–' : x === 0 ? 'none over 50 ms' : ms(x));
   lines.push(`| … longest main-thread task meanwhile (Long Tasks API) | ${streams.map((x) => task(x.longestTaskMs)).join(' | ')} |`);
