@@ -647,7 +647,7 @@ function markdown(r) {
   lines.push(`| 10 000 tokens: send to final text on screen | ${streams.map((x) => `${ms(x.totalMs)}${runs(x)}`).join(' | ')} |`);
   lines.push(`| … that time over the time to the last byte | ${streams.map((x) => (x.ratioToLastByte == null ? '–' : x.ratioToLastByte.toFixed(2))).join(' | ')} |`);
   const floor = r.burstFloor;
-  if (floor && c.streaming && c.streaming.lastByteMs != null) {
+  if (floor && floor.ratioToConfabLastByte != null && c.streaming && c.streaming.lastByteMs != null) {
     lines.push(`| … the browser alone, no widget: the same answer set at once on the bare page, to its layout; to the next frame | ${ms(floor.layoutMs)}; ${ms(floor.frameMs)} | – | – |`);
     lines.push(`| … the lowest ratio a widget could read here: (last byte ${ms(c.streaming.lastByteMs)} + that layout) ÷ last byte | ${floor.ratioToConfabLastByte.toFixed(2)} | – | – |`);
   }
